@@ -1,0 +1,164 @@
+"""Checkpoints: safetensors weights (nothing executes on load) plus JSON metadata.
+
+One file holds everything a run needs: tensors named `model.*` (the weights), `optim.*` and `rng.*`
+(to resume exactly), `snapshot.<epoch>.mu|logvar` (test-set codes over training). The metadata
+stores the configs, epoch, metrics, data checksums, library versions and a SHA-256 of the weights,
+so a flipped byte is caught on load rather than shown as a broken model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vae.config import ModelConfig
+from vae.model import LatentModel, build_model
+
+FORMAT = "vae-latent-explorer/1"
+CHECKPOINT_DIR = Path(os.environ.get("VAE_CHECKPOINT_DIR", Path(__file__).resolve().parent.parent / "checkpoints"))
+DEFAULT_CHECKPOINT_NAME = "vae_d20.safetensors"
+MODEL_PREFIX = "model."
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be loaded; the message names the file and what is wrong."""
+
+
+def default_checkpoint_path() -> Path:
+    return CHECKPOINT_DIR / DEFAULT_CHECKPOINT_NAME
+
+
+def library_versions() -> dict[str, str]:
+    import numpy
+    import safetensors
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "safetensors": safetensors.__version__,
+    }
+
+
+def weights_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over the model tensors in name order: names, dtypes, shapes and bytes."""
+    digest = hashlib.sha256()
+    for name in sorted(k for k in tensors if k.startswith(MODEL_PREFIX)):
+        tensor = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_tensors(model: LatentModel, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+    return {MODEL_PREFIX + k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+
+
+def atomic_write_bytes(path: str | Path, payload: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename: a kill leaves the old file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Atomically write tensors and metadata; `meta` must hold at least the model config."""
+    from safetensors.torch import save
+
+    meta = dict(meta)
+    meta["weights_sha256"] = weights_digest(tensors)
+    meta.setdefault("versions", library_versions())
+    cpu_tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    payload = save(cpu_tensors, metadata={"format": FORMAT, "meta": json.dumps(meta, sort_keys=True)})
+    atomic_write_bytes(path, payload)
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read and validate a checkpoint file on the CPU; any problem raises CheckpointError."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            header = handle.metadata() or {}
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (safe_open is not iterable)
+    except Exception as exc:  # safetensors raises several types for a bad header or short file
+        raise CheckpointError(
+            f"{path}: not a readable safetensors checkpoint (truncated, corrupt or another format): {exc}"
+        ) from exc
+    if header.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: a safetensors file, but not a VAE explorer checkpoint (format {FORMAT!r})")
+    try:
+        meta = json.loads(header["meta"])
+        ModelConfig.from_dict(meta["model"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: checkpoint metadata is damaged: {exc}") from exc
+    if weights_digest(tensors) != meta.get("weights_sha256"):
+        raise CheckpointError(f"{path}: the weights do not match their recorded SHA-256 (file corrupted)")
+    return tensors, meta
+
+
+def model_from_tensors(
+    tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: str | Path = "<memory>"
+) -> LatentModel:
+    model = build_model(ModelConfig.from_dict(meta["model"]))
+    state = {k[len(MODEL_PREFIX) :]: v.float() for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise CheckpointError(f"{path}: weights do not fit the architecture in its metadata: {first_line}") from exc
+    return model
+
+
+def load_checkpoint(path: str | Path | None = None, device: str | torch.device = "cpu") -> LatentModel:
+    """The model in eval mode, with `.metadata` (dict) and `.checkpoint_path` set.
+
+    `path=None` loads the shipped default under checkpoints/.
+    """
+    path = Path(path) if path is not None else default_checkpoint_path()
+    tensors, meta = read_checkpoint(path)
+    model = model_from_tensors(tensors, meta, path)
+    model.metadata = meta
+    model.checkpoint_path = path
+    return model.to(device).eval()
+
+
+def export_checkpoint(src: str | Path, dst: str | Path, dtype: torch.dtype = torch.float16) -> dict[str, Any]:
+    """A small copy for shipping: weights in `dtype`, snapshots kept, optimizer and RNG state dropped."""
+    tensors, meta = read_checkpoint(src)
+    kept = {
+        k: (v.to(dtype) if k.startswith(MODEL_PREFIX) else v)
+        for k, v in tensors.items()
+        if k.startswith(MODEL_PREFIX) or k.startswith("snapshot.")
+    }
+    meta = {k: v for k, v in meta.items() if k not in ("optimizer", "weights_sha256")}
+    meta["weights_dtype"] = str(dtype).removeprefix("torch.")
+    write_checkpoint(dst, kept, meta)
+    return meta

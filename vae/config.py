@@ -1,0 +1,80 @@
+"""Typed configurations, saved as JSON inside every checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+ModelKind = Literal["vae", "ae"]
+MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
+LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Build a dataclass from a dict, refusing unknown keys so a typo never passes silently."""
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
+    return cls(**data)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture: encoder 784→hidden→(2)d, decoder d→hidden→784 (the lecture's VAE by default)."""
+
+    kind: ModelKind = "vae"
+    input_dim: int = 784
+    hidden_dim: int = 400
+    latent_dim: int = 20
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"kind must be one of {MODEL_KINDS}, not {self.kind!r}")
+        for name in ("input_dim", "hidden_dim", "latent_dim"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run; with the defaults it is pytorch/examples' recipe (10 epochs, batch 128, Adam 1e-3)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_schedule: str = "constant"
+    beta: float = 1.0
+    seed: int = 1
+    snapshot_epochs: tuple[int, ...] = field(default=(0, 5, 10))
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ValueError("epochs must be >= 0")
+        if self.batch_size < 1:
+            raise ValueError("batch size must be >= 1")
+        if not self.lr > 0:
+            raise ValueError("learning rate must be > 0")
+        if self.beta < 0:
+            raise ValueError("beta must be >= 0")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr schedule must be one of {LR_SCHEDULES}")
+        object.__setattr__(self, "snapshot_epochs", tuple(sorted({int(e) for e in self.snapshot_epochs})))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["snapshot_epochs"] = list(self.snapshot_epochs)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        data = dict(data)
+        data["snapshot_epochs"] = tuple(data.get("snapshot_epochs", ()))
+        return _from_dict(cls, data)
