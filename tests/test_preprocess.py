@@ -1,0 +1,383 @@
+"""MNIST-style preprocessing on real images drawn with PIL (no mocks)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw, ImageOps
+
+from vae.preprocess import (
+    InvalidImageError,
+    PreprocessResult,
+    center_of_mass,
+    image_to_mnist,
+    preprocess_steps,
+)
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def encode(img: Image.Image, fmt: str = "PNG", **kwargs: object) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def draw_seven(size: int = 200, ink: int = 0, paper: int = 255, width: int = 18) -> Image.Image:
+    """A "7": a top bar and a slanted stem, drawn in grey level `ink` on `paper`."""
+    img = Image.new("L", (size, size), paper)
+    s = size / 200
+    ImageDraw.Draw(img).line([(50 * s, 40 * s), (150 * s, 40 * s), (90 * s, 170 * s)], fill=ink, width=width)
+    return img
+
+
+def draw_seven_rgba(stroke: tuple[int, int, int, int], transparent: tuple[int, int, int, int]) -> Image.Image:
+    """A drawing-canvas image: transparent where untouched, opaque strokes."""
+    img = Image.new("RGBA", (200, 200), transparent)
+    ImageDraw.Draw(img).line([(50, 40), (150, 40), (90, 170)], fill=stroke, width=18)
+    return img
+
+
+def ink_bbox(image: np.ndarray, threshold: float = 0.05) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) inclusive of pixels above threshold."""
+    rows = np.flatnonzero((image > threshold).any(axis=1))
+    cols = np.flatnonzero((image > threshold).any(axis=0))
+    return int(rows[0]), int(cols[0]), int(rows[-1]), int(cols[-1])
+
+
+def as_image(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.reshape(28, 28).numpy()
+
+
+def assert_valid(tensor: torch.Tensor) -> None:
+    assert tensor.shape == (1, 1, 28, 28)
+    assert tensor.dtype == torch.float32
+    assert float(tensor.min()) >= 0.0
+    assert float(tensor.max()) <= 1.0
+    assert float(tensor.max()) > 0.9  # real ink, not a faint smudge
+
+
+def assert_mnist_like(image: np.ndarray) -> None:
+    """Ink fills a ~20-pixel box, stays inside the frame, and is centred by mass."""
+    top, left, bottom, right = ink_bbox(image)
+    longest = max(bottom - top + 1, right - left + 1)
+    assert 18 <= longest <= 20
+    assert top >= 0 and left >= 0 and bottom <= 27 and right <= 27
+    cy, cx = center_of_mass(image)
+    assert abs(cy - 14) <= 1.0 and abs(cx - 14) <= 1.0
+
+
+def crafted_png(width: int, height: int) -> bytes:
+    """A real 1x1 PNG whose header is patched to claim width x height (cheap decompression bomb)."""
+    data = bytearray(encode(Image.new("L", (1, 1), 0)))
+    # Layout: 8-byte signature, IHDR length (4), b"IHDR" (4), 13 data bytes, CRC over type + data.
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def animated(fmt: str) -> bytes:
+    frames = [draw_seven(64), ImageOps.invert(draw_seven(64))]  # distinct, so the encoder keeps both
+    if fmt == "GIF":
+        frames = [f.convert("P") for f in frames]
+    return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+# --- the pipeline on good input ---------------------------------------------------------------------
+
+
+def test_output_shape_dtype_and_range() -> None:
+    tensor = image_to_mnist(encode(draw_seven()))
+    assert_valid(tensor)
+    assert_mnist_like(as_image(tensor))
+
+
+def test_preprocess_steps_exposes_every_stage() -> None:
+    result = preprocess_steps(encode(draw_seven()))
+    assert isinstance(result, PreprocessResult)
+    assert result.inverted  # black ink on white paper
+    assert result.grayscale.shape == (200, 200)
+    assert result.ink.shape == (200, 200)
+    assert max(result.fitted.shape) == 20
+    assert result.mnist.shape == (28, 28)
+    assert torch.equal(result.tensor.reshape(28, 28), torch.from_numpy(result.mnist))
+    for stage in (result.grayscale, result.ink, result.cropped, result.fitted, result.mnist):
+        assert stage.dtype == np.float32
+        assert stage.min() >= 0.0 and stage.max() <= 1.0
+    assert list(result.stages()) == [
+        "Greyscale",
+        "Light ink on dark",
+        "Cropped to the ink",
+        "Fitted to 20x20",
+        "Centred in 28x28",
+    ]
+    assert all(im.mode == "L" for im in result.stages().values())
+    assert torch.equal(image_to_mnist(encode(draw_seven())), result.tensor)
+
+
+def test_black_on_white_equals_white_on_black() -> None:
+    dark_ink = image_to_mnist(encode(draw_seven(ink=0, paper=255)))
+    light_ink = image_to_mnist(encode(draw_seven(ink=255, paper=0)))
+    assert not preprocess_steps(encode(draw_seven(ink=255, paper=0))).inverted
+    assert torch.allclose(dark_ink, light_ink, atol=1e-3)
+
+
+def test_grey_paper_and_grey_ink_normalised() -> None:
+    """A photo-like image (grey paper, dark-grey pen) gives the same digit as clean black on white."""
+    clean = image_to_mnist(encode(draw_seven(ink=0, paper=255)))
+    photo = image_to_mnist(encode(draw_seven(ink=60, paper=190)))
+    assert torch.allclose(clean, photo, atol=0.02)
+
+
+def test_light_noise_does_not_grow_the_box() -> None:
+    rng = np.random.default_rng(0)
+    clean = np.asarray(draw_seven(), dtype=np.float32)
+    noisy = np.clip(clean + rng.normal(0.0, 6.0, clean.shape), 0, 255).astype(np.uint8)
+    clean_result = preprocess_steps(encode(draw_seven()))
+    noisy_result = preprocess_steps(encode(Image.fromarray(noisy)))
+    assert noisy_result.cropped.shape == clean_result.cropped.shape
+    assert float(np.abs(noisy_result.mnist - clean_result.mnist).max()) < 0.1
+
+
+@pytest.mark.parametrize(
+    "transparent", [(0, 0, 0, 0), (255, 255, 255, 0)], ids=["black-transparent", "white-transparent"]
+)
+@pytest.mark.parametrize("stroke", [(0, 0, 0, 255), (255, 255, 255, 255)], ids=["black-stroke", "white-stroke"])
+def test_rgba_canvas_strokes_become_ink(
+    stroke: tuple[int, int, int, int], transparent: tuple[int, int, int, int]
+) -> None:
+    """A transparent canvas gives ink where the strokes were, whatever colour the strokes are."""
+    reference = image_to_mnist(encode(draw_seven(ink=255, paper=0)))
+    canvas = draw_seven_rgba(stroke, transparent)
+    from_bytes = image_to_mnist(encode(canvas))
+    from_pil = image_to_mnist(canvas)
+    assert_valid(from_bytes)
+    assert torch.allclose(from_bytes, reference, atol=1e-3)
+    assert torch.equal(from_bytes, from_pil)
+
+
+def test_palette_image_with_transparency() -> None:
+    """A GIF-style palette image with a transparent index is composited like an RGBA canvas."""
+    canvas = draw_seven_rgba((0, 0, 0, 255), (255, 255, 255, 0))
+    palette = canvas.convert("RGB").quantize(colors=2)
+    transparent_index = int(palette.getpixel((0, 0)))
+    data = encode(palette, "GIF", transparency=transparent_index)
+    reference = image_to_mnist(encode(draw_seven(ink=255, paper=0)))
+    assert torch.allclose(image_to_mnist(data), reference, atol=1e-3)
+
+
+def test_tall_thin_stroke_keeps_its_aspect() -> None:
+    img = Image.new("L", (300, 300), 255)
+    ImageDraw.Draw(img).rectangle([145, 20, 154, 280], fill=0)  # 10 wide, 261 tall
+    result = preprocess_steps(encode(img))
+    assert result.fitted.shape == (20, 1)
+    top, left, bottom, right = ink_bbox(result.mnist)
+    assert bottom - top + 1 == 20
+    assert right - left + 1 <= 2
+    assert_mnist_like(result.mnist)
+
+
+def test_wide_short_stroke_keeps_its_aspect() -> None:
+    img = Image.new("L", (120, 80), 255)
+    ImageDraw.Draw(img).rectangle([10, 30, 109, 49], fill=0)  # 100 wide, 20 tall -> 20 x 4
+    result = preprocess_steps(encode(img))
+    assert result.fitted.shape == (4, 20)
+    assert_mnist_like(result.mnist)
+
+
+@pytest.mark.parametrize("size", [64, 200, 1000])
+def test_centre_of_mass_and_size_at_any_scale(size: int) -> None:
+    img = draw_seven(size=size, width=max(2, size // 11))
+    assert_mnist_like(as_image(image_to_mnist(encode(img))))
+
+
+def test_off_centre_digit_is_recentred() -> None:
+    img = Image.new("L", (300, 200), 255)
+    ImageDraw.Draw(img).line([(20, 20), (70, 20), (40, 90)], fill=0, width=8)  # in the top-left corner
+    assert_mnist_like(as_image(image_to_mnist(encode(img))))
+
+
+def _best_shifted_cosine(a: np.ndarray, b: np.ndarray, max_shift: int = 2) -> float:
+    best = -1.0
+    for dy in range(-max_shift, max_shift + 1):
+        for dx in range(-max_shift, max_shift + 1):
+            shifted = np.roll(np.roll(b, dy, axis=0), dx, axis=1)
+            cosine = float((a * shifted).sum() / (np.linalg.norm(a) * np.linalg.norm(shifted)))
+            best = max(best, cosine)
+    return best
+
+
+@pytest.mark.parametrize("digit", ["1", "7"])
+def test_mnist_like_28x28_digit_stays_the_same_digit(digit: str) -> None:
+    """An image that is already MNIST-like (28x28, white on black, ~20 px tall) is barely changed."""
+    img = Image.new("L", (28, 28), 0)
+    draw = ImageDraw.Draw(img)
+    if digit == "1":
+        draw.line([(12, 5), (15, 4), (15, 23)], fill=255, width=3)
+    else:
+        draw.line([(7, 5), (21, 5), (12, 23)], fill=255, width=3)
+    original = np.asarray(img, dtype=np.float32) / 255.0
+    out = as_image(image_to_mnist(img))
+    assert_mnist_like(out)
+    assert _best_shifted_cosine(original, out) > 0.8
+    if digit == "1":  # still a narrow upright stroke
+        top, left, bottom, right = ink_bbox(out)
+        assert right - left + 1 <= 8 and bottom - top + 1 == 20
+
+
+@pytest.mark.parametrize(
+    ("fmt", "kwargs", "atol"),
+    [
+        ("PNG", {}, 1e-3),
+        ("JPEG", {"quality": 90}, 0.25),
+        ("GIF", {}, 1e-3),
+        ("BMP", {}, 1e-3),
+        ("WEBP", {"lossless": True}, 1e-3),
+        ("WEBP", {"quality": 90}, 0.25),
+    ],
+)
+def test_accepted_formats_round_trip(fmt: str, kwargs: dict[str, object], atol: float) -> None:
+    reference = image_to_mnist(encode(draw_seven()))
+    source = draw_seven().convert("RGB") if fmt == "JPEG" else draw_seven()
+    tensor = image_to_mnist(encode(source, fmt, **kwargs))
+    assert_valid(tensor)
+    assert_mnist_like(as_image(tensor))
+    assert float((tensor - reference).abs().max()) <= atol
+    assert float((tensor - reference).abs().mean()) <= 0.02
+
+
+def test_camera_jpeg_with_extra_pictures_is_accepted() -> None:
+    """Pillow reads many camera JPEGs as MPO (several embedded pictures); the first is the photo."""
+    data = encode(draw_seven().convert("RGB"), "MPO", save_all=True, append_images=[draw_seven(64).convert("RGB")])
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    assert_mnist_like(as_image(image_to_mnist(data)))
+
+
+def test_bytearray_and_memoryview_accepted() -> None:
+    data = encode(draw_seven())
+    expected = image_to_mnist(data)
+    assert torch.equal(image_to_mnist(bytearray(data)), expected)  # type: ignore[arg-type]
+    assert torch.equal(image_to_mnist(memoryview(data)), expected)  # type: ignore[arg-type]
+
+
+def test_wrong_argument_type_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        image_to_mnist("digit.png")  # type: ignore[arg-type]
+
+
+def test_tiny_image_with_ink_does_not_crash() -> None:
+    img = Image.new("L", (3, 3), 255)
+    img.putpixel((1, 1), 0)
+    assert_valid(image_to_mnist(img))
+
+
+# --- bad input --------------------------------------------------------------------------------------
+
+
+def _truncated_png() -> bytes:
+    rng = np.random.default_rng(1)
+    noisy = rng.integers(0, 256, (200, 200), dtype=np.uint8)  # incompressible, so half a file is half the pixels
+    data = encode(Image.fromarray(noisy))
+    return data[: len(data) // 2]
+
+
+def _cmyk_jpeg() -> bytes:
+    return encode(draw_seven().convert("CMYK"), "JPEG")
+
+
+def _sixteen_bit_png() -> bytes:
+    array = (np.asarray(draw_seven(), dtype=np.uint16) * 257).astype(np.uint16)
+    data = encode(Image.fromarray(array))
+    assert Image.open(io.BytesIO(data)).mode in {"I;16", "I;16B", "I"}
+    return data
+
+
+BAD_BYTES = {
+    "empty": lambda: b"",
+    "not-an-image": lambda: b"not an image",
+    "truncated-png": _truncated_png,
+    "bomb-over-our-limit": lambda: crafted_png(5000, 5000),
+    "bomb-pillow-warning": lambda: crafted_png(10_000, 10_000),
+    "bomb-pillow-error": lambda: crafted_png(100_000, 100_000),
+    "animated-gif": lambda: animated("GIF"),
+    "animated-png": lambda: animated("PNG"),
+    "animated-webp": lambda: animated("WEBP"),
+    "16-bit-png": _sixteen_bit_png,
+    "cmyk-jpeg": _cmyk_jpeg,
+    "all-white": lambda: encode(Image.new("L", (64, 64), 255)),
+    "all-black": lambda: encode(Image.new("L", (64, 64), 0)),
+    "all-grey-jpeg": lambda: encode(Image.new("RGB", (64, 64), (128, 128, 128)), "JPEG"),
+    "transparent-canvas": lambda: encode(Image.new("RGBA", (64, 64), (0, 0, 0, 0))),
+    "one-pixel": lambda: encode(Image.new("L", (1, 1), 0)),
+    "tiff": lambda: encode(draw_seven(), "TIFF"),
+}
+
+
+def _assert_refused(data: bytes | Image.Image) -> str:
+    with pytest.raises(InvalidImageError) as info:
+        image_to_mnist(data)
+    assert isinstance(info.value, ValueError)
+    message = str(info.value)
+    assert message.strip()
+    assert message[0].isupper() and message.rstrip().endswith(".")
+    for jargon in ("PIL", "Traceback", "mode", "IHDR", "errno"):
+        assert jargon not in message
+    return message
+
+
+@pytest.mark.parametrize("name", list(BAD_BYTES))
+def test_bad_input_raises_invalid_image_error(name: str) -> None:
+    _assert_refused(BAD_BYTES[name]())
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("empty", "empty"),
+        ("not-an-image", "PNG, JPEG, GIF, BMP or WebP"),
+        ("truncated-png", "damaged"),
+        ("bomb-over-our-limit", "too large"),
+        ("bomb-pillow-warning", "too large"),
+        ("bomb-pillow-error", "too large"),
+        ("animated-gif", "Animated"),
+        ("16-bit-png", "16"),
+        ("cmyk-jpeg", "RGB"),
+        ("all-white", "blank"),
+        ("all-black", "blank"),
+        ("transparent-canvas", "blank"),
+        ("tiff", "TIFF"),
+    ],
+)
+def test_bad_input_message_says_what_is_wrong(name: str, expected: str) -> None:
+    assert expected in _assert_refused(BAD_BYTES[name]())
+
+
+def test_pillow_pixel_limit_is_respected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With Pillow's own bomb limit lowered, a modest image trips it and is refused, not warned about."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    data = encode(draw_seven(64))  # 4096 pixels: over 2x the limit -> Pillow raises
+    assert "too large" in _assert_refused(data)
+    data = encode(draw_seven(40))  # 1600 pixels: over the limit -> Pillow only warns; we refuse
+    assert "too large" in _assert_refused(data)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("I;16", (32, 32), 1000),
+        Image.new("I", (32, 32), 1000),
+        Image.new("F", (32, 32), 0.5),
+        Image.new("CMYK", (32, 32), (0, 0, 0, 255)),
+        Image.new("RGB", (1, 1), (255, 255, 255)),
+        Image.new("L", (5000, 10), 0),
+    ],
+    ids=["I;16", "I", "F", "CMYK", "1x1", "too-wide"],
+)
+def test_bad_pil_images_refused(image: Image.Image) -> None:
+    _assert_refused(image)

@@ -1,0 +1,162 @@
+"""The atlas: everything the app's maps need, computed once per checkpoint and stored beside it.
+
+`<checkpoint>.atlas.safetensors` holds the test-set μ and log σ², a 2-D map of the means (t-SNE,
+or the means themselves for a 2-D model), the maps of the epoch snapshots aligned to the final one
+by an orthogonal Procrustes fit, the test labels and the per-dimension usage (mean KL for a VAE,
+the spread of the code for an autoencoder). It records the SHA-256 of its checkpoint file: the app
+refuses an atlas made from another file rather than showing a map of another model.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae.checkpoint import atomic_write_bytes, default_checkpoint_path, file_sha256, load_checkpoint, read_checkpoint
+from vae.latent import encode_all
+
+ATLAS_FORMAT = "vae-latent-explorer-atlas/1"
+Log = Callable[[str], None]
+
+
+class AtlasError(Exception):
+    """The atlas is missing, unreadable or was made from another checkpoint; says how to rebuild it."""
+
+
+@dataclass(frozen=True)
+class Atlas:
+    mu: np.ndarray  # float32 [N, d], test-set means
+    logvar: np.ndarray | None  # float32 [N, d]; None for the autoencoder
+    labels: np.ndarray  # int64 [N]
+    coords: np.ndarray  # float32 [N, 2], the map of the means
+    method: str  # "tsne" or "latent" (a 2-D model's own plane)
+    snapshot_coords: dict[int, np.ndarray]  # epoch → [N, 2], aligned to `coords`
+    dim_usage: np.ndarray  # float32 [d]: mean KL per dimension (VAE) or code std (autoencoder)
+    usage_label: str
+    checkpoint_sha256: str
+
+
+def atlas_path(checkpoint: str | Path) -> Path:
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(checkpoint.name.removesuffix(".safetensors") + ".atlas.safetensors")
+
+
+def rebuild_hint(checkpoint: Path) -> str:
+    return f"rebuild it with: python -m vae atlas {checkpoint}"
+
+
+def tsne_2d(points: np.ndarray, seed: int) -> np.ndarray:
+    from sklearn.manifold import TSNE
+
+    tsne = TSNE(n_components=2, perplexity=30.0, init="pca", learning_rate="auto", random_state=seed)
+    return tsne.fit_transform(points.astype(np.float32)).astype(np.float32)
+
+
+def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Rotate/reflect, scale and shift `source` to best match `target` (least squares)."""
+    src_mean, tgt_mean = source.mean(0), target.mean(0)
+    src, tgt = source - src_mean, target - tgt_mean
+    u, s, vt = np.linalg.svd(src.T @ tgt)
+    rotation = u @ vt
+    scale = s.sum() / max(float((src * src).sum()), 1e-12)
+    return (scale * src @ rotation + tgt_mean).astype(np.float32)
+
+
+def dimension_usage(mu: torch.Tensor, logvar: torch.Tensor | None) -> tuple[np.ndarray, str]:
+    """How much the model uses each coordinate: a dimension with ~0 KL carries no information."""
+    if logvar is None:
+        return mu.std(0).numpy().astype(np.float32), "std of the code"
+    kl = 0.5 * (torch.exp(logvar) - logvar - 1 + mu * mu)
+    return kl.mean(0).numpy().astype(np.float32), "mean KL (nats)"
+
+
+def build_atlas(
+    checkpoint: str | Path | None = None, data_dir: str | Path | None = None, seed: int = 0, log: Log = print
+) -> Path:
+    from safetensors.torch import save
+
+    from vae.data import load_mnist
+
+    checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint_path()
+    model = load_checkpoint(checkpoint)
+    tensors, _ = read_checkpoint(checkpoint)
+    test = load_mnist("test", data_dir, log)
+    mu, logvar = encode_all(model, test.images)
+    flat = model.latent_dim == 2
+    method = "latent" if flat else "tsne"
+
+    def to_map(points: torch.Tensor) -> np.ndarray:
+        if flat:
+            return points.float().numpy().astype(np.float32)
+        started = time.perf_counter()
+        coords = tsne_2d(points.float().numpy(), seed)
+        log(f"t-SNE of {len(coords)} points in {time.perf_counter() - started:.0f} s")
+        return coords
+
+    coords = to_map(mu)
+    out = {"mu": mu.half(), "labels": test.labels.to(torch.int8), "coords": torch.from_numpy(coords)}
+    if logvar is not None:
+        out["logvar"] = logvar.half()
+    usage, usage_label = dimension_usage(mu, logvar)
+    out["dim_usage"] = torch.from_numpy(usage)
+    epochs = sorted(
+        int(name.split(".")[1]) for name in tensors if name.startswith("snapshot.") and name.endswith(".mu")
+    )
+    for epoch in epochs:
+        log(f"map of the epoch-{epoch} snapshot")
+        snapshot = to_map(tensors[f"snapshot.{epoch}.mu"])
+        out[f"snapshot.{epoch}.coords"] = torch.from_numpy(procrustes_align(snapshot, coords))
+    meta = {
+        "format": ATLAS_FORMAT,
+        "checkpoint": checkpoint.name,
+        "checkpoint_sha256": file_sha256(checkpoint),
+        "method": method,
+        "usage_label": usage_label,
+        "seed": str(seed),
+        "snapshot_epochs": json.dumps(epochs),
+    }
+    path = atlas_path(checkpoint)
+    atomic_write_bytes(path, save({k: v.contiguous() for k, v in out.items()}, metadata=meta))
+    return path
+
+
+def load_atlas(checkpoint: str | Path | None = None, verify: bool = True) -> Atlas:
+    """The checkpoint's atlas; AtlasError if it is missing, damaged or stale (made from another file)."""
+    from safetensors import safe_open
+
+    checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint_path()
+    path = atlas_path(checkpoint)
+    if not path.is_file():
+        raise AtlasError(f"{checkpoint.name} has no map yet ({path.name} is missing); {rebuild_hint(checkpoint)}")
+    try:
+        with safe_open(str(path), framework="np") as handle:
+            meta = handle.metadata() or {}
+            arrays = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not iterable)
+        if meta.get("format") != ATLAS_FORMAT:
+            raise ValueError("not an atlas file")
+        epochs = json.loads(meta["snapshot_epochs"])
+        atlas = Atlas(
+            mu=arrays["mu"].astype(np.float32),
+            logvar=arrays["logvar"].astype(np.float32) if "logvar" in arrays else None,
+            labels=arrays["labels"].astype(np.int64),
+            coords=arrays["coords"],
+            method=meta["method"],
+            snapshot_coords={int(e): arrays[f"snapshot.{e}.coords"] for e in epochs},
+            dim_usage=arrays["dim_usage"],
+            usage_label=meta["usage_label"],
+            checkpoint_sha256=meta["checkpoint_sha256"],
+        )
+    except Exception as exc:  # a damaged file can fail in safetensors, json or a missing key
+        raise AtlasError(f"{path.name} cannot be read ({exc}); {rebuild_hint(checkpoint)}") from exc
+    if verify and atlas.checkpoint_sha256 != file_sha256(checkpoint):
+        raise AtlasError(
+            f"the map in {path.name} was made from another version of {checkpoint.name}, so it would show "
+            f"another model; {rebuild_hint(checkpoint)}"
+        )
+    return atlas

@@ -1,0 +1,164 @@
+"""Command line: `python -m vae train | evaluate | export | atlas` (also the `vae` console script)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from vae.config import MODEL_KINDS, ModelConfig, TrainConfig
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder in torchvision's MNIST layout (DIR/MNIST/raw); default $VAE_DATA_DIR or ./data",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vae", description="Train, evaluate and map the lecture's VAE on MNIST.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a VAE or a plain autoencoder")
+    defaults = TrainConfig()
+    train.add_argument("--epochs", type=int, default=defaults.epochs)
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--lr", type=float, default=defaults.lr)
+    train.add_argument("--lr-schedule", choices=("constant", "cosine"), default=defaults.lr_schedule)
+    train.add_argument("--latent-dim", type=int, default=ModelConfig.latent_dim)
+    train.add_argument("--hidden-dim", type=int, default=ModelConfig.hidden_dim)
+    train.add_argument("--beta", type=float, default=defaults.beta, help="weight of the KL term (1 = classic VAE)")
+    train.add_argument("--kind", choices=MODEL_KINDS, default="vae")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument(
+        "--snapshot-epochs",
+        default=",".join(map(str, defaults.snapshot_epochs)),
+        help="epochs at which the test-set μ and log σ² are kept (comma separated)",
+    )
+    _add_data_dir(train)
+    train.add_argument("--out", default=None, help="checkpoint path (default runs/<kind>_d<latent-dim>.safetensors)")
+    train.add_argument("--resume", action="store_true", help="continue --out from its last completed epoch")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar, only the per-epoch lines")
+
+    evaluate = commands.add_parser("evaluate", help="test-set reconstruction, KL, −ELBO and the IWAE bound")
+    evaluate.add_argument("checkpoint", nargs="?", default=None, help="default: the shipped model")
+    evaluate.add_argument("--k", type=int, default=1000, help="samples for the k-sample bounds (0 to skip)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_data_dir(evaluate)
+
+    export = commands.add_parser("export", help="a small copy for shipping (float16 weights) with its evaluation")
+    export.add_argument("source")
+    export.add_argument("destination")
+    export.add_argument("--dtype", choices=("float16", "float32"), default="float16")
+    export.add_argument("--k", type=int, default=1000)
+    export.add_argument("--device", default="auto")
+    _add_data_dir(export)
+
+    atlas = commands.add_parser("atlas", help="t-SNE maps and per-dimension KL, stored beside the checkpoint")
+    atlas.add_argument("checkpoint", nargs="?", default=None, help="default: the shipped model")
+    atlas.add_argument("--seed", type=int, default=0)
+    _add_data_dir(atlas)
+    return parser
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from vae.data import load_mnist
+    from vae.training import fit
+
+    model_config = ModelConfig(kind=args.kind, hidden_dim=args.hidden_dim, latent_dim=args.latent_dim)
+    snapshots = tuple(int(e) for e in args.snapshot_epochs.split(",") if e.strip())
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        beta=args.beta,
+        seed=args.seed,
+        snapshot_epochs=snapshots,
+    )
+    out = Path(args.out or f"runs/{args.kind}_d{args.latent_dim}.safetensors")
+    if out.exists() and not args.resume:
+        raise ValueError(f"{out} exists: pass --resume to continue it, or choose another --out")
+    train_data, test_data = load_mnist("train", args.data_dir, _log), load_mnist("test", args.data_dir, _log)
+    fit(model_config, config, train_data, test_data, out, args.device, args.resume, not args.no_progress, print)
+    print(f"checkpoint: {out}")
+    return 0
+
+
+def format_report(report: dict) -> str:
+    labels = {
+        "recon": "reconstruction (BCE, 1 sample)",
+        "kl": "KL to the prior",
+        "neg_elbo": "−ELBO, 1 sample",
+        "neg_elbo_k": f"−ELBO, mean of {report.get('k')} samples",
+        "neg_iwae_k": f"−IWAE bound, k = {report.get('k')}",
+    }
+    lines = [f"{report['images']} test images, nats per image"]
+    lines += [f"  {label:<34} {report[key]:8.2f}" for key, label in labels.items() if key in report]
+    return "\n".join(lines)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from vae.checkpoint import load_checkpoint
+    from vae.data import load_mnist
+    from vae.evaluate import evaluate
+    from vae.training import resolve_device
+
+    model = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    test = load_mnist("test", args.data_dir, _log)
+    report = evaluate(model, test.images, k=args.k, beta=model.metadata["train"]["beta"], seed=args.seed)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import torch
+
+    from vae.checkpoint import export_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+    from vae.data import load_mnist
+    from vae.evaluate import evaluate
+    from vae.training import resolve_device
+
+    export_checkpoint(args.source, args.destination, getattr(torch, args.dtype))
+    model = load_checkpoint(args.destination, resolve_device(args.device))
+    test = load_mnist("test", args.data_dir, _log)
+    report = evaluate(model, test.images, k=args.k, beta=model.metadata["train"]["beta"])
+    tensors, meta = read_checkpoint(args.destination)
+    write_checkpoint(args.destination, tensors, {**meta, "evaluation": report})
+    print(format_report(report))
+    return 0
+
+
+def run_atlas(args: argparse.Namespace) -> int:
+    from vae.atlas import build_atlas
+
+    path = build_atlas(args.checkpoint, data_dir=args.data_dir, seed=args.seed, log=_log)
+    print(f"atlas: {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from vae.checkpoint import CheckpointError
+    from vae.data import DataError
+    from vae.training import TrainingDiverged
+
+    handlers = {"train": run_train, "evaluate": run_evaluate, "export": run_export, "atlas": run_atlas}
+    try:
+        return handlers[args.command](args)
+    except (CheckpointError, DataError, TrainingDiverged, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the last checkpoint written is intact (continue with --resume)", file=sys.stderr)
+        return 130
