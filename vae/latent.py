@@ -23,3 +23,79 @@ def encode_all(
             logvars.append(logvar)
     model.train(was_training)
     return torch.cat(mus), (torch.cat(logvars) if logvars else None)
+
+
+def interpolate(z0: torch.Tensor, z1: torch.Tensor, frames: int, method: str = "linear") -> torch.Tensor:
+    """`frames` codes strictly between z0 and z1 (the ends are the two digits' own reconstructions).
+
+    linear: (1−t)·z0 + t·z1. spherical (slerp): follows the arc between the two directions, so the
+    in-between codes keep a norm typical of the prior instead of cutting through its low-density centre.
+    """
+    if frames < 1:
+        raise ValueError("the morph needs at least one frame")
+    t = torch.linspace(0.0, 1.0, frames + 2, dtype=z0.dtype, device=z0.device)[1:-1, None]
+    if method == "linear":
+        return (1 - t) * z0 + t * z1
+    if method != "spherical":
+        raise ValueError(f"method must be 'linear' or 'spherical', not {method!r}")
+    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm()).clamp_min(1e-12)
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    if omega.abs() < 1e-4:  # parallel codes: the arc is the line
+        return (1 - t) * z0 + t * z1
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def sample_prior(count: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """z ~ N(0, temperature²·I), reproducible from the seed alone."""
+    generator = torch.Generator().manual_seed(int(seed))
+    return temperature * torch.randn(count, latent_dim, generator=generator)
+
+
+@torch.no_grad()
+def decode_to_uint8(model: LatentModel, z: torch.Tensor) -> torch.Tensor:
+    """Decoded digits as uint8 [N, 28, 28] on the CPU, ready to show."""
+    device = next(model.parameters()).device
+    pixels = model.decode(z.to(device, torch.float32).reshape(-1, model.latent_dim))
+    return (pixels[:, 0] * 255).round().to(torch.uint8).cpu()
+
+
+def usage_order(dim_usage: torch.Tensor | list[float]) -> list[int]:
+    """Dimensions by how much the model uses them, most first: ignored ones end up last."""
+    usage = torch.as_tensor(dim_usage, dtype=torch.float32)
+    return torch.argsort(usage, descending=True, stable=True).tolist()
+
+
+def nearest(query: torch.Tensor, bank: torch.Tensor, k: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices and Euclidean distances of the k codes in `bank` nearest each row of `query`."""
+    distances = torch.cdist(query.reshape(-1, bank.shape[1]).float(), bank.float())
+    values, indices = distances.topk(min(k, bank.shape[0]), largest=False)
+    return indices, values
+
+
+def place_on_map(query: torch.Tensor, bank: torch.Tensor, coords: torch.Tensor, k: int = 10) -> torch.Tensor:
+    """Map position of new codes: the inverse-distance-weighted mean of their nearest test codes' places."""
+    indices, distances = nearest(query, bank, k)
+    weights = 1.0 / distances.clamp_min(1e-6)
+    weights = weights / weights.sum(1, keepdim=True)
+    return (weights[..., None] * coords.float()[indices]).sum(1)
+
+
+def latent_grid(extent: float = 3.0, steps: int = 15) -> torch.Tensor:
+    """A steps×steps grid over [−extent, extent]² (row 0 at the top: largest z₂), for a 2-D model."""
+    axis = torch.linspace(-extent, extent, steps)
+    z2, z1 = torch.meshgrid(axis.flip(0), axis, indexing="ij")
+    return torch.stack((z1.reshape(-1), z2.reshape(-1)), dim=1)
+
+
+def ellipse_outlines(mu: torch.Tensor, logvar: torch.Tensor, points: int = 24) -> tuple[list, list]:
+    """x and y of the μ ± σ ellipses of 2-D codes, joined into one polyline with None between them."""
+    angle = torch.linspace(0, 2 * torch.pi, points)
+    sigma = torch.exp(0.5 * logvar.float())
+    xs = mu[:, :1].float() + sigma[:, :1] * torch.cos(angle)
+    ys = mu[:, 1:2].float() + sigma[:, 1:2] * torch.sin(angle)
+    x_out: list = []
+    y_out: list = []
+    for x_row, y_row in zip(xs.tolist(), ys.tolist(), strict=True):
+        x_out += [*x_row, None]
+        y_out += [*y_row, None]
+    return x_out, y_out

@@ -110,6 +110,7 @@ def _open_bytes(data: bytes) -> Image.Image:
     try:
         # Pillow warns about big images and errors only on very big ones; make the warning an error
         # here only, so a suspicious file is refused without changing the global warning filters.
+        # (catch_warnings is process-wide while open; header parsing is brief, so that is harmless.)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
