@@ -69,6 +69,12 @@ def model_tensors(model: LatentModel, dtype: torch.dtype = torch.float32) -> dic
     return {MODEL_PREFIX + k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | Path, payload: bytes) -> None:
     """Write to a temporary file in the same folder, fsync, then rename: a kill leaves the old file."""
     path = Path(path)
@@ -79,6 +85,7 @@ def atomic_write_bytes(path: str | Path, payload: bytes) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

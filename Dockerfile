@@ -1,0 +1,23 @@
+# The explorer on the shipped models, CPU only.
+#   docker build -t vae-explorer .
+#   docker run --rm -p 8501:8501 vae-explorer      → http://localhost:8501
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN useradd --create-home --uid 1000 explorer
+WORKDIR /app
+
+COPY requirements.txt .
+# PyTorch's CPU wheels: the same pinned versions without the multi-GB CUDA libraries.
+RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+
+COPY --chown=explorer:explorer vae/ vae/
+COPY --chown=explorer:explorer checkpoints/ checkpoints/
+COPY --chown=explorer:explorer .streamlit/ .streamlit/
+COPY --chown=explorer:explorer app.py pyproject.toml README.md ./
+
+USER explorer
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://localhost:8501/_stcore/health', timeout=4)"
+CMD ["streamlit", "run", "app.py", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"]

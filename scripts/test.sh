@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh machine, then run lint and the whole suite.
+# Debian's chromium is used by the browser test (Playwright drives it; no browser download).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
+    $apt_get update -qq
+    DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+
+# The real MNIST is fetched once per machine, not once per clone.
+export VAE_DATA_DIR="${VAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vae-latent-explorer/data}"
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python -m pytest -q "$@"
