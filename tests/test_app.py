@@ -1,0 +1,322 @@
+"""The Streamlit app driven headless with AppTest, on whatever checkpoints are in vae.checkpoint.CHECKPOINT_DIR
+(the shipped checkpoints/ folder, or $VAE_CHECKPOINT_DIR). AppTest cannot click Plotly points or draw on the
+canvas: those paths are plain functions tested in test_explorer.py; here their results are put in session state.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from vae import explorer as ex
+from vae.atlas import AtlasError, load_atlas
+from vae.checkpoint import CHECKPOINT_DIR, load_checkpoint
+from vae.data import load_mnist
+from vae.latent import sample_prior
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+LISTING = ex.list_checkpoints(CHECKPOINT_DIR)
+FIRST = LISTING.checkpoints[0] if LISTING.checkpoints else None
+
+pytestmark = pytest.mark.skipif(
+    FIRST is None,
+    reason=f"no checkpoints in {CHECKPOINT_DIR} yet: train them (python -m vae train / atlas) "
+    "or point VAE_CHECKPOINT_DIR at a folder that has some",
+)
+
+
+def has_atlas(summary: ex.CheckpointSummary | None) -> bool:
+    if summary is None:
+        return False
+    try:
+        load_atlas(summary.path)
+    except AtlasError:
+        return False
+    return True
+
+
+def start(view: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    if view is not None:
+        at.segmented_control(key="view").set_value(view).run()
+    assert_clean(at)
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception element and no error box: the app never shows a traceback."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def images_with(at: AppTest, caption: str) -> list:
+    return [image for image in at.image if any(caption in c for c in image.captions)]
+
+
+def png_of_seven() -> bytes:
+    image = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(image).line([(50, 40), (150, 40), (90, 170)], fill=0, width=18)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def slider_values(at: AppTest, latent_dim: int) -> list[float]:
+    key = ex.state_key(at.session_state["active_model"])
+    return [at.session_state[f"z:{key}:{dim}"] for dim in range(latent_dim)]
+
+
+# ---------------------------------------------------------------- sidebar
+
+
+def test_sidebar_lists_the_checkpoints_with_their_metadata():
+    at = start()
+    radio = at.sidebar.radio(key="model_choice")
+    assert radio.options[: len(LISTING.checkpoints)] == [c.name for c in LISTING.checkpoints]
+    assert radio.options[-1] == "Another file…"
+    assert list(radio.proto.captions)[: len(LISTING.checkpoints)] == [c.describe() for c in LISTING.checkpoints]
+    assert any(FIRST.name in caption.value for caption in at.caption)  # the page says which model it shows
+
+
+def test_a_bad_checkpoint_path_shows_a_message_and_keeps_the_model(tmp_path):
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"definitely not safetensors")
+    at = start()
+    at.sidebar.radio(key="model_choice").set_value("__other__").run()
+    at.sidebar.text_input(key="custom_path").input(str(bad)).run()
+    assert not at.exception
+    messages = [e.value for e in at.sidebar.error]
+    assert len(messages) == 1 and "broken.safetensors" in messages[0] and "previous model" in messages[0]
+    assert any(FIRST.name in caption.value for caption in at.main.caption)
+    assert images_with(at, "decoded from the sliders")  # the views still work
+    at.sidebar.text_input(key="custom_path").input(str(tmp_path / "missing.safetensors")).run()
+    assert not at.exception and "no such checkpoint file" in at.sidebar.error[0].value
+
+
+def test_another_checkpoint_path_that_works_is_used(tmp_path):
+    at = start()
+    at.sidebar.radio(key="model_choice").set_value("__other__").run()
+    at.sidebar.text_input(key="custom_path").input(str(FIRST.path)).run()
+    assert_clean(at)
+    assert at.session_state["active_model"] == str(FIRST.path)
+
+
+VIEW_NAMES = ("sliders", "prior", "morph", "map", "plane", "digit")
+
+
+@pytest.mark.parametrize("checkpoint", LISTING.checkpoints, ids=lambda c: c.name)
+def test_every_view_renders_for_every_checkpoint(checkpoint: ex.CheckpointSummary):
+    at = start()
+    at.sidebar.radio(key="model_choice").set_value(str(checkpoint.path)).run()
+    for view in VIEW_NAMES:
+        at.segmented_control(key="view").set_value(view).run()
+        assert not at.exception, (view, [e.value for e in at.exception])
+        errors = [e.value for e in at.error]
+        # The only acceptable error box is the one explaining a missing or stale atlas.
+        assert all("python -m vae atlas" in message for message in errors), (view, errors)
+        assert not errors or not has_atlas(checkpoint), (view, errors)
+
+
+# ---------------------------------------------------------------- latent sliders
+
+
+def test_moving_a_slider_changes_the_decoded_digit():
+    at = start()
+    d = FIRST.latent_dim
+    assert len(at.slider) == d
+    (picture,) = images_with(at, "decoded from the sliders")
+    before = picture.value
+    at.slider[0].set_value(2.5).run()
+    assert_clean(at)
+    assert images_with(at, "decoded from the sliders")[0].value != before
+    if has_atlas(FIRST) and FIRST.kind == "vae":
+        assert all(re.fullmatch(r"z\d+ · \d+\.\d\d nats( \(unused\))?", s.label) for s in at.slider)
+
+
+def test_slider_buttons_reset_randomise_and_start_from_a_test_digit():
+    at = start()
+    d = FIRST.latent_dim
+    {b.label: b for b in at.button}["Randomise"].click().run()
+    assert any(v != 0 for v in slider_values(at, d))
+    {b.label: b for b in at.button}["Reset to the origin"].click().run()
+    assert slider_values(at, d) == [0.0] * d
+    at.number_input(key="slider_test_index").set_value(3).run()
+    {b.label: b for b in at.button}["Start from its μ"].click().run()
+    assert_clean(at)
+    model = load_checkpoint(FIRST.path)
+    mu = ex.encode_means(model, load_mnist("test", progress=lambda _: None).images[3])
+    assert slider_values(at, d) == ex.to_slider_values(mu, ex.slider_extent(FIRST.kind, _atlas_mu(FIRST)))
+
+
+def _atlas_mu(summary: ex.CheckpointSummary) -> np.ndarray | None:
+    return load_atlas(summary.path).mu if has_atlas(summary) else None
+
+
+# ---------------------------------------------------------------- prior samples
+
+
+def test_the_seed_decides_the_samples():
+    at = start("prior")
+    first = at.image[0].value
+    assert len(first) == 24
+    at.number_input(key="prior_seed").set_value(123).run()
+    assert_clean(at)
+    assert at.image[0].value != first
+    at.number_input(key="prior_seed").set_value(0).run()
+    assert at.image[0].value == first  # the same seed gives the same digits
+    at.slider(key="prior_count").set_value(5).run()
+    assert len(at.image[0].value) == 5 and at.image[0].captions == ["#1", "#2", "#3", "#4", "#5"]
+    {b.label: b for b in at.button}["Reroll"].click().run()
+    assert at.session_state["prior_seed"] != 0
+
+
+def test_a_sample_can_be_sent_to_the_sliders():
+    at = start("prior")
+    at.number_input(key="prior_pick").set_value(2).run()
+    {b.label: b for b in at.button}["Send this sample to the sliders"].click().run()
+    assert_clean(at)
+    assert at.session_state["view"] == "sliders" and len(at.slider) == FIRST.latent_dim
+    extent = ex.slider_extent(FIRST.kind, _atlas_mu(FIRST))
+    expected = ex.to_slider_values(sample_prior(24, FIRST.latent_dim, 1.0, 0)[1], extent)
+    assert slider_values(at, FIRST.latent_dim) == expected
+
+
+# ---------------------------------------------------------------- morph
+
+
+def test_the_morph_shows_k_frames_between_the_two_digits():
+    at = start("morph")
+    at.slider(key="morph_frames").set_value(7).run()
+    assert_clean(at)
+    rows = images_with(at, "recon A")
+    comparison = ex.autoencoder_for_comparison(LISTING.checkpoints, FIRST)
+    assert len(rows) == (3 if comparison else 2)
+    for row in rows:
+        assert len(row.value) == 7 + 4
+        assert row.captions[:2] == ["A", "recon A"] and row.captions[-2:] == ["recon B", "B"]
+        assert sum(c.startswith("t=") for c in row.captions) == 7
+    assert len(at.download_button) == 2 * len(rows)
+    if comparison:
+        assert any("plain autoencoder" in m.value for m in at.markdown)
+
+
+def test_morph_ends_come_from_the_indices_and_the_gallery():
+    at = start("morph")
+    at.number_input(key="morph_a").set_value(3).run()
+    assert_clean(at)
+    assert images_with(at, "A: a ")
+    assert at.pills(key="gallery_b").options == [str(digit) for digit in range(10)]
+    first_five = ex.digit_examples(load_mnist("test", progress=lambda _: None).labels)[5]
+    at.pills(key="gallery_b").set_value(first_five).run()  # the option "5" stands for the first 5's index
+    assert_clean(at)
+    assert at.session_state["morph_b"] == first_five
+    assert at.session_state["gallery_b"] is None  # the gallery is one-shot
+
+
+# ---------------------------------------------------------------- maps
+
+
+@pytest.mark.skipif(not has_atlas(FIRST), reason="the default checkpoint has no atlas yet (python -m vae atlas)")
+def test_the_map_view_shows_the_map_and_a_picked_digit():
+    at = start("map")
+    assert at.get("plotly_chart"), "the t-SNE map is drawn"
+    at.session_state["map_pick"] = 5  # what a click on point #5 leaves behind (pick_on_map)
+    at.run()
+    assert_clean(at)
+    assert images_with(at, "test #5")
+    {b.label: b for b in at.button}["Add to the morph pair"].click().run()
+    assert [at.session_state["morph_a"], at.session_state["morph_b"]] == [1, 5]
+    at.session_state["map_rows"] = [1, 2, 3, 4]  # a box selection
+    at.run()
+    assert images_with(at, "4 selected digits")
+
+
+def test_the_map_view_explains_a_missing_atlas_instead_of_failing():
+    at = start()
+    if has_atlas(FIRST):
+        pytest.skip("the default checkpoint has an atlas")
+    at.segmented_control(key="view").set_value("map").run()
+    assert not at.exception and "python -m vae atlas" in at.error[0].value
+
+
+PLANE = ex.plane_checkpoint(LISTING.checkpoints)
+
+
+@pytest.mark.skipif(not has_atlas(PLANE), reason="no 2-D VAE with an atlas in the checkpoint folder")
+def test_the_plane_view_switches_to_the_2d_model_and_decodes_a_click():
+    at = start("plane")
+    if FIRST.latent_dim != 2:
+        assert any("2-D" in i.value for i in at.info)
+        {b.label: b for b in at.button}[f"Switch to the 2-D model ({PLANE.name})"].click().run()
+    assert_clean(at)
+    assert at.session_state["active_model"] == str(PLANE.path)
+    assert images_with(at, "the decoder's view") and at.get("plotly_chart")
+    at.session_state["plane_z"] = (0.5, -1.0)  # what a click at (0.5, −1) leaves behind (pick_on_plane)
+    at.run()
+    assert images_with(at, "z = (0.50, -1.00)")
+    {b.label: b for b in at.button}["Send to the sliders"].click().run()
+    assert_clean(at)
+    assert at.session_state["view"] == "sliders" and slider_values(at, 2) == [0.5, -1.0]
+
+
+def test_an_unexpected_error_in_a_view_becomes_a_message():
+    at = start()
+    at.session_state["prior_pick"] = "not a number"  # a state no widget could produce: the view's code fails
+    at.segmented_control(key="view").set_value("prior").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "Something went wrong" in at.error[0].value
+    assert "Traceback" not in at.error[0].value
+    at.segmented_control(key="view").set_value("sliders").run()
+    assert_clean(at)  # the other views still work
+
+
+# ---------------------------------------------------------------- your own digit
+
+
+def test_an_upload_shows_its_reconstruction():
+    at = start("digit")
+    at.file_uploader(key="digit_upload").set_value(("seven.png", png_of_seven(), "image/png")).run()
+    assert_clean(at)
+    assert images_with(at, "its reconstruction (decoded μ)")
+    assert images_with(at, "Centred in 28x28")  # the preprocessing stages
+    assert [m.label for m in at.metric][:1] == ["Reconstruction loss"]
+    if has_atlas(FIRST):
+        (neighbours,) = [i for i in at.image if i.captions and " · #" in i.captions[0]]
+        assert len(neighbours.value) == 8
+
+
+def test_a_bad_upload_shows_an_error_and_the_app_keeps_working():
+    at = start("digit")
+    at.file_uploader(key="digit_upload").set_value(("digit.png", b"this is not an image", "image/png")).run()
+    assert not at.exception
+    assert "not an image we can read" in at.error[0].value
+    at.file_uploader(key="digit_upload").set_value(("seven.png", png_of_seven(), "image/png")).run()
+    assert_clean(at)
+    at.segmented_control(key="view").set_value("sliders").run()
+    assert_clean(at)
+
+
+# ---------------------------------------------------------------- cold start
+
+
+def test_the_first_page_does_not_import_figures_sklearn_or_the_canvas():
+    # (Streamlit itself imports plotly; our figure module, sklearn and the canvas are the ones to defer.)
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(APP)!r}, default_timeout=60).run()\n"
+        "assert not at.exception\n"
+        "print(sorted(m for m in ('vae.figures', 'sklearn', 'streamlit_drawable_canvas') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
