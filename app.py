@@ -505,6 +505,7 @@ def view_plane(ctx: Context) -> None:
     from vae.figures import plane_figure
 
     atlas = ctx.atlas
+    extent = ex.plane_extent(atlas.mu)
     controls, grid, plane = st.columns([1, 2, 2], gap="medium")
     with controls:
         steps = st.slider("Digits per side", 8, 25, 15, key="plane_steps", persist_state="session")
@@ -517,14 +518,14 @@ def view_plane(ctx: Context) -> None:
             st.button("Send to the sliders", on_click=set_code, args=(ctx.key, ctx.extent, list(z), "sliders"))
     with grid:
         st.image(
-            png_bytes(ex.manifold_image(ctx.model, ex.PRIOR_EXTENT, steps), scale=2),  # crisp when scaled down
-            caption="the decoder's view: a digit decoded at every point of a grid over [−3, 3]²",
+            png_bytes(ex.manifold_image(ctx.model, extent, steps), scale=2),  # crisp when scaled down
+            caption=f"the decoder's view: a digit decoded at every point of a grid over [−{extent:g}, {extent:g}]²",
             width="stretch",
         )
     with plane:
         rows = ex.subset_rows(len(atlas.labels), count)
         st.plotly_chart(
-            plane_figure(atlas.mu, atlas.logvar, atlas.labels, rows, ex.PRIOR_EXTENT, height=450),
+            plane_figure(atlas.mu, atlas.logvar, atlas.labels, rows, extent, height=450),
             key="plane_chart",
             on_select=partial(pick_on_plane, "plane_chart"),  # plotly_chart takes no args=
             selection_mode=("points",),

@@ -151,7 +151,7 @@ def test_file_stamp_changes_when_the_file_is_replaced_and_state_keys_are_stable(
 
 def test_slider_extent_is_the_prior_for_a_vae_and_the_codes_range_for_an_autoencoder():
     assert ex.slider_extent("vae", np.full((5, 2), 40.0)) == 3.0
-    assert ex.slider_extent("ae", np.full((5, 2), 7.2)) == 8.0
+    assert ex.slider_extent("ae", np.full((5, 2), 7.2)) == 7.5
     assert ex.slider_extent("ae", np.full((5, 2), 0.5)) == 3.0
     assert ex.slider_extent("ae", None) == 3.0
 
@@ -267,6 +267,13 @@ def test_map_hover_texts_carry_index_label_and_picture():
 def test_braille_many_matches_braille():
     images = (fake_images(12, seed=2) * 255).round().to(torch.uint8).numpy()
     assert braille_many(images) == [braille(image) for image in images]
+
+
+def test_plane_extent_covers_the_means_and_never_shrinks_below_the_prior():
+    assert ex.plane_extent(np.zeros((100, 2))) == ex.PRIOR_EXTENT
+    spread = np.linspace(-4.2, 4.2, 1001)[:, None].repeat(2, axis=1)
+    assert ex.plane_extent(spread, coverage=100) == 4.5
+    assert ex.plane_extent(spread, coverage=50) == ex.PRIOR_EXTENT
 
 
 def test_manifold_image_tiles_the_decoded_plane():

@@ -243,7 +243,7 @@ def slider_extent(kind: str, mu: np.ndarray | None = None) -> float:
     """±3 prior std for a VAE; an autoencoder has no prior, so its range comes from its test codes."""
     if kind == "vae" or mu is None or mu.size == 0:
         return PRIOR_EXTENT
-    return float(max(PRIOR_EXTENT, np.ceil(np.percentile(np.abs(mu), 99.5))))
+    return plane_extent(mu)
 
 
 def to_slider_values(
@@ -397,6 +397,13 @@ def selection_grid(
     if not rows:
         return None
     return tile(as_uint8(np.asarray(images)[rows]), columns=columns)
+
+
+def plane_extent(mu: np.ndarray, coverage: float = 99.5) -> float:
+    """Half-width of the 2-D plane to draw: at least the prior's ±3σ, wide enough for `coverage`% of
+    the test means on both axes (the aggregate posterior can spread past ±3), rounded up to 0.5."""
+    reach = float(np.percentile(np.abs(np.asarray(mu, dtype=np.float32)), coverage))
+    return max(PRIOR_EXTENT, float(np.ceil(reach * 2) / 2))
 
 
 def manifold_image(model: LatentModel, extent: float = PRIOR_EXTENT, steps: int = 15) -> np.ndarray:
