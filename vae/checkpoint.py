@@ -47,14 +47,20 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def weights_digest(tensors: dict[str, torch.Tensor]) -> str:
-    """SHA-256 over the model tensors in name order: names, dtypes, shapes and bytes."""
+def tensors_digest(tensors: dict[str, torch.Tensor], names: list[str] | None = None) -> str:
+    """SHA-256 over the named tensors (default: the model's) in name order: names, dtypes, shapes and bytes."""
     digest = hashlib.sha256()
-    for name in sorted(k for k in tensors if k.startswith(MODEL_PREFIX)):
+    names = names if names is not None else [k for k in tensors if k.startswith(MODEL_PREFIX)]
+    for name in sorted(names):
         tensor = tensors[name].detach().cpu().contiguous()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
     return digest.hexdigest()
+
+
+def state_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of everything but the weights (optimizer, RNG, snapshots): a resume needs them intact too."""
+    return tensors_digest(tensors, [k for k in tensors if not k.startswith(MODEL_PREFIX)])
 
 
 def file_sha256(path: str | Path) -> str:
@@ -97,7 +103,8 @@ def write_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: d
     from safetensors.torch import save
 
     meta = dict(meta)
-    meta["weights_sha256"] = weights_digest(tensors)
+    meta["weights_sha256"] = tensors_digest(tensors)
+    meta["state_sha256"] = state_digest(tensors)
     meta.setdefault("versions", library_versions())
     cpu_tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     payload = save(cpu_tensors, metadata={"format": FORMAT, "meta": json.dumps(meta, sort_keys=True)})
@@ -126,8 +133,11 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
         ModelConfig.from_dict(meta["model"])
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: checkpoint metadata is damaged: {exc}") from exc
-    if weights_digest(tensors) != meta.get("weights_sha256"):
+    if tensors_digest(tensors) != meta.get("weights_sha256"):
         raise CheckpointError(f"{path}: the weights do not match their recorded SHA-256 (file corrupted)")
+    # The shipped checkpoints were exported before this second digest existed: check it where present.
+    if "state_sha256" in meta and state_digest(tensors) != meta["state_sha256"]:
+        raise CheckpointError(f"{path}: the optimizer, RNG or snapshot data do not match their SHA-256 (corrupted)")
     return tensors, meta
 
 
@@ -165,7 +175,7 @@ def export_checkpoint(src: str | Path, dst: str | Path, dtype: torch.dtype = tor
         for k, v in tensors.items()
         if k.startswith(MODEL_PREFIX) or k.startswith("snapshot.")
     }
-    meta = {k: v for k, v in meta.items() if k not in ("optimizer", "weights_sha256")}
+    meta = {k: v for k, v in meta.items() if k not in ("optimizer", "weights_sha256", "state_sha256")}
     meta["weights_dtype"] = str(dtype).removeprefix("torch.")
     write_checkpoint(dst, kept, meta)
     return meta

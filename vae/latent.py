@@ -67,7 +67,11 @@ def usage_order(dim_usage: torch.Tensor | list[float]) -> list[int]:
 
 def nearest(query: torch.Tensor, bank: torch.Tensor, k: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
     """Indices and Euclidean distances of the k codes in `bank` nearest each row of `query`."""
-    distances = torch.cdist(query.reshape(-1, bank.shape[1]).float(), bank.float())
+    # cdist's default switches to a matrix-product shortcut above 25 rows, whose float32 rounding puts a
+    # code ~1e-3 away from itself; the direct form is exact and cheap at these sizes.
+    distances = torch.cdist(
+        query.reshape(-1, bank.shape[1]).float(), bank.float(), compute_mode="donot_use_mm_for_euclid_dist"
+    )
     values, indices = distances.topk(min(k, bank.shape[0]), largest=False)
     return indices, values
 

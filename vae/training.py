@@ -219,13 +219,16 @@ def fit(
         started = time.perf_counter()
         train_metrics = train_epoch(run, train_images, config, progress)
         seconds = time.perf_counter() - started
-        if not all(math.isfinite(v) for v in train_metrics.values()):
-            raise TrainingDiverged(
-                f"the loss became {train_metrics['total']} in epoch {run.epoch + 1}; stopped, and {out} "
-                f"still holds epoch {run.epoch}. Try a lower --lr."
-            )
+        # The last steps of an epoch can blow the weights up after the running loss was taken: check the
+        # test loss of the new weights too, before anything is saved.
+        test_metrics = split_loss(run.model.eval(), test_images, beta=config.beta, seed=run.epoch + 1)
+        for split, metrics in (("training", train_metrics), ("test", test_metrics)):
+            if not all(math.isfinite(v) for v in metrics.values()):
+                raise TrainingDiverged(
+                    f"the {split} loss became {metrics['total']} in epoch {run.epoch + 1}; stopped, and {out} "
+                    f"still holds epoch {run.epoch}. Try a lower --lr."
+                )
         run.epoch += 1
-        test_metrics = split_loss(run.model.eval(), test_images, beta=config.beta, seed=run.epoch)
         run.history.append({"epoch": run.epoch, "train": train_metrics, "test": test_metrics, "seconds": seconds})
         if run.epoch in config.snapshot_epochs:
             take_snapshot(run, test_images)

@@ -1,0 +1,100 @@
+"""Shared fixtures: small structured fake MNIST splits, tiny configs and a tiny trained checkpoint.
+
+Nothing here touches the network or the real MNIST except the `mnist_data_dir` fixture, which only
+the tests marked `mnist` use.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from vae.config import ModelConfig, TrainConfig
+from vae.data import MnistSplit
+
+# The models here are tiny: one thread is fastest, and a second thread only spins when the cores are
+# busy (a step takes ~100× longer with two threads on a loaded 2-core machine).
+torch.set_num_threads(1)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FAKE_MD5 = {"fake-images": "0" * 32, "fake-labels": "f" * 32}
+
+
+def quiet(_message: str) -> None:
+    """A `log` callback that prints nothing."""
+
+
+def fake_split(count: int, seed: int) -> MnistSplit:
+    """Structured 28×28 "digits": ten fixed class templates (blobs), each image its template with
+    a few pixels flipped and its ink intensity varied, so a model has something to learn."""
+    templates_rng = torch.Generator().manual_seed(1234)  # the same ten templates in every split
+    coarse = (torch.rand(10, 1, 7, 7, generator=templates_rng) > 0.6).float()
+    templates = torch.nn.functional.interpolate(coarse, size=(28, 28), mode="nearest").reshape(10, 784)
+    rng = torch.Generator().manual_seed(seed)
+    labels = torch.arange(count) % 10
+    labels = labels[torch.randperm(count, generator=rng)]
+    flips = torch.rand(count, 784, generator=rng) < 0.03
+    ink = 0.6 + 0.4 * torch.rand(count, 1, generator=rng)
+    images = torch.where(flips, 1.0 - templates[labels], templates[labels]) * ink
+    return MnistSplit(images=images.float().contiguous(), labels=labels.long(), md5=dict(FAKE_MD5))
+
+
+@pytest.fixture(scope="session")
+def fake_train() -> MnistSplit:
+    return fake_split(512, seed=1)
+
+
+@pytest.fixture(scope="session")
+def fake_test() -> MnistSplit:
+    return fake_split(256, seed=2)
+
+
+@pytest.fixture
+def small_model_config() -> ModelConfig:
+    return ModelConfig(kind="vae", hidden_dim=32, latent_dim=4)
+
+
+@pytest.fixture
+def small_train_config() -> TrainConfig:
+    return TrainConfig(epochs=3, batch_size=64, lr=3e-3, seed=0, snapshot_epochs=(0, 2))
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, fake_train: MnistSplit, fake_test: MnistSplit) -> Path:
+    """A VAE (hidden 32, d 4) trained 3 epochs on the fake data; read-only: copy it to change it."""
+    from vae.training import fit
+
+    path = tmp_path_factory.mktemp("trained") / "vae_d4.safetensors"
+    fit(
+        ModelConfig(kind="vae", hidden_dim=32, latent_dim=4),
+        TrainConfig(epochs=3, batch_size=64, lr=3e-3, seed=0, snapshot_epochs=(0, 2)),
+        fake_train,
+        fake_test,
+        path,
+        device="cpu",
+        progress=False,
+        log=quiet,
+    )
+    path.chmod(0o444)
+    return path
+
+
+@pytest.fixture
+def checkpoint_copy(trained_checkpoint: Path, tmp_path: Path) -> Path:
+    """A writable copy of the trained checkpoint in this test's own folder."""
+    path = tmp_path / "model.safetensors"
+    shutil.copyfile(trained_checkpoint, path)
+    path.chmod(0o644)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_data_dir() -> Path:
+    """The real MNIST's data folder, fetched once per machine if it is not there yet (tests marked `mnist`)."""
+    from vae.data import DEFAULT_DATA_DIR, ensure_mnist
+
+    ensure_mnist(DEFAULT_DATA_DIR, ("train", "test"), progress=quiet)
+    return DEFAULT_DATA_DIR

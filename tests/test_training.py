@@ -1,0 +1,387 @@
+"""The trainer on small fake data: learning, determinism, exact resume, per-epoch checkpoints, NaN guard."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import FAKE_MD5, quiet
+
+from vae.checkpoint import CheckpointError, export_checkpoint, file_sha256, load_checkpoint, read_checkpoint
+from vae.config import ModelConfig, TrainConfig
+from vae.data import MnistSplit
+from vae.evaluate import split_loss
+from vae.latent import encode_all
+from vae.model import build_model
+from vae.training import TrainingDiverged, fit, learning_rate, resolve_device
+
+
+def train(
+    model_config: ModelConfig, config: TrainConfig, train_data: MnistSplit, test_data: MnistSplit, out: Path, **kw
+) -> torch.nn.Module:
+    kw.setdefault("log", quiet)
+    return fit(model_config, config, train_data, test_data, out, device="cpu", progress=False, **kw)
+
+
+def numbers(meta: dict) -> list[dict]:
+    """The history without its wall-clock seconds."""
+    return [{k: v for k, v in entry.items() if k != "seconds"} for entry in meta["history"]]
+
+
+def assert_same_run(path_a: Path, path_b: Path) -> None:
+    tensors_a, meta_a = read_checkpoint(path_a)
+    tensors_b, meta_b = read_checkpoint(path_b)
+    assert sorted(tensors_a) == sorted(tensors_b)
+    for name in tensors_a:
+        assert torch.equal(tensors_a[name], tensors_b[name]), name
+    assert numbers(meta_a) == numbers(meta_b)
+    assert meta_a["epoch"] == meta_b["epoch"]
+    assert meta_a["optimizer"] == meta_b["optimizer"]
+
+
+# ---------------------------------------------------------------- learning and determinism
+
+
+def test_loss_decreases(trained_checkpoint: Path, fake_test: MnistSplit, small_model_config: ModelConfig) -> None:
+    meta = read_checkpoint(trained_checkpoint)[1]
+    train_totals = [h["train"]["total"] for h in meta["history"]]
+    test_totals = [h["test"]["total"] for h in meta["history"]]
+    assert [h["epoch"] for h in meta["history"]] == [1, 2, 3]
+    assert train_totals == sorted(train_totals, reverse=True)
+    assert test_totals == sorted(test_totals, reverse=True)
+    torch.manual_seed(0)
+    untrained = build_model(small_model_config).eval()
+    before = split_loss(untrained, fake_test.images)["total"]
+    assert test_totals[-1] < before - 30  # tens of nats better than the untrained model
+
+
+def test_fit_returns_the_saved_model_in_eval_mode(
+    tmp_path: Path, small_model_config: ModelConfig, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    out = tmp_path / "m.safetensors"
+    model = train(small_model_config, TrainConfig(epochs=1, batch_size=64, seed=0), fake_train, fake_test, out)
+    assert not model.training
+    loaded = load_checkpoint(out)
+    with torch.no_grad():
+        assert torch.equal(model(fake_test.images)[0], loaded(fake_test.images)[0])
+    meta = loaded.metadata
+    assert meta["data_md5"] == {"train": FAKE_MD5, "test": FAKE_MD5}
+    assert meta["device"] == "cpu"
+    assert TrainConfig.from_dict(meta["train"]) == TrainConfig(epochs=1, batch_size=64, seed=0)
+    assert ModelConfig.from_dict(meta["model"]) == small_model_config
+
+
+def test_same_seed_same_numbers(
+    tmp_path: Path,
+    small_model_config: ModelConfig,
+    small_train_config: TrainConfig,
+    fake_train: MnistSplit,
+    fake_test: MnistSplit,
+) -> None:
+    config = dataclasses.replace(small_train_config, epochs=2)
+    for name in ("a", "b"):
+        train(small_model_config, config, fake_train, fake_test, tmp_path / f"{name}.safetensors")
+    assert_same_run(tmp_path / "a.safetensors", tmp_path / "b.safetensors")
+
+    other = tmp_path / "other_seed.safetensors"
+    train(small_model_config, dataclasses.replace(config, seed=1), fake_train, fake_test, other)
+    a, c = read_checkpoint(tmp_path / "a.safetensors"), read_checkpoint(other)
+    assert not torch.equal(a[0]["model.encoder.0.weight"], c[0]["model.encoder.0.weight"])
+    assert numbers(a[1]) != numbers(c[1])
+
+
+def test_resume_equals_an_uninterrupted_run(
+    tmp_path: Path,
+    small_model_config: ModelConfig,
+    small_train_config: TrainConfig,
+    fake_train: MnistSplit,
+    fake_test: MnistSplit,
+) -> None:
+    whole, pieces = tmp_path / "whole.safetensors", tmp_path / "pieces.safetensors"
+    model_whole = train(small_model_config, small_train_config, fake_train, fake_test, whole)
+    train(small_model_config, dataclasses.replace(small_train_config, epochs=1), fake_train, fake_test, pieces)
+    assert read_checkpoint(pieces)[1]["epoch"] == 1
+    torch.manual_seed(12345)  # whatever the global RNG did in between, the resume restores it
+    model_pieces = train(small_model_config, small_train_config, fake_train, fake_test, pieces, resume=True)
+    for key, value in model_whole.state_dict().items():
+        assert torch.equal(value, model_pieces.state_dict()[key]), key
+    assert_same_run(whole, pieces)
+
+
+def test_resume_after_an_interruption_with_the_cosine_schedule(
+    tmp_path: Path,
+    small_model_config: ModelConfig,
+    small_train_config: TrainConfig,
+    fake_train: MnistSplit,
+    fake_test: MnistSplit,
+) -> None:
+    config = dataclasses.replace(small_train_config, lr_schedule="cosine")
+    whole, interrupted = tmp_path / "whole.safetensors", tmp_path / "interrupted.safetensors"
+    train(small_model_config, config, fake_train, fake_test, whole)
+
+    def stop_after_first_epoch(message: str) -> None:
+        if message.startswith("epoch   1"):
+            raise KeyboardInterrupt  # Ctrl-C right after epoch 1 was saved
+
+    with pytest.raises(KeyboardInterrupt):
+        train(small_model_config, config, fake_train, fake_test, interrupted, log=stop_after_first_epoch)
+    assert read_checkpoint(interrupted)[1]["epoch"] == 1
+    train(small_model_config, config, fake_train, fake_test, interrupted, resume=True)
+    assert_same_run(whole, interrupted)
+
+
+def test_a_checkpoint_is_written_after_every_epoch(
+    tmp_path: Path,
+    small_model_config: ModelConfig,
+    small_train_config: TrainConfig,
+    fake_train: MnistSplit,
+    fake_test: MnistSplit,
+) -> None:
+    out = tmp_path / "m.safetensors"
+    on_disk = []
+
+    def look_at_the_file(message: str) -> None:  # called once per epoch, after its save
+        meta = read_checkpoint(out)[1]
+        on_disk.append((int(message.split()[1]), meta["epoch"], len(meta["history"])))
+
+    train(small_model_config, small_train_config, fake_train, fake_test, out, log=look_at_the_file)
+    assert on_disk == [(1, 1, 1), (2, 2, 2), (3, 3, 3)]
+
+
+def test_zero_epochs_writes_the_initial_model(
+    tmp_path: Path, small_model_config: ModelConfig, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    out = tmp_path / "m.safetensors"
+    train(small_model_config, TrainConfig(epochs=0, seed=3), fake_train, fake_test, out)
+    tensors, meta = read_checkpoint(out)
+    assert (meta["epoch"], meta["history"], meta["metrics"]) == (0, [], {})
+    torch.manual_seed(3)
+    initial = build_model(small_model_config)
+    for key, value in initial.state_dict().items():
+        assert torch.equal(tensors[f"model.{key}"], value)
+
+
+def test_resume_of_a_finished_run_does_nothing(
+    checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    meta = read_checkpoint(checkpoint_copy)[1]
+    before = file_sha256(checkpoint_copy)
+    messages: list[str] = []
+    train(
+        ModelConfig.from_dict(meta["model"]),
+        TrainConfig.from_dict(meta["train"]),
+        fake_train,
+        fake_test,
+        checkpoint_copy,
+        resume=True,
+        log=messages.append,
+    )
+    assert messages == [f"{checkpoint_copy} is already at epoch 3 of 3; nothing to do"]
+    assert file_sha256(checkpoint_copy) == before
+
+
+def test_more_epochs_on_resume(checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit) -> None:
+    meta = read_checkpoint(checkpoint_copy)[1]
+    config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=4)
+    train(ModelConfig.from_dict(meta["model"]), config, fake_train, fake_test, checkpoint_copy, resume=True)
+    new_meta = read_checkpoint(checkpoint_copy)[1]
+    assert new_meta["epoch"] == 4
+    assert numbers(new_meta)[:3] == numbers(meta)
+    assert new_meta["train"]["epochs"] == 4
+
+
+# ---------------------------------------------------------------- divergence
+
+
+def test_a_huge_learning_rate_stops_with_the_last_good_epoch_on_disk(
+    tmp_path: Path, small_model_config: ModelConfig, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    out = tmp_path / "m.safetensors"
+    config = TrainConfig(epochs=3, batch_size=64, lr=1e6, seed=0, snapshot_epochs=())
+    with pytest.raises(TrainingDiverged) as info:
+        train(small_model_config, config, fake_train, fake_test, out)
+    message = str(info.value)
+    assert "epoch 1" in message
+    assert f"{out} still holds epoch 0" in message
+    assert "--lr" in message
+    loaded = load_checkpoint(out)
+    assert loaded.metadata["epoch"] == 0
+    torch.manual_seed(0)
+    initial = build_model(small_model_config)
+    for key, value in initial.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+
+
+def test_nan_data_stops_and_leaves_the_file_untouched(
+    tmp_path: Path,
+    small_model_config: ModelConfig,
+    small_train_config: TrainConfig,
+    fake_train: MnistSplit,
+    fake_test: MnistSplit,
+) -> None:
+    out = tmp_path / "m.safetensors"
+    train(small_model_config, dataclasses.replace(small_train_config, epochs=1), fake_train, fake_test, out)
+    before = file_sha256(out)
+    images = fake_train.images.clone()
+    images[100, 300] = float("nan")
+    poisoned = MnistSplit(images, fake_train.labels, fake_train.md5)
+    with pytest.raises(TrainingDiverged, match=r"the training loss became nan in epoch 2.*still holds epoch 1"):
+        train(small_model_config, small_train_config, poisoned, fake_test, out, resume=True)
+    assert file_sha256(out) == before
+    assert load_checkpoint(out).metadata["epoch"] == 1
+
+
+def test_a_nan_test_loss_is_divergence_too(
+    tmp_path: Path, small_model_config: ModelConfig, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    # one batch per epoch: the training loss of an epoch is that of the weights before its only update
+    one_batch = MnistSplit(fake_train.images[:64], fake_train.labels[:64], fake_train.md5)
+    out = tmp_path / "m.safetensors"
+    config = TrainConfig(epochs=3, batch_size=64, lr=1e6, seed=0, snapshot_epochs=())
+    with pytest.raises(TrainingDiverged):
+        train(small_model_config, config, one_batch, fake_test, out)
+    history = read_checkpoint(out)[1]["history"]
+    assert all(math.isfinite(h["test"]["total"]) for h in history), history
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def test_snapshots_at_the_configured_epochs(
+    trained_checkpoint: Path, fake_test: MnistSplit, small_model_config: ModelConfig
+) -> None:
+    tensors, _ = read_checkpoint(trained_checkpoint)
+    assert sorted(k for k in tensors if k.startswith("snapshot.")) == [
+        "snapshot.0.logvar",
+        "snapshot.0.mu",
+        "snapshot.2.logvar",
+        "snapshot.2.mu",
+    ]
+    for key in ("snapshot.0.mu", "snapshot.0.logvar", "snapshot.2.mu", "snapshot.2.logvar"):
+        assert tensors[key].dtype == torch.float16
+        assert tensors[key].shape == (len(fake_test), 4)
+    torch.manual_seed(0)
+    initial = build_model(small_model_config)
+    mu, logvar = encode_all(initial, fake_test.images)
+    assert torch.equal(tensors["snapshot.0.mu"], mu.half())
+    assert torch.equal(tensors["snapshot.0.logvar"], logvar.half())
+    assert not torch.equal(tensors["snapshot.2.mu"], tensors["snapshot.0.mu"])
+
+
+def test_autoencoder_snapshots_have_no_logvar(tmp_path: Path, fake_train: MnistSplit, fake_test: MnistSplit) -> None:
+    out = tmp_path / "ae.safetensors"
+    config = TrainConfig(epochs=1, batch_size=64, seed=0, snapshot_epochs=(0, 1))
+    model = train(ModelConfig(kind="ae", hidden_dim=32, latent_dim=3), config, fake_train, fake_test, out)
+    tensors, meta = read_checkpoint(out)
+    assert sorted(k for k in tensors if k.startswith("snapshot.")) == ["snapshot.0.mu", "snapshot.1.mu"]
+    assert torch.equal(tensors["snapshot.1.mu"], encode_all(model, fake_test.images)[0].half())
+    assert meta["kind"] == "ae"
+    assert all(h["train"]["kl"] == 0.0 and h["test"]["kl"] == 0.0 for h in meta["history"])
+
+
+# ---------------------------------------------------------------- what resume refuses
+
+
+def test_resume_refuses_another_architecture(
+    checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    meta = read_checkpoint(checkpoint_copy)[1]
+    config = TrainConfig.from_dict(meta["train"])
+    with pytest.raises(CheckpointError, match="was trained with") as info:
+        train(ModelConfig(hidden_dim=16, latent_dim=4), config, fake_train, fake_test, checkpoint_copy, resume=True)
+    assert str(checkpoint_copy) in str(info.value)
+
+
+@pytest.mark.parametrize("change", [{"lr": 1e-2}, {"batch_size": 32}, {"beta": 2.0}, {"seed": 5}])
+def test_resume_refuses_another_training_config(
+    checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit, change: dict
+) -> None:
+    meta = read_checkpoint(checkpoint_copy)[1]
+    config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=5, **change)
+    before = file_sha256(checkpoint_copy)
+    with pytest.raises(CheckpointError, match="only --epochs may change") as info:
+        train(ModelConfig.from_dict(meta["model"]), config, fake_train, fake_test, checkpoint_copy, resume=True)
+    assert str(checkpoint_copy) in str(info.value)
+    assert file_sha256(checkpoint_copy) == before
+
+
+def test_resume_refuses_an_exported_checkpoint(
+    trained_checkpoint: Path, tmp_path: Path, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    exported = tmp_path / "exported.safetensors"
+    export_checkpoint(trained_checkpoint, exported)
+    meta = read_checkpoint(exported)[1]
+    config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=4)
+    with pytest.raises(CheckpointError, match="exported") as info:
+        train(ModelConfig.from_dict(meta["model"]), config, fake_train, fake_test, exported, resume=True)
+    assert str(exported) in str(info.value)
+
+
+def test_resume_of_a_missing_file(tmp_path: Path, small_model_config: ModelConfig, fake_train, fake_test) -> None:
+    with pytest.raises(CheckpointError, match="no such checkpoint file"):
+        train(small_model_config, TrainConfig(), fake_train, fake_test, tmp_path / "none.safetensors", resume=True)
+
+
+# ---------------------------------------------------------------- devices and schedules
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_asking_for_absent_cuda_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="'cuda' is not available on this machine"):
+        resolve_device("cuda")
+
+
+def test_resolve_device() -> None:
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cuda", "mps", "cpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        resolve_device("tpu")
+
+
+def test_cosine_schedule_values() -> None:
+    config = TrainConfig(lr=0.01, lr_schedule="cosine")
+    assert learning_rate(config, 0, 100) == 0.01
+    assert learning_rate(config, 50, 100) == pytest.approx(0.005, abs=1e-15)
+    assert learning_rate(config, 25, 100) == pytest.approx(0.01 * 0.5 * (1 + math.sqrt(0.5)))
+    assert learning_rate(config, 100, 100) == pytest.approx(0.0, abs=1e-15)
+    assert learning_rate(config, 150, 100) == pytest.approx(0.0, abs=1e-15)
+    steps = [learning_rate(config, s, 100) for s in range(101)]
+    assert steps == sorted(steps, reverse=True)
+    constant = TrainConfig(lr=0.01)
+    assert {learning_rate(constant, s, 100) for s in (0, 50, 100)} == {0.01}
+
+
+def test_training_follows_the_cosine_schedule(
+    tmp_path: Path, small_model_config: ModelConfig, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    out = tmp_path / "m.safetensors"
+    config = TrainConfig(epochs=2, batch_size=64, lr=0.01, lr_schedule="cosine", seed=0, snapshot_epochs=())
+    train(small_model_config, config, fake_train, fake_test, out)
+    total_steps = 2 * math.ceil(len(fake_train) / 64)
+    last_lr = read_checkpoint(out)[1]["optimizer"]["param_groups"][0]["lr"]
+    assert last_lr == pytest.approx(learning_rate(config, total_steps - 1, total_steps))
+    assert last_lr < 0.001
+
+
+# ---------------------------------------------------------------- TrainConfig
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"epochs": -1}, {"batch_size": 0}, {"lr": 0.0}, {"lr": -1e-3}, {"beta": -0.5}, {"lr_schedule": "linear"}],
+)
+def test_train_config_rejects_bad_values(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        TrainConfig(**kwargs)
+
+
+def test_train_config_round_trip() -> None:
+    config = TrainConfig(epochs=4, snapshot_epochs=(4, 0, 2, 2), lr_schedule="cosine", beta=0.5)
+    assert config.snapshot_epochs == (0, 2, 4)
+    assert config.to_dict()["snapshot_epochs"] == [0, 2, 4]
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="epoch"):
+        TrainConfig.from_dict({**config.to_dict(), "epoch": 3})
