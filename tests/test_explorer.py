@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from vae import CheckpointError, ModelConfig, build_model
 from vae import explorer as ex
 from vae.atlas import AtlasError
-from vae.checkpoint import file_sha256, model_tensors, write_checkpoint
+from vae.checkpoint import file_sha256, model_tensors, read_metadata, write_checkpoint
 from vae.images import braille, braille_many
 from vae.latent import decode_to_uint8
 from vae.losses import kl_to_prior, reconstruction_nats
@@ -74,16 +74,16 @@ def test_list_checkpoints_orders_default_first_and_skips_atlases_and_broken_file
     assert ex.list_checkpoints(tmp_path / "missing") == ex.CheckpointListing([], [])
 
 
-def test_peek_metadata_reads_the_header_and_refuses_foreign_files(tmp_path):
+def test_read_metadata_reads_the_header_and_refuses_foreign_files(tmp_path):
     from safetensors.torch import save_file
 
     save_checkpoint(tmp_path / "m.safetensors", "vae", 4)
-    assert ex.peek_metadata(tmp_path / "m.safetensors")["model"]["latent_dim"] == 4
+    assert read_metadata(tmp_path / "m.safetensors")["model"]["latent_dim"] == 4
     save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(CheckpointError, match="not a VAE explorer checkpoint"):
-        ex.peek_metadata(tmp_path / "other.safetensors")
+        read_metadata(tmp_path / "other.safetensors")
     with pytest.raises(CheckpointError):
-        ex.peek_metadata(tmp_path / "absent.safetensors")
+        read_metadata(tmp_path / "absent.safetensors")
 
 
 def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
@@ -428,7 +428,7 @@ def test_shipped_checkpoints_list_and_summarise():
         pytest.skip(f"no checkpoints in {CHECKPOINT_DIR} yet")
     assert not listing.skipped
     for summary in listing.checkpoints:
-        meta = ex.peek_metadata(summary.path)
+        meta = read_metadata(summary.path)
         assert summary.latent_dim == meta["model"]["latent_dim"] and summary.test_loss is not None
         assert json.dumps(ex.model_facts(meta))
     assert file_sha256(listing.checkpoints[0].path)

@@ -111,17 +111,17 @@ def write_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: d
     atomic_write_bytes(path, payload)
 
 
-def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Read and validate a checkpoint file on the CPU; any problem raises CheckpointError."""
+def _open_checkpoint(path: Path, with_tensors: bool) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The metadata (validated) and, when asked, the tensors; any problem raises CheckpointError."""
     from safetensors import safe_open
 
-    path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:
             header = handle.metadata() or {}
-            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (safe_open is not iterable)
+            names = handle.keys() if with_tensors else []
+            tensors = {name: handle.get_tensor(name) for name in names}
     except Exception as exc:  # safetensors raises several types for a bad header or short file
         raise CheckpointError(
             f"{path}: not a readable safetensors checkpoint (truncated, corrupt or another format): {exc}"
@@ -133,6 +133,19 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
         ModelConfig.from_dict(meta["model"])
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: checkpoint metadata is damaged: {exc}") from exc
+    return tensors, meta
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's metadata from its header alone: cheap enough for a picker on every rerun.
+    (Loading the model runs the full checks of read_checkpoint, the digests included.)"""
+    return _open_checkpoint(Path(path), with_tensors=False)[1]
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read and validate a checkpoint file on the CPU; any problem raises CheckpointError."""
+    path = Path(path)
+    tensors, meta = _open_checkpoint(path, with_tensors=True)
     if tensors_digest(tensors) != meta.get("weights_sha256"):
         raise CheckpointError(f"{path}: the weights do not match their recorded SHA-256 (file corrupted)")
     # The shipped checkpoints were exported before this second digest existed: check it where present.

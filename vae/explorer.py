@@ -7,7 +7,6 @@ come from a shared cache (the atlas, the test set) are only read here, never wri
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from vae.checkpoint import DEFAULT_CHECKPOINT_NAME, FORMAT, CheckpointError
-from vae.config import ModelConfig
+from vae.checkpoint import DEFAULT_CHECKPOINT_NAME, CheckpointError, read_metadata
 from vae.images import as_uint8, braille_many, gif_bytes, png_bytes, tile
 from vae.latent import (
     decode_to_uint8,
@@ -80,27 +78,6 @@ class CheckpointListing:
     skipped: list[str]  # one message per file in the folder that could not be read
 
 
-def peek_metadata(path: str | Path) -> dict[str, Any]:
-    """A checkpoint's metadata from its header only: cheap enough for every rerun. (Loading the model
-    later runs the full checks of vae.checkpoint.read_checkpoint, weights digest included.)"""
-    from safetensors import safe_open
-
-    path = Path(path)
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
-            header = handle.metadata() or {}
-    except Exception as exc:  # safetensors raises several types for a bad header or short file
-        raise CheckpointError(f"{path.name}: not a readable safetensors checkpoint ({exc})") from exc
-    if header.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name}: a safetensors file, but not a VAE explorer checkpoint")
-    try:
-        meta = json.loads(header["meta"])
-        ModelConfig.from_dict(meta["model"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path.name}: checkpoint metadata is damaged ({exc})") from exc
-    return meta
-
-
 def summarize_metadata(meta: dict[str, Any], path: str | Path) -> CheckpointSummary:
     """The picker's summary; test loss = the exported evaluation's −ELBO, else the last epoch's test total."""
     model = meta.get("model") or {}
@@ -151,7 +128,7 @@ def list_checkpoints(folder: str | Path) -> CheckpointListing:
         if path.name.startswith(".") or path.name.endswith(ATLAS_SUFFIX):
             continue
         try:
-            found.append(summarize_metadata(peek_metadata(path), path))
+            found.append(summarize_metadata(read_metadata(path), path))
         except CheckpointError as exc:
             skipped.append(str(exc))
     return CheckpointListing(sorted(found, key=_listing_order), skipped)
