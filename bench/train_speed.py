@@ -51,7 +51,8 @@ OURS_RUNNER = textwrap.dedent(
     from vae.data import load_mnist
     from vae.training import fit
     train, test = load_mnist("train", "{data}"), load_mnist("test", "{data}")
-    fit(ModelConfig(), TrainConfig(epochs={epochs}), train, test, "{out}", device="{device}", progress=False,
+    config = TrainConfig(epochs={epochs}, precision="{precision}", lr_schedule="{schedule}")
+    fit(ModelConfig(), config, train, test, "{out}", device="{device}", progress=False,
         log=lambda line: print(line, file=sys.stderr))
     from vae.checkpoint import read_checkpoint
     history = read_checkpoint("{out}")[1]["history"]
@@ -73,7 +74,13 @@ def main() -> None:
     parser.add_argument("--reference", required=True, type=Path, help="pytorch/examples vae/main.py")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data", help="holds MNIST/raw (IDX files)")
     parser.add_argument("--epochs", type=int, default=10, help="epochs of our trainer (quality after these)")
-    parser.add_argument("--reference-epochs", type=int, default=3, help="epochs of the reference (timing)")
+    parser.add_argument("--reference-epochs", type=int, default=10, help="epochs of the reference")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["fp32-constant", "bf16-constant"],
+        help="our runs as PRECISION-SCHEDULE (fp32|bf16, constant|cosine); constant is the reference's recipe",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "train_speed.json")
@@ -90,35 +97,42 @@ def main() -> None:
             REFERENCE_RUNNER.format(threads=args.threads, epochs=args.reference_epochs, main=args.reference.resolve()),
             work,
         )
-        ours = run_json(
-            OURS_RUNNER.format(
-                threads=args.threads,
-                epochs=args.epochs,
-                data=args.data_dir.resolve(),
-                out=Path(tmp) / "ours.st",
-                device=args.device,
-            ),
-            REPO,
-        )
+        ours = {
+            variant: run_json(
+                OURS_RUNNER.format(
+                    threads=args.threads,
+                    epochs=args.epochs,
+                    data=args.data_dir.resolve(),
+                    out=Path(tmp) / f"{variant}.st",
+                    device=args.device,
+                    precision=variant.split("-")[0],
+                    schedule=variant.split("-")[1],
+                ),
+                REPO,
+            )
+            for variant in args.variants
+        }
     ref_epoch = statistics.median(reference["epoch_seconds"])
-    our_epoch = statistics.median(ours["epoch_seconds"])
     result = {
         "threads": args.threads,
         "device": args.device,
         "reference_epoch_seconds": reference["epoch_seconds"],
         "reference_test_loss": reference["test_loss"],
-        "ours_epoch_seconds": ours["epoch_seconds"],
-        "ours_test_loss": ours["test_loss"],
-        "speedup": ref_epoch / our_epoch,
+        "ours": ours,
+        "speedup": {v: ref_epoch / statistics.median(r["epoch_seconds"]) for v, r in ours.items()},
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
-    print(f"{'':28}{'pytorch/examples':>18}{'vae (ours)':>14}")
-    print(f"{'median s / training epoch':28}{ref_epoch:18.2f}{our_epoch:14.2f}")
-    print(f"{'speed-up':28}{'1.00x':>18}{ref_epoch / our_epoch:13.2f}x")
-    last = len(reference["test_loss"])
-    print(f"{f'test loss after {last} epochs':28}{reference['test_loss'][-1]:18.2f}{ours['test_loss'][last - 1]:14.2f}")
-    print(f"{f'test loss after {args.epochs} epochs':28}{'':>18}{ours['test_loss'][-1]:14.2f}")
+    columns = ["pytorch/examples", *args.variants]
+    width = max(len(c) for c in columns) + 2
+    print(f"{'':30}" + "".join(f"{c:>{width}}" for c in columns))
+    epoch_times = [ref_epoch] + [statistics.median(r["epoch_seconds"]) for r in ours.values()]
+    print(f"{'median s / training epoch':30}" + "".join(f"{t:>{width}.2f}" for t in epoch_times))
+    print(f"{'speed-up vs the reference':30}" + "".join(f"{ref_epoch / t:>{width - 1}.2f}x" for t in epoch_times))
+    losses = [reference["test_loss"]] + [r["test_loss"] for r in ours.values()]
+    for epoch in sorted({len(reference["test_loss"]), args.epochs}):
+        cells = [f"{loss[epoch - 1]:.2f}" if len(loss) >= epoch else "" for loss in losses]
+        print(f"{f'test loss after {epoch} epochs':30}" + "".join(f"{c:>{width}}" for c in cells))
 
 
 if __name__ == "__main__":

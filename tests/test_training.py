@@ -93,6 +93,31 @@ def test_same_seed_same_numbers(
     assert numbers(a[1]) != numbers(c[1])
 
 
+def test_bf16_matmuls_learn_as_well_and_stay_deterministic(
+    tmp_path: Path,
+    small_model_config: ModelConfig,
+    small_train_config: TrainConfig,
+    fake_train: MnistSplit,
+    fake_test: MnistSplit,
+) -> None:
+    config = dataclasses.replace(small_train_config, epochs=3)
+    fp32 = tmp_path / "fp32.safetensors"
+    train(small_model_config, config, fake_train, fake_test, fp32)
+    bf16 = [tmp_path / f"bf16_{i}.safetensors" for i in range(2)]
+    for path in bf16:
+        model = train(small_model_config, dataclasses.replace(config, precision="bf16"), fake_train, fake_test, path)
+    assert_same_run(*bf16)
+    assert next(model.parameters()).dtype == torch.float32  # only the products are bf16, not the weights
+    meta32, meta16 = read_checkpoint(fp32)[1], read_checkpoint(bf16[0])[1]
+    assert meta16["train"]["precision"] == "bf16"
+    assert meta16["history"][-1]["test"]["total"] == pytest.approx(meta32["history"][-1]["test"]["total"], abs=1.0)
+
+
+def test_unknown_precision_is_refused() -> None:
+    with pytest.raises(ValueError, match="precision"):
+        TrainConfig(precision="fp8")
+
+
 def test_resume_equals_an_uninterrupted_run(
     tmp_path: Path,
     small_model_config: ModelConfig,

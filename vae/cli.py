@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from vae.config import MODEL_KINDS, ModelConfig, TrainConfig
+from vae.config import MODEL_KINDS, PRECISIONS, ModelConfig, TrainConfig
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--hidden-dim", type=int, default=ModelConfig.hidden_dim)
     train.add_argument("--beta", type=float, default=defaults.beta, help="weight of the KL term (1 = classic VAE)")
     train.add_argument("--kind", choices=MODEL_KINDS, default="vae")
+    train.add_argument(
+        "--precision", choices=PRECISIONS, default=defaults.precision, help="bf16: matrix products in bfloat16"
+    )
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument(
@@ -85,6 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
         beta=args.beta,
         seed=args.seed,
         snapshot_epochs=snapshots,
+        precision=args.precision,
     )
     out = Path(args.out or f"runs/{args.kind}_d{args.latent_dim}.safetensors")
     if out.exists() and not args.resume:

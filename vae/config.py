@@ -8,6 +8,7 @@ from typing import Any, Literal
 ModelKind = Literal["vae", "ae"]
 MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16")
 
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:
@@ -54,6 +55,8 @@ class TrainConfig:
     beta: float = 1.0
     seed: int = 1
     snapshot_epochs: tuple[int, ...] = field(default=(0, 5, 10))
+    # bf16: matrix products in bfloat16 under autocast (weights, optimizer and loss stay fp32).
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -66,6 +69,8 @@ class TrainConfig:
             raise ValueError("beta must be >= 0")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr schedule must be one of {LR_SCHEDULES}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}")
         object.__setattr__(self, "snapshot_epochs", tuple(sorted({int(e) for e in self.snapshot_epochs})))
 
     def to_dict(self) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch.nn import functional as F
 
 
 @dataclass(frozen=True)
@@ -25,12 +24,39 @@ class LossTerms:
         return LossTerms(self.recon.detach(), self.kl.detach(), self.total.detach())
 
 
+def bce_with_logits(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Element-wise −[x·log σ(l) + (1−x)·log(1−σ(l))] = max(l, 0) − x·l + log(1 + e^−|l|).
+
+    Stable for any logit (e^−|l| ≤ 1 never overflows). It uses log(1 + u), not log1p(u): this torch
+    build's CPU log1p is not vectorised and took 70% of the loss's time, and for u ≤ 1 the two differ
+    by less than 1e-7 nats per pixel.
+    """
+    return logits.clamp_min(0) - target * logits + torch.log(1 + torch.exp(-logits.abs()))
+
+
+class _SummedBCE(torch.autograd.Function):
+    """Σ bce_with_logits with its gradient written out, σ(l) − x: one fused pass instead of autograd's
+    chain through abs, exp and log."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(logits, target)
+        return bce_with_logits(logits, target).sum()
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        logits, target = ctx.saved_tensors
+        return grad * (torch.sigmoid(logits) - target), None
+
+
 def reconstruction_nats(logits: torch.Tensor, x: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
-    """Binary cross-entropy summed over pixels, computed on logits (stable, no clamping)."""
-    target = x.reshape(logits.shape)
+    """Binary cross-entropy summed over pixels (and, for "sum", over the batch), computed on logits."""
+    # Under bf16 autocast the decoder's output is bf16: the loss is summed in fp32 (or fp64 if given).
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    target = x.reshape(logits.shape).to(logits.dtype)
     if reduction == "none":
-        return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=-1)
-    return F.binary_cross_entropy_with_logits(logits, target, reduction="sum")
+        return bce_with_logits(logits, target).sum(dim=-1)
+    return _SummedBCE.apply(logits, target)
 
 
 def kl_to_prior(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "sum") -> torch.Tensor:

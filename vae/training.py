@@ -169,16 +169,18 @@ def train_epoch(run: RunState, images: torch.Tensor, config: TrainConfig, progre
     n = images.shape[0]
     steps_per_epoch = math.ceil(n / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
-    order = torch.randperm(n, generator=run.shuffle).to(images.device)
+    # One gather per epoch, then contiguous slices: cheaper than gathering every batch on the CPU.
+    shuffled = images[torch.randperm(n, generator=run.shuffle).to(images.device)]
     sums = torch.zeros(3, device=images.device)
     bar = tqdm(total=n, desc=f"epoch {run.epoch + 1}/{config.epochs}", unit="img", disable=not progress, leave=False)
     for step, start in enumerate(range(0, n, config.batch_size)):
         lr = learning_rate(config, (run.epoch * steps_per_epoch) + step, total_steps)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        x = images[order[start : start + config.batch_size]]
-        logits, mu, logvar = model(x)
-        terms = elbo_loss(logits, x, mu, logvar, config.beta)
+        x = shuffled[start : start + config.batch_size]
+        with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+            logits, mu, logvar = model(x)
+        terms = elbo_loss(logits, x, mu.float(), None if logvar is None else logvar.float(), config.beta)
         optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         optimizer.step()
