@@ -127,6 +127,7 @@ def test_train_evaluate_export_atlas(tmp_path: Path, fake_mnist: list[str], caps
         "beta": 1.0,
         "seed": 4,
         "snapshot_epochs": [0, 2],
+        "precision": "fp32",
     }
     assert fake_mnist == ["train", "test"]
 
