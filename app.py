@@ -238,6 +238,7 @@ def sidebar() -> Context | None:
 # ---------------------------------------------------------------- views
 
 
+@st.fragment  # a slider move reruns this view alone, not the sidebar and the page around it
 def view_sliders(ctx: Context) -> None:
     d = ctx.model.latent_dim
     atlas = ctx.atlas
