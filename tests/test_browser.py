@@ -141,6 +141,27 @@ def test_a_slider_moved_with_the_keyboard_changes_the_decoded_digit(page):
     assert_no_exception(page)
 
 
+def test_a_slider_dragged_with_the_mouse_changes_the_decoded_digit(page):
+    src = bs.image(page, bs.SLIDER_IMAGE).get_attribute("src")
+    before = pixels(bs.fetch_bytes(page, src))
+    slider = page.locator('[data-testid="stSlider"]').nth(1)
+    thumb = slider.get_by_role("slider")
+    box = thumb.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.evaluate(bs.RUN_COUNTER_JS)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y, steps=8)  # a real drag: press, move, release
+    page.mouse.up()
+    bs.wait_src_change(page, bs.SLIDER_IMAGE, src)
+    bs.wait_settled(page)
+    value = float(slider.get_by_test_id("stSliderThumbValue").inner_text())
+    assert value > 0.2, f"the thumb moved to {value}"
+    after = pixels(bs.fetch_bytes(page, bs.image(page, bs.SLIDER_IMAGE).get_attribute("src")))
+    assert int((np.abs(after - before) > 16).sum()) > 200
+    assert_no_exception(page)
+
+
 def click_map_point(page, chart, exclude_traces: set[int]) -> tuple[int, str]:
     """Clicks an isolated digit on a Plotly map (positions from Plotly's own axes); (row id, digit) picked.
 
