@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,8 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from vae import explorer as ex
-from vae.atlas import AtlasError, load_atlas
-from vae.checkpoint import CHECKPOINT_DIR, load_checkpoint
+from vae.atlas import AtlasError, atlas_path, load_atlas
+from vae.checkpoint import CHECKPOINT_DIR, load_checkpoint, read_checkpoint, write_checkpoint
 from vae.data import load_mnist
 from vae.latent import sample_prior
 
@@ -240,12 +241,20 @@ def test_the_map_view_shows_the_map_and_a_picked_digit():
     assert images_with(at, "4 selected digits")
 
 
-def test_the_map_view_explains_a_missing_atlas_instead_of_failing():
+def test_the_map_view_explains_a_missing_or_stale_atlas_instead_of_failing(tmp_path):
+    copy = tmp_path / "copy.safetensors"
+    shutil.copy(FIRST.path, copy)  # a real checkpoint without its atlas beside it
     at = start()
-    if has_atlas(FIRST):
-        pytest.skip("the default checkpoint has an atlas")
+    at.sidebar.radio(key="model_choice").set_value("__other__").run()
+    at.sidebar.text_input(key="custom_path").input(str(copy)).run()
     at.segmented_control(key="view").set_value("map").run()
-    assert not at.exception and "python -m vae atlas" in at.error[0].value
+    assert not at.exception and "python -m vae atlas" in at.error[0].value and "missing" in at.error[0].value
+    # an atlas made from another file is refused too, not drawn as if it were this model's map
+    shutil.copy(atlas_path(FIRST.path), atlas_path(copy))
+    tensors, meta = read_checkpoint(copy)
+    write_checkpoint(copy, tensors, {**meta, "note": "rewritten"})  # same weights, another file: another SHA-256
+    at.run()
+    assert not at.exception and "another version" in at.error[0].value
 
 
 PLANE = ex.plane_checkpoint(LISTING.checkpoints)
