@@ -21,6 +21,7 @@ from vae.checkpoint import DEFAULT_CHECKPOINT_NAME, CheckpointError, read_metada
 from vae.images import as_uint8, braille_many, gif_bytes, png_bytes, tile
 from vae.latent import (
     decode_to_uint8,
+    encode_all,
     interpolate,
     latent_grid,
     nearest,
@@ -265,12 +266,9 @@ def decode_code(model: LatentModel, z: Sequence[float] | np.ndarray | torch.Tens
     return decode_to_uint8(model, torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(1, -1))[0].numpy()
 
 
-@torch.no_grad()
 def encode_means(model: LatentModel, images: torch.Tensor | np.ndarray) -> torch.Tensor:
     """μ of each image [N, 784] in [0, 1] (the autoencoder: its code); eval mode, no gradients."""
-    images = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 784)
-    device = next(model.parameters()).device
-    return model.encode(images.to(device))[0].cpu()
+    return encode_all(model, torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 784))[0].cpu()
 
 
 def fresh_seed() -> int:
