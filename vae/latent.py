@@ -13,7 +13,8 @@ def encode_all(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """μ and log σ² (None for the autoencoder) of every image, in eval mode, on the model's device."""
     was_training = model.training
-    model.eval()
+    if was_training:  # only a model being trained is switched (and back): a shared eval model is never touched
+        model.eval()
     device = next(model.parameters()).device
     mus, logvars = [], []
     for start in range(0, images.shape[0], batch_size):
@@ -21,7 +22,8 @@ def encode_all(
         mus.append(mu)
         if logvar is not None:
             logvars.append(logvar)
-    model.train(was_training)
+    if was_training:
+        model.train()
     return torch.cat(mus), (torch.cat(logvars) if logvars else None)
 
 
