@@ -511,6 +511,16 @@ def view_plane(ctx: Context) -> None:
     with controls:
         steps = st.slider("Digits per side", 8, 25, 15, key="plane_steps", persist_state="session")
         count = st.slider("Test digits drawn", 300, 1000, 500, 100, key="plane_count", persist_state="session")
+        bubbles = st.slider(
+            "Bubbles drawn at × σ",
+            1,
+            10,
+            1,
+            key="plane_bubble_scale",
+            persist_state="session",
+            help="1 is true size. This model is very sure of each code, so its bubbles are smaller than the dots: "
+            "magnify them to see their shapes and how they pack.",
+        )
         z = ss.get("plane_z")
         if z is None:
             st.info("Click anywhere on the plane to decode that point.")
@@ -526,7 +536,7 @@ def view_plane(ctx: Context) -> None:
     with plane:
         rows = ex.subset_rows(len(atlas.labels), count)
         st.plotly_chart(
-            plane_figure(atlas.mu, atlas.logvar, atlas.labels, rows, extent, height=450),
+            plane_figure(atlas.mu, atlas.logvar, atlas.labels, rows, extent, height=450, bubble_scale=bubbles),
             key="plane_chart",
             on_select=partial(pick_on_plane, "plane_chart"),  # plotly_chart takes no args=
             selection_mode=("points",),
@@ -539,7 +549,8 @@ def view_plane(ctx: Context) -> None:
         )
         return
     st.caption(
-        "Each test digit's encoder output is a bubble: centre μ, radius σ along each axis (drawn as μ ± σ). "
+        "Each test digit's encoder output is a bubble: centre μ, radius σ along each axis "
+        "(drawn as μ ± σ, or magnified with the slider on the left). "
         "Reconstruction pushes the bubbles of different digits apart, since overlapping bubbles would blur them. "
         "The KL term is a spring that pulls every bubble towards the origin and keeps it from shrinking. "
         "Together they pack the bubbles densely around 0 without gaps, so every point of the plane, including "

@@ -236,6 +236,10 @@ def test_ellipse_outlines() -> None:
     # first ellipse: centre (1, 2), σ = (2, 1)
     assert xs[0:5] == pytest.approx([3.0, 1.0, -1.0, 1.0, 3.0], abs=1e-5)
     assert ys[0:5] == pytest.approx([2.0, 3.0, 2.0, 1.0, 2.0], abs=1e-5)
+    # magnified: the radii scale, the centres stay
+    big_x, big_y = ellipse_outlines(mu, logvar, points=5, scale=3.0)
+    assert big_x[0:5] == pytest.approx([7.0, 1.0, -5.0, 1.0, 7.0], abs=1e-5)
+    assert big_y[0:5] == pytest.approx([2.0, 5.0, 2.0, -1.0, 2.0], abs=1e-5)
     # third: centre (−1, 5), σ = (1, 3)
     assert xs[12:17] == pytest.approx([0.0, -1.0, -2.0, -1.0, 0.0], abs=1e-5)
     assert ys[12:17] == pytest.approx([5.0, 8.0, 5.0, 2.0, 5.0], abs=1e-5)

@@ -155,9 +155,10 @@ def plane_figure(
     extent: float = 3.0,
     click_steps: int = 61,
     height: int = 560,
+    bubble_scale: float = 1.0,
 ) -> go.Figure:
-    """A 2-D model's plane: test means with their μ ± σ ellipses, and an invisible grid that makes
-    every spot clickable (a click's x and y are the code to decode)."""
+    """A 2-D model's plane: test means with their μ ± bubble_scale·σ ellipses, and an invisible grid that
+    makes every spot clickable (a click's x and y are the code to decode)."""
     import torch
 
     mu = np.asarray(mu, dtype=np.float32)
@@ -177,7 +178,9 @@ def plane_figure(
     for digit, digit_rows in _digit_rows(labels, rows):
         colour = DIGIT_COLOURS[digit]
         if logvar is not None:
-            xs, ys = ellipse_outlines(torch.from_numpy(mu[digit_rows]), torch.from_numpy(logvar[digit_rows]))
+            xs, ys = ellipse_outlines(
+                torch.from_numpy(mu[digit_rows]), torch.from_numpy(logvar[digit_rows]), scale=bubble_scale
+            )
             figure.add_trace(
                 go.Scattergl(
                     x=xs,

@@ -93,10 +93,10 @@ def latent_grid(extent: float = 3.0, steps: int = 15) -> torch.Tensor:
     return torch.stack((z1.reshape(-1), z2.reshape(-1)), dim=1)
 
 
-def ellipse_outlines(mu: torch.Tensor, logvar: torch.Tensor, points: int = 24) -> tuple[list, list]:
-    """x and y of the μ ± σ ellipses of 2-D codes, joined into one polyline with None between them."""
+def ellipse_outlines(mu: torch.Tensor, logvar: torch.Tensor, points: int = 24, scale: float = 1.0) -> tuple[list, list]:
+    """x and y of the μ ± scale·σ ellipses of 2-D codes, joined into one polyline with None between them."""
     angle = torch.linspace(0, 2 * torch.pi, points)
-    sigma = torch.exp(0.5 * logvar.float())
+    sigma = scale * torch.exp(0.5 * logvar.float())
     xs = mu[:, :1].float() + sigma[:, :1] * torch.cos(angle)
     ys = mu[:, 1:2].float() + sigma[:, 1:2] * torch.sin(angle)
     x_out: list = []
