@@ -15,7 +15,7 @@ from vae import CheckpointError, ModelConfig, build_model
 from vae import explorer as ex
 from vae.atlas import AtlasError
 from vae.checkpoint import file_sha256, model_tensors, read_metadata, write_checkpoint
-from vae.images import braille, braille_many
+from vae.images import braille
 from vae.latent import decode_to_uint8
 from vae.losses import kl_to_prior, reconstruction_nats
 from vae.preprocess import InvalidImageError, preprocess_steps
@@ -262,11 +262,6 @@ def test_map_hover_texts_carry_index_label_and_picture():
     texts = ex.map_hover_texts(images, np.array([7, 1, 2, 3, 4]))
     assert len(texts) == 5
     assert texts[0].startswith("#0 · digit 7<br>") and texts[0].endswith(braille(images[0].numpy()))
-
-
-def test_braille_many_matches_braille():
-    images = (fake_images(12, seed=2) * 255).round().to(torch.uint8).numpy()
-    assert braille_many(images) == [braille(image) for image in images]
 
 
 def test_plane_extent_covers_the_means_and_never_shrinks_below_the_prior():

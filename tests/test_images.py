@@ -171,9 +171,13 @@ def test_braille_threshold() -> None:
     assert set(braille(image, threshold=99).replace("<br>", "")) == {"\u28ff"}
 
 
-def test_braille_many_matches_braille() -> None:
-    images = digits(6)
-    images[0] = 0
+def test_braille_many_draws_each_image_of_a_batch() -> None:
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
     images[1] = 255
-    assert braille_many(images) == [braille(image) for image in images]
-    assert braille_many(images, threshold=200) == [braille(image, threshold=200) for image in images]
+    images[2, 4, 7] = 255  # line 1, character 3, right column, top dot: bit 0x08
+    blank, full = "<br>".join(["\u2800" * 14] * 7), "<br>".join(["\u28ff" * 14] * 7)
+    texts = braille_many(images)
+    assert texts[:2] == [blank, full]
+    lines = braille_lines(texts[2])
+    assert lines[1][3] == "\u2808" and sum(c != "\u2800" for line in lines for c in line) == 1
+    assert braille_many(images, threshold=255) == [blank, blank, blank]
