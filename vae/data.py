@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import pickle
-import shutil
 import socket
 import struct
 import subprocess
@@ -271,4 +270,3 @@ def ship_test_split(data_dir: str | Path | None = None, destination: Path = SHIP
     for expected, array in zip(SPLITS["test"], (images, labels), strict=True):
         payload = gzip.compress(encode_idx(array), compresslevel=9, mtime=0)
         (destination / f"{expected.name}.gz").write_bytes(payload)
-    shutil.rmtree(destination / "__pycache__", ignore_errors=True)
