@@ -415,7 +415,7 @@ def analyse_digit(
     x = image.reshape(1, 784).float().to(next(model.parameters()).device)
     mu, logvar = model.encode(x)
     logits = model.decode_logits(mu)
-    recon = (torch.sigmoid(logits).reshape(28, 28) * 255).round().to(torch.uint8).cpu().numpy()
+    recon = as_uint8(torch.sigmoid(logits).cpu().numpy())[0]
     neighbours = distances = np.zeros(0, dtype=np.int64)
     map_xy = None
     if bank_mu is not None:
