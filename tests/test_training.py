@@ -10,7 +10,14 @@ import pytest
 import torch
 from conftest import FAKE_MD5, quiet
 
-from vae.checkpoint import CheckpointError, export_checkpoint, file_sha256, load_checkpoint, read_checkpoint
+from vae.checkpoint import (
+    CheckpointError,
+    export_checkpoint,
+    file_sha256,
+    load_checkpoint,
+    read_checkpoint,
+    write_checkpoint,
+)
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.evaluate import split_loss
@@ -169,6 +176,8 @@ def test_a_checkpoint_is_written_after_every_epoch(
     on_disk = []
 
     def look_at_the_file(message: str) -> None:  # called once per epoch, after its save
+        if not message.startswith("epoch"):
+            return
         meta = read_checkpoint(out)[1]
         on_disk.append((int(message.split()[1]), meta["epoch"], len(meta["history"])))
 
@@ -343,6 +352,21 @@ def test_resume_refuses_an_exported_checkpoint(
     with pytest.raises(CheckpointError, match="exported") as info:
         train(ModelConfig.from_dict(meta["model"]), config, fake_train, fake_test, exported, resume=True)
     assert str(exported) in str(info.value)
+
+
+def test_resume_refuses_optimizer_state_of_another_layout(
+    checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit
+) -> None:
+    # An optimizer state kept per parameter (8 tensors), as trainers before the flat buffer wrote it.
+    tensors, meta = read_checkpoint(checkpoint_copy)
+    meta["optimizer"]["param_groups"][0]["params"] = list(range(8))
+    write_checkpoint(checkpoint_copy, tensors, meta)
+    before = file_sha256(checkpoint_copy)
+    config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=5)
+    with pytest.raises(CheckpointError, match="optimizer state does not fit") as info:
+        train(ModelConfig.from_dict(meta["model"]), config, fake_train, fake_test, checkpoint_copy, resume=True)
+    assert str(checkpoint_copy) in str(info.value)
+    assert file_sha256(checkpoint_copy) == before
 
 
 def test_resume_of_a_missing_file(tmp_path: Path, small_model_config: ModelConfig, fake_train, fake_test) -> None:

@@ -72,7 +72,8 @@ def file_sha256(path: str | Path) -> str:
 
 
 def model_tensors(model: LatentModel, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
-    return {MODEL_PREFIX + k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    # A copy: while training, the parameters are views of one flat buffer (vae/train_step.py).
+    return {MODEL_PREFIX + k: v.detach().to("cpu", dtype, copy=True) for k, v in model.state_dict().items()}
 
 
 def _current_umask() -> int:

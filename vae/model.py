@@ -14,9 +14,15 @@ from vae.config import ModelConfig
 IMAGE_SHAPE = (1, 28, 28)
 
 
-def sample_posterior(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_posterior(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    generator: torch.Generator | None = None,
+    eps: torch.Tensor | None = None,
+) -> torch.Tensor:
     """z = μ + ε·exp(½·log σ²), ε ~ N(0, I): log-variance lets the encoder output any real number."""
-    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    if eps is None:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + eps * torch.exp(0.5 * logvar)
 
 
