@@ -33,7 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--beta", type=float, default=defaults.beta, help="weight of the KL term (1 = classic VAE)")
     train.add_argument("--kind", choices=MODEL_KINDS, default="vae")
     train.add_argument(
-        "--precision", choices=PRECISIONS, default=defaults.precision, help="bf16: matrix products in bfloat16"
+        "--precision",
+        choices=PRECISIONS,
+        default=defaults.precision,
+        help="bf16: matrix products in bfloat16; auto (default): bf16 where the hardware multiplies it natively",
     )
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     train.add_argument("--seed", type=int, default=defaults.seed)
