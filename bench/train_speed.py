@@ -1,138 +1,181 @@
-"""Training speed of our trainer against pytorch/examples' vae/main.py, side by side in one run.
+"""Training speed of our trainer against pytorch/examples' vae/main.py, side by side in one process.
 
 Both train the same model (784-400-20, batch 128, Adam 1e-3) on the same MNIST files on this
 machine's CPU. The reference is not part of this repository: fetch pytorch/examples and pass its
-vae/main.py with --reference. Its own train() and test() are timed per epoch through runpy, so its
-code runs unmodified.
+vae/main.py with --reference. It is loaded with runpy and its own train() and test() are called,
+so its code runs unmodified.
 
-    python bench/train_speed.py --reference /path/to/examples/vae/main.py
+The runs take turns epoch by epoch (reference, then each of our variants), each with its own
+global RNG state swapped in, so every run gives the numbers it would give alone while a slow
+phase of the shared machine hits all of them alike. The speed-up is the median of the per-epoch
+ratios.
+
+    python bench/train_speed.py --reference /path/to/examples/vae/main.py --seeds 1 2 3 4
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
+import runpy
 import statistics
-import subprocess
 import sys
 import tempfile
-import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+import torch
 
-REFERENCE_RUNNER = textwrap.dedent(
-    """
-    import contextlib, io, json, runpy, sys, time
-    import torch
-    torch.set_num_threads({threads})
-    sys.argv = ["main.py", "--epochs", "{epochs}", "--no-accel"]
-    ns = runpy.run_path("{main}", run_name="reference")  # defines the model and loaders, trains nothing
-    times, losses = [], []
-    for epoch in range(1, {epochs} + 1):
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from vae.config import ModelConfig, TrainConfig  # noqa: E402
+from vae.data import ensure_mnist, load_mnist  # noqa: E402
+from vae.evaluate import split_loss  # noqa: E402
+from vae.training import new_run, train_epoch  # noqa: E402
+
+Epoch = Callable[[int], tuple[float, float]]  # trains epoch n: (its training seconds, the test loss after it)
+
+
+class Contender:
+    """One training run with its own global RNG state, timed per epoch."""
+
+    def __init__(self, name: str, start: Callable[[], Epoch]) -> None:
+        self.name = name
+        self.epoch = start()  # seeds the global RNG as the run would alone
+        self.rng = torch.get_rng_state()
+        self.seconds: list[float] = []
+        self.test_loss: list[float] = []
+
+    def run_epoch(self, number: int) -> None:
+        torch.set_rng_state(self.rng)
+        seconds, loss = self.epoch(number)
+        self.seconds.append(seconds)
+        self.test_loss.append(loss)
+        self.rng = torch.get_rng_state()
+
+
+def reference_run(main: Path, seed: int, epochs: int) -> Epoch:
+    sys.argv = ["main.py", "--epochs", str(epochs), "--no-accel", "--seed", str(seed)]
+    with contextlib.redirect_stdout(io.StringIO()):
+        ns = runpy.run_path(str(main), run_name="reference")  # builds the model and loaders, trains nothing
+
+    def epoch(number: int) -> tuple[float, float]:
         started = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
-            ns["train"](epoch)
-        times.append(time.perf_counter() - started)
+            ns["train"](number)
+        seconds = time.perf_counter() - started
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            ns["test"](epoch)
-        losses.append(float(out.getvalue().rsplit(":", 1)[1]))
-    print(json.dumps({{"epoch_seconds": times, "test_loss": losses}}))
-    """
-)
+            ns["test"](number)
+        return seconds, float(out.getvalue().rsplit(":", 1)[1])
 
-OURS_RUNNER = textwrap.dedent(
-    """
-    import json, sys, torch
-    torch.set_num_threads({threads})
-    from vae.config import ModelConfig, TrainConfig
-    from vae.data import load_mnist
-    from vae.training import fit
-    train, test = load_mnist("train", "{data}"), load_mnist("test", "{data}")
-    config = TrainConfig(epochs={epochs}, precision="{precision}", lr_schedule="{schedule}")
-    fit(ModelConfig(), config, train, test, "{out}", device="{device}", progress=False,
-        log=lambda line: print(line, file=sys.stderr))
-    from vae.checkpoint import read_checkpoint
-    history = read_checkpoint("{out}")[1]["history"]
-    print(json.dumps({{"epoch_seconds": [h["seconds"] for h in history],
-                      "test_loss": [h["test"]["total"] for h in history]}}))
-    """
-)
+    return epoch
 
 
-def run_json(code: str, cwd: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"benchmark subprocess failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def our_run(precision: str, schedule: str, seed: int, epochs: int, data: Path, device: str) -> Epoch:
+    train_images, test_images = load_mnist("train", data).images, load_mnist("test", data).images
+    config = TrainConfig(epochs=epochs, precision=precision, lr_schedule=schedule, seed=seed)
+    run = new_run(ModelConfig(), config, torch.device(device))
+    train_images, test_images = train_images.to(device), test_images.to(device)
+
+    def epoch(number: int) -> tuple[float, float]:
+        started = time.perf_counter()
+        train_epoch(run, train_images, config, progress=False)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - started
+        # the test loss the trainer reports after this epoch
+        loss = split_loss(run.model.eval(), test_images, beta=config.beta, seed=number)["total"]
+        run.epoch = number
+        return seconds, loss
+
+    return epoch
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True, type=Path, help="pytorch/examples vae/main.py")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data", help="holds MNIST/raw (IDX files)")
-    parser.add_argument("--epochs", type=int, default=10, help="epochs of our trainer (quality after these)")
-    parser.add_argument("--reference-epochs", type=int, default=10, help="epochs of the reference")
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument(
         "--variants",
         nargs="+",
         default=["fp32-constant", "bf16-constant"],
-        help="our runs as PRECISION-SCHEDULE (fp32|bf16, constant|cosine); constant is the reference's recipe",
+        help="our runs as PRECISION-SCHEDULE (fp32|bf16|auto, constant|cosine); constant is the reference's recipe",
     )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="each seed runs the reference and ours")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "train_speed.json")
     args = parser.parse_args()
 
-    from vae.data import ensure_mnist
-
-    ensure_mnist(args.data_dir)  # both read these verified files; nothing is downloaded during timing
+    torch.set_num_threads(args.threads)
+    data, reference, out = args.data_dir.resolve(), args.reference.resolve(), args.json.resolve()
+    ensure_mnist(data)  # both read these verified files; nothing is downloaded during timing
+    names = ["reference", *args.variants]
+    runs: dict[str, list[dict]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "work"
-        (work / "results").mkdir(parents=True)
-        os.symlink(args.data_dir.resolve(), Path(tmp) / "data")  # the reference reads ../data
-        reference = run_json(
-            REFERENCE_RUNNER.format(threads=args.threads, epochs=args.reference_epochs, main=args.reference.resolve()),
-            work,
-        )
-        ours = {
-            variant: run_json(
-                OURS_RUNNER.format(
-                    threads=args.threads,
-                    epochs=args.epochs,
-                    data=args.data_dir.resolve(),
-                    out=Path(tmp) / f"{variant}.st",
-                    device=args.device,
-                    precision=variant.split("-")[0],
-                    schedule=variant.split("-")[1],
-                ),
-                REPO,
-            )
-            for variant in args.variants
-        }
-    ref_epoch = statistics.median(reference["epoch_seconds"])
+        (work / "results").mkdir(parents=True)  # the reference's test() saves images there
+        os.symlink(data, Path(tmp) / "data")  # the reference reads ../data
+        os.chdir(work)
+        for seed in args.seeds:
+            contenders = [Contender("reference", lambda seed=seed: reference_run(reference, seed, args.epochs))]
+            for variant in args.variants:
+                precision, schedule = variant.split("-")
+                contenders.append(
+                    Contender(
+                        variant,
+                        lambda p=precision, s=schedule, seed=seed: our_run(p, s, seed, args.epochs, data, args.device),
+                    )
+                )
+            for number in range(1, args.epochs + 1):
+                for contender in contenders:
+                    contender.run_epoch(number)
+            for contender in contenders:
+                runs[contender.name].append({"epoch_seconds": contender.seconds, "test_loss": contender.test_loss})
+            print(f"seed {seed}: " + ", ".join(f"{c.name} {c.test_loss[-1]:.2f}" for c in contenders), file=sys.stderr)
+
+    def seconds(name: str) -> list[float]:
+        return [t for run in runs[name] for t in run["epoch_seconds"]]
+
+    def ratios(name: str) -> list[float]:
+        return [ref / ours for ref, ours in zip(seconds("reference"), seconds(name), strict=True)]
+
+    final = {name: [run["test_loss"][-1] for run in runs[name]] for name in names}
     result = {
         "threads": args.threads,
         "device": args.device,
-        "reference_epoch_seconds": reference["epoch_seconds"],
-        "reference_test_loss": reference["test_loss"],
-        "ours": ours,
-        "speedup": {v: ref_epoch / statistics.median(r["epoch_seconds"]) for v, r in ours.items()},
+        "seeds": args.seeds,
+        "epochs": args.epochs,
+        "runs": runs,
+        "median_epoch_seconds": {name: statistics.median(seconds(name)) for name in names},
+        "speedup_median": {name: statistics.median(ratios(name)) for name in args.variants},
+        "speedup_range": {name: [min(ratios(name)), max(ratios(name))] for name in args.variants},
+        "final_test_loss_mean": {name: statistics.mean(final[name]) for name in names},
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    columns = ["pytorch/examples", *args.variants]
-    width = max(len(c) for c in columns) + 2
-    print(f"{'':30}" + "".join(f"{c:>{width}}" for c in columns))
-    epoch_times = [ref_epoch] + [statistics.median(r["epoch_seconds"]) for r in ours.values()]
-    print(f"{'median s / training epoch':30}" + "".join(f"{t:>{width}.2f}" for t in epoch_times))
-    print(f"{'speed-up vs the reference':30}" + "".join(f"{ref_epoch / t:>{width - 1}.2f}x" for t in epoch_times))
-    losses = [reference["test_loss"]] + [r["test_loss"] for r in ours.values()]
-    for epoch in sorted({len(reference["test_loss"]), args.epochs}):
-        cells = [f"{loss[epoch - 1]:.2f}" if len(loss) >= epoch else "" for loss in losses]
-        print(f"{f'test loss after {epoch} epochs':30}" + "".join(f"{c:>{width}}" for c in cells))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+
+    width = max(len(name) for name in names) + 2
+    rows = [
+        ("median s / training epoch", [f"{statistics.median(seconds(n)):.2f}" for n in names]),
+        ("speed-up (median of epochs)", ["1.00x"] + [f"{statistics.median(ratios(n)):.2f}x" for n in names[1:]]),
+        (
+            "speed-up, slowest-fastest epoch",
+            [""] + [f"{min(ratios(n)):.1f}-{max(ratios(n)):.1f}x" for n in names[1:]],
+        ),
+        (f"test loss, {args.epochs} epochs, mean", [f"{statistics.mean(final[n]):.2f}" for n in names]),
+        (f"  seeds {' '.join(map(str, args.seeds))}", [f"{min(final[n]):.2f}-{max(final[n]):.2f}" for n in names]),
+    ]
+    print(f"{'':34}" + "".join(f"{name:>{width}}" for name in names))
+    for label, cells in rows:
+        print(f"{label:34}" + "".join(f"{cell:>{width}}" for cell in cells))
 
 
 if __name__ == "__main__":
