@@ -118,6 +118,13 @@ def test_reconstruction_is_stable_at_extreme_logits(magnitude: float) -> None:
     assert right.item() == pytest.approx(0.0, abs=1e-6)
 
 
+def test_the_gradient_is_sigmoid_minus_x_at_zero_logits_too() -> None:
+    # max(l, 0) and |l| have a kink at 0, where autograd picks a one-sided slope
+    logits = torch.zeros(1, 3, requires_grad=True)
+    reconstruction_nats(logits, torch.tensor([[0.0, 0.5, 1.0]])).backward()
+    assert logits.grad.tolist() == [[0.5, 0.0, -0.5]]
+
+
 def test_plain_bce_on_a_clamped_sigmoid_would_be_wrong_there() -> None:
     # The reason for working on logits: σ(200) rounds to 1 and torch clamps log 0 to −100,
     # so the naive loss says 100 nats per pixel instead of 200.

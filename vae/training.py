@@ -103,7 +103,7 @@ def prepare(model: LatentModel, config: TrainConfig) -> tuple[TrainStep, torch.o
     device = next(model.parameters()).device
     step = TrainStep(model, resolve_precision(config.precision, device), config.beta)
     # One flat parameter: the fused kernel updates all weights in one call, on CPU and GPU.
-    fused = step.flat.device.type in ("cpu", "cuda")
+    fused = device.type in ("cpu", "cuda")
     return step, torch.optim.Adam([step.flat], lr=config.lr, fused=fused)
 
 
