@@ -124,3 +124,17 @@ def test_auto_precision_is_bf16_only_where_the_hardware_has_it() -> None:
     assert resolve_precision("fp32", cpu) == "fp32"
     assert resolve_precision("bf16", cpu) == "bf16"
     assert not native_bf16(torch.device("meta"))
+
+
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_the_step_stays_on_the_models_device(kind: str, precision: str) -> None:
+    # "meta" stands in for a GPU here: a tensor made on the CPU by mistake would raise a device error.
+    model = build_model(ModelConfig(kind=kind, hidden_dim=16, latent_dim=3)).to("meta")
+    step = TrainStep(model, precision)
+    terms = step(torch.rand(4, 784, device="meta"))
+    optimizer = torch.optim.Adam([step.flat], lr=1e-3)
+    optimizer.step()
+    step.refresh()
+    tensors = [terms.recon, terms.kl, terms.total, step.flat, step.flat.grad, step.compute]
+    assert all(t.device.type == "meta" for t in tensors)
