@@ -179,15 +179,15 @@ def train_epoch(run: RunState, images: torch.Tensor, config: TrainConfig, progre
     order = torch.randperm(n, generator=run.shuffle).to(images.device)
     sums = torch.zeros(3, device=images.device)
     bar = tqdm(total=n, desc=f"epoch {run.epoch + 1}/{config.epochs}", unit="img", disable=not progress, leave=False)
-    for step, start in enumerate(range(0, n, config.batch_size)):
-        lr = learning_rate(config, (run.epoch * steps_per_epoch) + step, total_steps)
+    for batch, start in enumerate(range(0, n, config.batch_size)):
+        lr = learning_rate(config, (run.epoch * steps_per_epoch) + batch, total_steps)
         for group in run.optimizer.param_groups:
             group["lr"] = lr
         terms = run.step(images.index_select(0, order[start : start + config.batch_size]))
         run.optimizer.step()
         run.step.refresh()
         sums += torch.stack((terms.recon, terms.kl, terms.total))
-        if progress and (step % 25 == 24 or start + config.batch_size >= n):
+        if progress and (batch % 25 == 24 or start + config.batch_size >= n):
             seen = min(start + config.batch_size, n)
             bar.update(seen - bar.n)
             bar.set_postfix(loss=f"{sums[2].item() / seen:.2f}")  # one sync per 25 steps, for the display only
