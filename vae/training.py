@@ -171,7 +171,6 @@ def format_terms(label: str, terms: dict[str, float]) -> str:
 def train_epoch(run: RunState, images: torch.Tensor, config: TrainConfig, progress: bool) -> dict[str, float]:
     from tqdm import tqdm
 
-    run.model.train()
     n = images.shape[0]
     steps_per_epoch = math.ceil(n / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
