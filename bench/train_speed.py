@@ -1,9 +1,10 @@
 """Training speed of our trainer against pytorch/examples' vae/main.py, side by side in one process.
 
 Both train the same model (784-400-20, batch 128, Adam 1e-3) on the same MNIST files on this
-machine's CPU. The reference is not part of this repository: fetch pytorch/examples and pass its
-vae/main.py with --reference. It is loaded with runpy and its own train() and test() are called,
-so its code runs unmodified.
+machine's CPU. Ours starts its decoder at the mean training image (its default) unless a variant ends
+in -torchinit, which keeps PyTorch's random init as the reference does. The reference is not part
+of this repository: fetch pytorch/examples and pass its vae/main.py with --reference. It is loaded
+with runpy and its own train() and test() are called, so its code runs unmodified.
 
 The runs take turns epoch by epoch (reference, then each of our variants), each with its own
 global RNG state swapped in, so every run gives the numbers it would give alone while a slow
@@ -77,11 +78,19 @@ def reference_run(main: Path, seed: int, epochs: int) -> Epoch:
     return epoch
 
 
-def our_run(precision: str, schedule: str, seed: int, epochs: int, data: Path, device: str) -> Epoch:
+def our_config(variant: str, seed: int, epochs: int) -> TrainConfig:
+    """PRECISION-SCHEDULE, with -torchinit for PyTorch's random output bias instead of the data mean."""
+    precision, schedule, *init = variant.split("-")
+    if init not in ([], ["torchinit"]):
+        raise SystemExit(f"unknown variant {variant!r}: use PRECISION-SCHEDULE or PRECISION-SCHEDULE-torchinit")
+    bias_init = "torch-default" if init else "data-mean"
+    return TrainConfig(epochs=epochs, precision=precision, lr_schedule=schedule, seed=seed, output_bias_init=bias_init)
+
+
+def our_run(config: TrainConfig, data: Path, device: str) -> Epoch:
     train_images, test_images = load_mnist("train", data).images, load_mnist("test", data).images
-    config = TrainConfig(epochs=epochs, precision=precision, lr_schedule=schedule, seed=seed)
-    run = new_run(ModelConfig(), config, torch.device(device))
     train_images, test_images = train_images.to(device), test_images.to(device)
+    run = new_run(ModelConfig(), config, torch.device(device), train_images)
 
     def epoch(number: int) -> tuple[float, float]:
         started = time.perf_counter()
@@ -105,8 +114,9 @@ def main() -> None:
     parser.add_argument(
         "--variants",
         nargs="+",
-        default=["fp32-constant", "bf16-constant"],
-        help="our runs as PRECISION-SCHEDULE (fp32|bf16|auto, constant|cosine); constant is the reference's recipe",
+        default=["auto-constant", "auto-constant-torchinit"],
+        help="our runs as PRECISION-SCHEDULE[-torchinit] (fp32|bf16|auto, constant|cosine): constant is the "
+        "reference's schedule; -torchinit starts from its init too (PyTorch's random output bias)",
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="each seed runs the reference and ours")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
@@ -127,13 +137,8 @@ def main() -> None:
         for seed in args.seeds:
             contenders = [Contender("reference", lambda seed=seed: reference_run(reference, seed, args.epochs))]
             for variant in args.variants:
-                precision, schedule = variant.split("-")
-                contenders.append(
-                    Contender(
-                        variant,
-                        lambda p=precision, s=schedule, seed=seed: our_run(p, s, seed, args.epochs, data, args.device),
-                    )
-                )
+                config = our_config(variant, seed, args.epochs)
+                contenders.append(Contender(variant, lambda c=config: our_run(c, data, args.device)))
             for number in range(1, args.epochs + 1):
                 for contender in contenders:
                     contender.run_epoch(number)

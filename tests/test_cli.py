@@ -113,6 +113,7 @@ def test_train_evaluate_export_atlas(tmp_path: Path, fake_mnist: list[str], caps
     out = tmp_path / "x.safetensors"
     args = ["train", "--epochs", "2", "--latent-dim", "2", "--hidden-dim", "16", "--batch-size", "64"]
     args += ["--lr", "0.003", "--lr-schedule", "cosine", "--seed", "4", "--snapshot-epochs", "0, 2"]
+    args += ["--output-bias-init", "torch-default"]
     assert main([*args, "--out", str(out), "--device", "cpu", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert f"checkpoint: {out}" in printed
@@ -128,6 +129,7 @@ def test_train_evaluate_export_atlas(tmp_path: Path, fake_mnist: list[str], caps
         "seed": 4,
         "snapshot_epochs": [0, 2],
         "precision": "auto",
+        "output_bias_init": "torch-default",
     }
     assert meta["precision"] in ("fp32", "bf16")  # what "auto" chose on this machine
     assert fake_mnist == ["train", "test"]

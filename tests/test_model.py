@@ -159,3 +159,18 @@ def test_model_config_round_trip_and_unknown_keys() -> None:
     assert ModelConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="hiden_dim"):
         ModelConfig.from_dict({**config.to_dict(), "hiden_dim": 3})
+
+
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+def test_start_at_mean_image_sets_the_output_bias_to_the_mean_logit(kind: str) -> None:
+    model = build_model(ModelConfig(kind=kind, input_dim=4, hidden_dim=3, latent_dim=2))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    # pixel means 0, 1, ½ and ¼: the first two are clipped to 0.001 and 0.999, logit(¼) = −log 3
+    images = torch.tensor([[0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.5, 1.0], [0.0, 1.0, 0.5, 0.0]])
+    model.start_at_mean_image(images)
+    clip = torch.log(torch.tensor(0.999 / 0.001)).item()
+    expected = torch.tensor([-clip, clip, 0.0, -torch.log(torch.tensor(3.0)).item()])
+    assert torch.allclose(model.decoder[2].bias, expected, atol=1e-6)
+    for key, value in model.state_dict().items():
+        if key != "decoder.2.bias":
+            assert torch.equal(value, before[key]), key

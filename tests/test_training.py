@@ -33,6 +33,15 @@ def train(
     return fit(model_config, config, train_data, test_data, out, device="cpu", progress=False, **kw)
 
 
+def initial_model(model_config: ModelConfig, config: TrainConfig, train_data: MnistSplit) -> torch.nn.Module:
+    """The model a run starts from, built here independently of the trainer."""
+    torch.manual_seed(config.seed)
+    model = build_model(model_config)  # PyTorch's init, as the seed gives it
+    if config.output_bias_init == "data-mean":
+        model.start_at_mean_image(train_data.images)
+    return model
+
+
 def numbers(meta: dict) -> list[dict]:
     """The history without its wall-clock seconds."""
     return [{k: v for k, v in entry.items() if k != "seconds"} for entry in meta["history"]]
@@ -185,17 +194,28 @@ def test_a_checkpoint_is_written_after_every_epoch(
     assert on_disk == [(1, 1, 1), (2, 2, 2), (3, 3, 3)]
 
 
+@pytest.mark.parametrize("bias_init", ["data-mean", "torch-default"])
 def test_zero_epochs_writes_the_initial_model(
-    tmp_path: Path, small_model_config: ModelConfig, fake_train: MnistSplit, fake_test: MnistSplit
+    tmp_path: Path, small_model_config: ModelConfig, fake_train: MnistSplit, fake_test: MnistSplit, bias_init: str
 ) -> None:
     out = tmp_path / "m.safetensors"
-    train(small_model_config, TrainConfig(epochs=0, seed=3), fake_train, fake_test, out)
+    train(small_model_config, TrainConfig(epochs=0, seed=3, output_bias_init=bias_init), fake_train, fake_test, out)
     tensors, meta = read_checkpoint(out)
     assert (meta["epoch"], meta["history"], meta["metrics"]) == (0, [], {})
-    torch.manual_seed(3)
-    initial = build_model(small_model_config)
+    assert meta["train"]["output_bias_init"] == bias_init
+    initial = initial_model(small_model_config, TrainConfig(seed=3, output_bias_init=bias_init), fake_train)
     for key, value in initial.state_dict().items():
-        assert torch.equal(tensors[f"model.{key}"], value)
+        assert torch.equal(tensors[f"model.{key}"], value), key
+    torch_bias = initial_model(small_model_config, TrainConfig(seed=3, output_bias_init="torch-default"), fake_train)
+    moved = not torch.equal(tensors["model.decoder.2.bias"], torch_bias.decoder[2].bias)
+    assert moved == (bias_init == "data-mean")
+
+
+def test_a_checkpoint_from_before_the_bias_choice_reads_as_torch_default() -> None:
+    saved = {k: v for k, v in TrainConfig().to_dict().items() if k != "output_bias_init"}
+    assert TrainConfig.from_dict(saved).output_bias_init == "torch-default"
+    with pytest.raises(ValueError, match="output bias init"):
+        TrainConfig(output_bias_init="zeros")
 
 
 def test_resume_of_a_finished_run_does_nothing(
@@ -243,8 +263,7 @@ def test_a_huge_learning_rate_stops_with_the_last_good_epoch_on_disk(
     assert "--lr" in message
     loaded = load_checkpoint(out)
     assert loaded.metadata["epoch"] == 0
-    torch.manual_seed(0)
-    initial = build_model(small_model_config)
+    initial = initial_model(small_model_config, config, fake_train)
     for key, value in initial.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value)
 

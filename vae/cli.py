@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from vae.config import MODEL_KINDS, PRECISIONS, ModelConfig, TrainConfig
+from vae.config import MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ModelConfig, TrainConfig
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=PRECISIONS,
         default=defaults.precision,
         help="bf16: matrix products in bfloat16; auto (default): bf16 where the hardware multiplies it natively",
+    )
+    train.add_argument(
+        "--output-bias-init",
+        choices=OUTPUT_BIAS_INITS,
+        default=defaults.output_bias_init,
+        help="data-mean (default): the decoder starts at the mean training image; "
+        "torch-default: PyTorch's random init, as pytorch/examples",
     )
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     train.add_argument("--seed", type=int, default=defaults.seed)
@@ -92,6 +99,7 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         snapshot_epochs=snapshots,
         precision=args.precision,
+        output_bias_init=args.output_bias_init,
     )
     out = Path(args.out or f"runs/{args.kind}_d{args.latent_dim}.safetensors")
     if out.exists() and not args.resume:

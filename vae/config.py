@@ -9,6 +9,7 @@ ModelKind = Literal["vae", "ae"]
 MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+OUTPUT_BIAS_INITS: tuple[str, ...] = ("data-mean", "torch-default")
 
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:
@@ -58,6 +59,9 @@ class TrainConfig:
     # bf16: matrix products in bfloat16 (weights, optimizer and loss stay fp32); auto: bf16 where the
     # hardware multiplies bf16 natively (vae/train_step.py), since it learns as well at twice the speed.
     precision: str = "auto"
+    # data-mean: the decoder starts at the mean training image (vae/model.py, start_at_mean_image);
+    # torch-default: PyTorch's random init, as pytorch/examples.
+    output_bias_init: str = "data-mean"
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -72,6 +76,8 @@ class TrainConfig:
             raise ValueError(f"lr schedule must be one of {LR_SCHEDULES}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}")
+        if self.output_bias_init not in OUTPUT_BIAS_INITS:
+            raise ValueError(f"output bias init must be one of {OUTPUT_BIAS_INITS}")
         object.__setattr__(self, "snapshot_epochs", tuple(sorted({int(e) for e in self.snapshot_epochs})))
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,4 +89,5 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         data = dict(data)
         data["snapshot_epochs"] = tuple(data.get("snapshot_epochs", ()))
+        data.setdefault("output_bias_init", "torch-default")  # checkpoints from before the choice existed
         return _from_dict(cls, data)

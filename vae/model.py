@@ -66,6 +66,17 @@ class LatentModel(nn.Module):
         mu, logvar = self.encode(x)
         return self.decode_logits(self.reparameterize(mu, logvar)), mu, logvar
 
+    @torch.no_grad()
+    def start_at_mean_image(self, images: torch.Tensor, floor: float = 1e-3) -> None:
+        """Set the decoder's output bias to the logit of the mean training pixel, clipped to [floor, 1 − floor].
+
+        Common practice in VAE code (IWAE, REBAR): the untrained decoder then already draws the average
+        digit, so the first steps are not spent learning that the border is black. After pytorch/examples'
+        10 epochs the test loss is ~0.5 nats lower (README, Performance).
+        """
+        mean = images.reshape(images.shape[0], -1).float().mean(0).clamp(floor, 1.0 - floor)
+        self.decoder[-1].bias.copy_(torch.logit(mean))
+
 
 class VAE(LatentModel):
     """Variational autoencoder: samples z while training, returns μ in eval (no noise)."""

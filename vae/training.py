@@ -107,9 +107,13 @@ def prepare(model: LatentModel, config: TrainConfig) -> tuple[TrainStep, torch.o
     return step, torch.optim.Adam([step.flat], lr=config.lr, fused=fused)
 
 
-def new_run(model_config: ModelConfig, config: TrainConfig, device: torch.device) -> RunState:
+def new_run(
+    model_config: ModelConfig, config: TrainConfig, device: torch.device, train_images: torch.Tensor
+) -> RunState:
     torch.manual_seed(config.seed)
     model = build_model(model_config).to(device)
+    if config.output_bias_init == "data-mean":
+        model.start_at_mean_image(train_images)
     shuffle = torch.Generator().manual_seed(config.seed)
     return RunState(model, *prepare(model, config), shuffle, 0, [], {})
 
@@ -209,9 +213,12 @@ def fit(
     """Train (or continue) and write `out` after every epoch. Returns the model in eval mode."""
     out = Path(out)
     device = resolve_device(device) if isinstance(device, str) else device
-    run = resume_run(out, model_config, config, device) if resume else new_run(model_config, config, device)
-    data_md5 = {"train": train_data.md5, "test": test_data.md5}
     train_images, test_images = train_data.images.to(device), test_data.images.to(device)
+    if resume:
+        run = resume_run(out, model_config, config, device)
+    else:
+        run = new_run(model_config, config, device, train_images)
+    data_md5 = {"train": train_data.md5, "test": test_data.md5}
     if run.epoch == 0:
         if 0 in config.snapshot_epochs:
             take_snapshot(run, test_images)
