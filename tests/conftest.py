@@ -7,6 +7,7 @@ the tests marked `mnist` use.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,11 @@ def mnist_data_dir() -> Path:
 
     ensure_mnist(DEFAULT_DATA_DIR, ("train", "test"), progress=quiet)
     return DEFAULT_DATA_DIR
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+    """Keeps each phase's report on the test item, so a fixture can tell whether its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -82,8 +82,11 @@ def server() -> Iterator[bs.AppServer]:
 
 
 @pytest.fixture
-def page(browser, server: bs.AppServer) -> Iterator:
-    """A fresh browser session (so a fresh Streamlit session) on the loaded default view."""
+def page(browser, server: bs.AppServer, request: pytest.FixtureRequest) -> Iterator:
+    """A fresh browser session (so a fresh Streamlit session) on the loaded default view.
+
+    When the test fails, the page as it was, its script-run timeline and the server log are kept in
+    tests/artifacts/ (CI prints the log), since a failure in a real browser is hard to replay."""
     context = browser.new_context(viewport=bs.VIEWPORT)
     page = context.new_page()
     page_errors: list[str] = []
@@ -91,12 +94,23 @@ def page(browser, server: bs.AppServer) -> Iterator:
     try:
         bs.goto_app(page, server.url)
         yield page
+        if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:
+            keep_failure(page, server, request.node.name)
     except Exception:
-        print(f"server log:\n{server.log_tail()}")
+        keep_failure(page, server, request.node.name)
         raise
     finally:
         context.close()
     assert not page_errors, f"JavaScript errors on the page: {page_errors}"
+
+
+def keep_failure(page, server: bs.AppServer, name: str) -> None:
+    try:
+        bs.screenshot(page, ARTIFACTS / f"failed_{name}.png")
+        states = page.evaluate("() => window.__stStates || []")
+    except Exception as error:  # the page itself may be what broke
+        states = f"(page unreadable: {error})"
+    print(f"script-run states [state, ms]: {states}\nserver log:\n{server.log_tail()}")
 
 
 def pixels(data: bytes) -> np.ndarray:
