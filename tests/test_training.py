@@ -348,7 +348,9 @@ def test_resume_refuses_another_architecture(
     assert str(checkpoint_copy) in str(info.value)
 
 
-@pytest.mark.parametrize("change", [{"lr": 1e-2}, {"batch_size": 32}, {"beta": 2.0}, {"seed": 5}])
+@pytest.mark.parametrize(
+    "change", [{"lr": 1e-2}, {"batch_size": 32}, {"beta": 2.0}, {"seed": 5}, {"output_bias_init": "torch-default"}]
+)
 def test_resume_refuses_another_training_config(
     checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit, change: dict
 ) -> None:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from vae.config import MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ModelConfig, TrainConfig
+from vae.config import LR_SCHEDULES, MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ModelConfig, TrainConfig
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=defaults.epochs)
     train.add_argument("--batch-size", type=int, default=defaults.batch_size)
     train.add_argument("--lr", type=float, default=defaults.lr)
-    train.add_argument("--lr-schedule", choices=("constant", "cosine"), default=defaults.lr_schedule)
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=defaults.lr_schedule)
     train.add_argument("--latent-dim", type=int, default=ModelConfig.latent_dim)
     train.add_argument("--hidden-dim", type=int, default=ModelConfig.hidden_dim)
     train.add_argument("--beta", type=float, default=defaults.beta, help="weight of the KL term (1 = classic VAE)")

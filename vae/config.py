@@ -47,7 +47,8 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run; with the defaults it is pytorch/examples' recipe (10 epochs, batch 128, Adam 1e-3)."""
+    """One training run. The defaults are pytorch/examples' recipe (10 epochs, batch 128, Adam 1e-3), but for
+    the decoder's output bias, which starts at the mean training image."""
 
     epochs: int = 10
     batch_size: int = 128
