@@ -241,7 +241,7 @@ def browser_interactions(browser, slider_runs: int, upload_runs: int, logs: Path
         page = context.new_page()
         try:
             bs.goto_app(page, server.url, 120)
-            page.evaluate(bs.RUN_COUNTER_JS)  # starts recording the script-state changes with their times
+            page.evaluate(bs.STATE_TIMELINE_JS)  # starts recording the script-state changes with their times
             thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
             slider_s, run_start_s, run_over_s = [], [], []
             for i in range(slider_runs + 1):
@@ -266,12 +266,12 @@ def browser_interactions(browser, slider_runs: int, upload_runs: int, logs: Path
             src = ""
             for i in range(upload_runs + 1):
                 name, data = pictures[i % 2]
-                before = page.evaluate(bs.RUN_COUNTER_JS)
+                before = bs.script_runs(page).finished
                 started = time.perf_counter()
                 bs.upload(page, name, data)
                 src = bs.wait_src_change(page, bs.RECONSTRUCTION_IMAGE, src, timeout=60)
                 shown = time.perf_counter() - started
-                page.wait_for_function(bs.RUN_OVER_JS, arg=before, timeout=60_000)
+                bs.wait_run_finished(page, before, 60)
                 done = time.perf_counter() - started
                 assert not bs.exceptions(page)
                 if i:  # one warm-up

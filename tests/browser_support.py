@@ -14,11 +14,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from PIL import Image, ImageDraw
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
@@ -137,52 +139,96 @@ def wait_idle(page: Any, timeout: float = 60.0) -> None:
     )
 
 
-RUN_COUNTER_JS = """
-() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (window.__stRuns === undefined) {
-        window.__stRuns = 0;
-        window.__stStates = [];  // [state, performance.now()] of every change: the benchmark's breakdown
-        new MutationObserver(() => {
-            const state = app.getAttribute('data-test-script-state');
-            window.__stStates.push([state, performance.now()]);
-            if (state === 'running') window.__stRuns++;
-        }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-    }
-    return window.__stRuns;
-}
-"""
-RUN_OVER_JS = """
-(before) => window.__stRuns > before
-    && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'
-"""
+class ScriptRuns:
+    """Counts the script runs Streamlit starts and finishes for one page, read from its websocket messages.
+
+    The DOM's data-test-script-state cannot tell this: when a run is quick, React renders its "running"
+    and "notRunning" in one commit and the attribute never changes (3 of 90 view switches here).
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.started = 0
+        self.finished = 0
+        self.last_message = time.monotonic()
+        page.on("websocket", lambda socket: socket.on("framereceived", self._received))
+
+    def _received(self, payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg()
+        message.ParseFromString(payload)
+        self.last_message = time.monotonic()
+        kind = message.WhichOneof("type")
+        if kind == "new_session":  # sent when a run starts
+            self.started += 1
+        elif kind == "script_finished":  # sent when a run ends, however it ended
+            self.finished += 1
+
+
+_RUNS: weakref.WeakKeyDictionary[Any, ScriptRuns] = weakref.WeakKeyDictionary()
+
+
+def script_runs(page: Any) -> ScriptRuns:
+    if page not in _RUNS:
+        raise RuntimeError("open the app with goto_app(page, url): it starts counting the page's script runs")
+    return _RUNS[page]
+
+
+def _poll(page: Any, done: Callable[[], bool], timeout: float, failure: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{failure} within {timeout:g} s")
+        page.wait_for_timeout(20)  # Playwright delivers the websocket events while it waits
+
+
+def next_frames(page: Any) -> None:
+    """Until the browser has drawn twice more: what the last messages changed is on the page."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def wait_run_finished(page: Any, before: int, timeout: float = 60.0) -> None:
+    """Until a script run has finished since script_runs(page).finished was `before`, and it is drawn."""
+    runs = script_runs(page)
+    _poll(page, lambda: runs.finished > before, timeout, "no script run finished after the action")
+    wait_idle(page, timeout)
+    next_frames(page)
 
 
 def rerun(page: Any, action: Callable[[], object], timeout: float = 60.0) -> None:
-    """Does `action` (a click, a key press, an upload) and waits until the script run it caused is over.
-
-    A MutationObserver counts Streamlit's transitions to "running", so a run that starts and ends between
-    two polls is not missed, and an idle page before the run has started does not pass for "done".
-    """
-    before = page.evaluate(RUN_COUNTER_JS)
+    """Does `action` (a click, a key press, an upload) and waits until the script run it caused is over."""
+    before = script_runs(page).finished
     action()
-    page.wait_for_function(RUN_OVER_JS, arg=before, timeout=timeout * 1000)
+    wait_run_finished(page, before, timeout)
 
 
 def wait_settled(page: Any, quiet: float = 0.5, timeout: float = 60.0) -> None:
-    """Until no script run has started or ended for `quiet` seconds and none is running (after several quick
-    inputs, e.g. key presses, each of which may start a run). Needs RUN_COUNTER_JS evaluated before the inputs."""
-    page.wait_for_function(
-        """(quiet) => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            const last = window.__stStates[window.__stStates.length - 1];
-            return app.getAttribute('data-test-script-state') === 'notRunning'
-                && (!last || performance.now() - last[1] > quiet);
-        }""",
-        arg=quiet * 1000,
-        timeout=timeout * 1000,
-        polling=100,
+    """Until every script run that started has finished and the server has sent nothing for `quiet` seconds
+    (after several quick inputs, e.g. key presses, each of which may start a run)."""
+    runs = script_runs(page)
+    _poll(
+        page,
+        lambda: runs.finished >= runs.started and time.monotonic() - runs.last_message > quiet,
+        timeout,
+        "the app did not settle",
     )
+    wait_idle(page, timeout)
+    next_frames(page)
+
+
+# The script-state changes with their times, for the benchmark's breakdown of a run (the DOM may miss a
+# quick run's states, see ScriptRuns; the benchmark reads them only for runs long enough to show).
+STATE_TIMELINE_JS = """
+() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (window.__stStates === undefined) {
+        window.__stStates = [];  // [state, performance.now()] of every change
+        new MutationObserver(() => {
+            window.__stStates.push([app.getAttribute('data-test-script-state'), performance.now()]);
+        }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    }
+}
+"""
 
 
 def image(page: Any, caption: str) -> Any:
@@ -228,6 +274,7 @@ def open_view(page: Any, view: str) -> None:
 
 def goto_app(page: Any, url: str, timeout: float = 90.0) -> None:
     """Opens the app and waits for the default view's decoded digit and the end of the first run."""
+    _RUNS[page] = ScriptRuns(page)  # before the page opens its websocket
     page.goto(url)
     wait_image_loaded(page, SLIDER_IMAGE, timeout)
     wait_idle(page, timeout)

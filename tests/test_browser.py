@@ -85,7 +85,7 @@ def server() -> Iterator[bs.AppServer]:
 def page(browser, server: bs.AppServer, request: pytest.FixtureRequest) -> Iterator:
     """A fresh browser session (so a fresh Streamlit session) on the loaded default view.
 
-    When the test fails, the page as it was, its script-run timeline and the server log are kept in
+    When the test fails, the page as it was, its script-run counts and the server log are kept in
     tests/artifacts/ (CI prints the log), since a failure in a real browser is hard to replay."""
     context = browser.new_context(viewport=bs.VIEWPORT)
     page = context.new_page()
@@ -107,10 +107,14 @@ def page(browser, server: bs.AppServer, request: pytest.FixtureRequest) -> Itera
 def keep_failure(page, server: bs.AppServer, name: str) -> None:
     try:
         bs.screenshot(page, ARTIFACTS / f"failed_{name}.png")
-        states = page.evaluate("() => window.__stStates || []")
+        state = page.get_by_test_id("stApp").get_attribute("data-test-script-state")
     except Exception as error:  # the page itself may be what broke
-        states = f"(page unreadable: {error})"
-    print(f"script-run states [state, ms]: {states}\nserver log:\n{server.log_tail()}")
+        state = f"(page unreadable: {error})"
+    runs = bs.script_runs(page)
+    print(
+        f"script runs started {runs.started}, finished {runs.finished}, the page says {state}\n"
+        f"server log:\n{server.log_tail()}"
+    )
 
 
 def pixels(data: bytes) -> np.ndarray:
@@ -135,7 +139,6 @@ def test_a_slider_moved_with_the_keyboard_changes_the_decoded_digit(page):
     slider = page.locator('[data-testid="stSlider"]').first  # with a map: the most used coordinate
     thumb = slider.locator('input[type="range"]')
     thumb.focus()
-    page.evaluate(bs.RUN_COUNTER_JS)
     for _ in range(10):  # 10 steps of 0.05: half a prior standard deviation
         page.keyboard.press("ArrowRight")
     new_src = bs.wait_src_change(page, bs.SLIDER_IMAGE, src)
@@ -162,7 +165,6 @@ def test_a_slider_dragged_with_the_mouse_changes_the_decoded_digit(page):
     thumb = slider.get_by_role("slider")
     box = thumb.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.evaluate(bs.RUN_COUNTER_JS)
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x + 40, y, steps=8)  # a real drag: press, move, release
