@@ -256,9 +256,10 @@ def browser_interactions(browser, slider_runs: int, upload_runs: int, logs: Path
                 states = page.evaluate(STATES_SINCE_JS, t0)
                 if i:  # one warm-up
                     slider_s.append(seconds)
-                    start = next(t for state, t in states if state == "running")
-                    run_start_s.append(start / 1000)
-                    run_over_s.append(next(t for state, t in states if state == "notRunning" and t > start) / 1000)
+                    start = next((t for state, t in states if state == "running"), None)
+                    if start is not None:  # a quick run may never show "running" in the DOM (ScriptRuns)
+                        run_start_s.append(start / 1000)
+                        run_over_s.append(next(t for state, t in states if state == "notRunning" and t > start) / 1000)
 
             bs.open_view(page, "digit")
             pictures = [("seven.png", bs.digit_png("seven")), ("zero.png", bs.digit_png("zero"))]
@@ -292,6 +293,8 @@ def browser_interactions(browser, slider_runs: int, upload_runs: int, logs: Path
 
 
 def row(name: str, samples: list[float], unit: str, target: float | None = None) -> str:
+    if not samples:
+        return f"{name:46}{'(no samples)':>12}"
     scale = 1000 if unit == "ms" else 1
     values = [s * scale for s in samples]
     mid = statistics.median(values)
