@@ -178,6 +178,15 @@ def pick_on_plane(chart_key: str) -> None:
 # ---------------------------------------------------------------- sidebar
 
 
+def pickable_chart(
+    figure: object, key: str, on_pick: Callable[[str], None], modes: tuple[str, ...] = ("points", "box", "lasso")
+) -> None:
+    """A Plotly chart whose click, box or lasso calls on_pick(key); plotly_chart passes its callback no args."""
+    st.plotly_chart(
+        figure, key=key, on_select=partial(on_pick, key), selection_mode=modes, config={"displaylogo": False}
+    )
+
+
 def sidebar() -> Context | None:
     bar = st.sidebar
     bar.title("VAE Latent Explorer")
@@ -363,13 +372,7 @@ def view_morph(ctx: Context) -> None:
             st.caption("Click a digit on the map: it replaces the older of A and B.")
             # No braille hover here: it would make every rerun of this view send megabytes (the t-SNE view has it).
             figure = map_figure(ctx.atlas.coords, ctx.atlas.labels, marked=[("A", a), ("B", b)], height=430)
-            st.plotly_chart(
-                figure,
-                key="morph_map",
-                on_select=partial(pick_pair_from_chart, "morph_map"),  # plotly_chart takes no args=
-                selection_mode=("points", "box", "lasso"),
-                config={"displaylogo": False},
-            )
+            pickable_chart(figure, "morph_map", pick_pair_from_chart)
     morph_rows(ctx, test.images[a], test.images[b])
 
 
@@ -443,13 +446,7 @@ def view_map(ctx: Context) -> None:
             marked=[("", pick)] if pick is not None else (),
             show_axes=atlas.method == "latent",
         )
-        st.plotly_chart(
-            figure,
-            key="tsne_map",
-            on_select=partial(pick_on_map, "tsne_map"),  # plotly_chart takes no args=
-            selection_mode=("points", "box", "lasso"),
-            config={"displaylogo": False},
-        )
+        pickable_chart(figure, "tsne_map", pick_on_map)
     with right:
         rows = ss.get("map_rows") or []
         if pick is None and len(rows) < 2:
@@ -535,12 +532,11 @@ def view_plane(ctx: Context) -> None:
         )
     with plane:
         rows = ex.subset_rows(len(atlas.labels), count)
-        st.plotly_chart(
+        pickable_chart(
             plane_figure(atlas.mu, atlas.logvar, atlas.labels, rows, extent, height=450, bubble_scale=bubbles),
-            key="plane_chart",
-            on_select=partial(pick_on_plane, "plane_chart"),  # plotly_chart takes no args=
-            selection_mode=("points",),
-            config={"displaylogo": False},
+            "plane_chart",
+            pick_on_plane,
+            modes=("points",),
         )
     if ctx.summary.kind == "ae":
         st.caption(
