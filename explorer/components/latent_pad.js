@@ -7,12 +7,20 @@ const PLANE_PX = 720; // drawn at twice its CSS size: crisp dots on high-density
 
 function buildPad(parent) {
   const root = element("div", "live-pad", parent);
+  // Canvases are drawn once per data; what follows the pointer are positioned elements above them, so a
+  // move repaints a few lines and one 28×28 digit, not two 720-pixel canvases.
   const planeBox = element("figure", "pad-panel", root);
-  const plane = element("canvas", "pad-plane", planeBox);
+  const planeStack = element("div", "pad-stack", planeBox);
+  const plane = element("canvas", "pad-plane", planeStack);
   plane.width = plane.height = PLANE_PX;
+  const across = element("div", "pad-line pad-across", planeStack);
+  const down = element("div", "pad-line pad-down", planeStack);
+  const ring = element("div", "pad-ring", planeStack);
   const planeCaption = element("figcaption", "pad-caption", planeBox);
   const gridBox = element("figure", "pad-panel", root);
-  const grid = element("canvas", "pad-grid", gridBox);
+  const gridStack = element("div", "pad-stack", gridBox);
+  const grid = element("canvas", "pad-grid", gridStack);
+  const marker = element("div", "pad-marker", gridStack);
   const gridCaption = element("figcaption", "pad-caption", gridBox);
   const digitBox = element("figure", "pad-panel pad-digit-panel", root);
   const digit = element("canvas", "pad-digit", digitBox);
@@ -24,12 +32,14 @@ function buildPad(parent) {
     plane,
     grid,
     digit,
+    across,
+    down,
+    ring,
+    marker,
     planeCaption,
     gridCaption,
     readout,
     hint,
-    planeLayer: document.createElement("canvas"), // the dots, drawn once per data
-    gridLayer: document.createElement("canvas"), // the decoded grid, drawn once per data
     pixels: new Uint8ClampedArray(784),
     image: new ImageData(28, 28),
     data: null,
@@ -39,7 +49,6 @@ function buildPad(parent) {
     frames: 0,
     trigger: () => {},
   };
-  state.planeLayer.width = state.planeLayer.height = PLANE_PX;
   root.dataset.frames = "0";
   for (const canvas of [plane, grid]) {
     canvas.addEventListener("pointermove", (event) => hoverAt(state, canvas, event));
@@ -95,8 +104,8 @@ function planePx(state, point) {
 }
 
 function drawPlaneLayer(state) {
-  const { data, planeLayer } = state;
-  const g = planeLayer.getContext("2d");
+  const { data } = state;
+  const g = state.plane.getContext("2d");
   const e = data.extent;
   g.fillStyle = "#fafafa";
   g.fillRect(0, 0, PLANE_PX, PLANE_PX);
@@ -132,9 +141,9 @@ function drawPlaneLayer(state) {
 }
 
 function drawGridLayer(state) {
-  const { data, gridLayer, net } = state;
+  const { data, net } = state;
   const steps = data.steps;
-  gridLayer.width = gridLayer.height = 28 * steps;
+  state.grid.width = state.grid.height = 28 * steps;
   const image = new ImageData(28 * steps, 28 * steps);
   const e = data.extent;
   for (let row = 0; row < steps; row++) {
@@ -143,46 +152,28 @@ function drawGridLayer(state) {
       putDigit(image, decodeInto(net, codeAt(state, point), state.pixels), col, row);
     }
   }
-  gridLayer.getContext("2d").putImageData(image, 0, 0);
-  state.grid.width = state.grid.height = 28 * steps * 2; // room for a sharp marker
+  state.grid.getContext("2d").putImageData(image, 0, 0);
+}
+
+function place(node, x, y) {
+  node.style.left = `${(100 * x).toFixed(3)}%`;
+  node.style.top = `${(100 * y).toFixed(3)}%`;
 }
 
 function drawPad(state) {
   const { data, net } = state;
   if (data === null || net === null) return;
   const point = state.hover ?? data.pinned ?? [data.base[data.dims[0]], data.base[data.dims[1]]];
-  // The plane with its crosshair (under the pointer) and the pinned point's ring.
-  const g = state.plane.getContext("2d");
-  g.drawImage(state.planeLayer, 0, 0);
-  const [px, py] = planePx(state, point);
-  g.strokeStyle = "rgba(20, 20, 20, 0.8)";
-  g.lineWidth = 2;
-  g.beginPath();
-  g.moveTo(px, 0);
-  g.lineTo(px, PLANE_PX);
-  g.moveTo(0, py);
-  g.lineTo(PLANE_PX, py);
-  g.stroke();
-  if (data.pinned) {
-    const [qx, qy] = planePx(state, data.pinned);
-    g.strokeStyle = "#d62728";
-    g.lineWidth = 4;
-    g.beginPath();
-    g.arc(qx, qy, 12, 0, 2 * Math.PI);
-    g.stroke();
-  }
-  // The decoded grid with a marker, one digit wide, centred where the point falls.
+  // The crosshair on the plane, the pinned point's ring, and a one-digit marker on the decoded grid.
+  const [px, py] = planePx(state, point).map((v) => v / PLANE_PX);
+  place(state.across, 0, py);
+  place(state.down, px, 0);
+  state.ring.hidden = !data.pinned;
+  if (data.pinned) place(state.ring, ...planePx(state, data.pinned).map((v) => v / PLANE_PX));
   const steps = data.steps;
-  const scale = state.grid.width / (28 * steps);
-  const m = state.grid.getContext("2d");
-  m.imageSmoothingEnabled = false;
-  m.drawImage(state.gridLayer, 0, 0, state.grid.width, state.grid.height);
-  const e = data.extent;
-  const cx = (((point[0] + e) / (2 * e)) * (steps - 1) + 0.5) * 28 * scale;
-  const cy = (((e - point[1]) / (2 * e)) * (steps - 1) + 0.5) * 28 * scale;
-  m.strokeStyle = "#ff3b30";
-  m.lineWidth = 3;
-  m.strokeRect(cx - 14 * scale, cy - 14 * scale, 28 * scale, 28 * scale);
+  const toCell = (v) => ((v * (steps - 1) + 0.5) / steps); // cell centres span [½, steps − ½] / steps
+  place(state.marker, toCell(px), toCell(py));
+  state.marker.style.width = state.marker.style.height = `${100 / steps}%`;
   // The live digit.
   decodeInto(net, codeAt(state, point), state.pixels);
   putDigit(state.image, state.pixels);
@@ -195,7 +186,7 @@ function drawPad(state) {
     frames: String(state.frames),
     point: JSON.stringify(point),
     code: JSON.stringify(codeAt(state, point)),
-    crosshair: JSON.stringify([px / PLANE_PX, py / PLANE_PX]),
+    crosshair: JSON.stringify([px, py]),
   });
 }
 
