@@ -51,12 +51,15 @@ def model_picker() -> Context | None:
         "Model",
         options,
         key="model_choice",
+        persist_state="session",
         format_func=lambda o: by_path[o].name if o in by_path else "Another file…",
         captions=[*(describe(c) for c in listing.checkpoints), "a checkpoint path on this machine"],
     )
     candidate = choice
     if choice == OTHER_FILE:
-        typed = bar.text_input("Checkpoint path", key="custom_path", placeholder="/path/to/model.safetensors")
+        typed = bar.text_input(
+            "Checkpoint path", key="custom_path", placeholder="/path/to/model.safetensors", persist_state="session"
+        )
         candidate = str(Path(typed.strip()).expanduser()) if typed and typed.strip() else None
     for message in listing.skipped:
         bar.caption(f"Skipped: {message}")

@@ -24,11 +24,6 @@ class MorphRow:
     def frames(self) -> np.ndarray:
         return self.images[2:-2]
 
-    def fractions(self) -> list[float]:
-        """Each in-between frame's t: the fraction of the way from A to B."""
-        k = len(self.frames)
-        return [(i + 1) / (k + 1) for i in range(k)]
-
     def gif(self) -> bytes:
         """The decoded path (reconstructions and frames), looping back and forth."""
         return gif_bytes(self.images[1:-1])

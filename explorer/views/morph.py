@@ -24,9 +24,10 @@ def digit_examples(labels: np.ndarray | torch.Tensor) -> list[int]:
     return [int(np.flatnonzero(labels == digit)[0]) for digit in range(10) if (labels == digit).any()]
 
 
-def morph_captions(row: MorphRow) -> list[str]:
+def morph_captions(frames: int) -> list[str]:
     """Labels for a morph row: the ends, then each frame's t (fraction of the way from A to B)."""
-    return ["A", "recon A", *(f"t={t:.2f}" for t in row.fractions()), "recon B", "B"]
+    ts = [f"t={(i + 1) / (frames + 1):.2f}" for i in range(frames)]
+    return ["A", "recon A", *ts, "recon B", "B"]
 
 
 def render(ctx: Context) -> None:
@@ -100,7 +101,7 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> No
 def morph_row_block(row: MorphRow, title: str, explanation: str, key: str) -> None:
     st.markdown(f"**{title}**")
     st.caption(explanation)
-    st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(row))
+    st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(len(row.frames)))
     with st.container(horizontal=True):
         for label, data, ext in (("GIF", row.gif(), "gif"), ("PNG strip", row.png(), "png")):
             st.download_button(
