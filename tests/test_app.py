@@ -343,3 +343,40 @@ def test_the_first_page_does_not_import_figures_sklearn_or_the_canvas():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_failing_fragment_shows_a_message_and_the_page_goes_on():
+    def page() -> None:
+        import streamlit as st
+
+        from explorer.widgets import guarded_fragment
+
+        @guarded_fragment("broken")
+        def broken(value: int) -> None:
+            st.write("fragment started")
+            raise RuntimeError(f"boom {value}")
+
+        broken(1)
+        st.write("after the fragment")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "Something went wrong in this view (RuntimeError)" in at.error[0].value
+    assert [m.value for m in at.markdown] == ["fragment started", "after the fragment"]
+
+
+AUTOENCODER = next((c for c in LISTING.checkpoints if c.kind == "ae"), None)
+
+
+@pytest.mark.skipif(AUTOENCODER is None, reason="no plain autoencoder in the checkpoint folder")
+def test_an_autoencoders_pages_speak_of_codes_not_of_a_prior():
+    at = start()
+    at.sidebar.radio(key="model_choice").set_value(str(AUTOENCODER.path)).run()
+    for view in VIEW_NAMES:
+        open_view(at, view)
+        assert_clean(at)
+        words = [e.value for kind in ("markdown", "caption", "info", "warning") for e in at.main.get(kind)]
+        words += [b.label for b in at.main.button] + [s.label for s in at.main.slider]
+        assert words and at.session_state["view"] == view
+        for text in words:
+            assert not re.search(r"posterior|prior|σ|μ|\bKL\b", text), (view, text)
