@@ -91,17 +91,3 @@ def latent_grid(extent: float = 3.0, steps: int = 15) -> torch.Tensor:
     axis = torch.linspace(-extent, extent, steps)
     z2, z1 = torch.meshgrid(axis.flip(0), axis, indexing="ij")
     return torch.stack((z1.reshape(-1), z2.reshape(-1)), dim=1)
-
-
-def ellipse_outlines(mu: torch.Tensor, logvar: torch.Tensor, points: int = 24, scale: float = 1.0) -> tuple[list, list]:
-    """x and y of the μ ± scale·σ ellipses of 2-D codes, joined into one polyline with None between them."""
-    angle = torch.linspace(0, 2 * torch.pi, points)
-    sigma = scale * torch.exp(0.5 * logvar.float())
-    xs = mu[:, :1].float() + sigma[:, :1] * torch.cos(angle)
-    ys = mu[:, 1:2].float() + sigma[:, 1:2] * torch.sin(angle)
-    x_out: list = []
-    y_out: list = []
-    for x_row, y_row in zip(xs.tolist(), ys.tolist(), strict=True):
-        x_out += [*x_row, None]
-        y_out += [*y_row, None]
-    return x_out, y_out
