@@ -20,9 +20,9 @@ import torch
 
 from vae.config import ModelConfig
 from vae.model import LatentModel, build_model
+from vae.paths import checkpoint_dir, checkpoint_dir_hint
 
 FORMAT = "vae-latent-explorer/1"
-CHECKPOINT_DIR = Path(os.environ.get("VAE_CHECKPOINT_DIR", Path(__file__).resolve().parent.parent / "checkpoints"))
 DEFAULT_CHECKPOINT_NAME = "vae_d20.safetensors"
 MODEL_PREFIX = "model."
 
@@ -31,8 +31,19 @@ class CheckpointError(Exception):
     """A checkpoint that cannot be loaded; the message names the file and what is wrong."""
 
 
+def __getattr__(name: str) -> Any:
+    """`CHECKPOINT_DIR`, looked up on each use (vae/paths.py), so the environment is read when it matters."""
+    if name == "CHECKPOINT_DIR":
+        return checkpoint_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def default_checkpoint_path() -> Path:
-    return CHECKPOINT_DIR / DEFAULT_CHECKPOINT_NAME
+    """The shipped default model; CheckpointError, saying how to point at one, when it is not there."""
+    path = checkpoint_dir() / DEFAULT_CHECKPOINT_NAME
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint given and the default {path} does not exist: {checkpoint_dir_hint()}")
+    return path
 
 
 def library_versions() -> dict[str, str]:
