@@ -227,3 +227,21 @@ def test_train_and_evaluate_on_mnist(tmp_path: Path, mnist_data_dir: Path) -> No
     assert again.returncode == 2
     assert f"error: {out} exists: pass --resume to continue it, or choose another --out" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_evaluate_an_older_checkpoint_without_a_training_config(
+    tmp_path: Path, fake_mnist: list[str], capsys: pytest.CaptureFixture
+) -> None:
+    # `metadata["train"]["beta"]` used to raise a KeyError past the CLI's handler here.
+    import torch
+
+    from vae.checkpoint import model_tensors, write_checkpoint
+    from vae.config import ModelConfig
+    from vae.model import build_model
+
+    path = tmp_path / "old.safetensors"
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="vae", hidden_dim=8, latent_dim=2))
+    write_checkpoint(path, model_tensors(model), {"model": model.config.to_dict()})
+    assert main(["evaluate", str(path), "--k", "2", "--device", "cpu"]) == 0
+    assert "−ELBO" in capsys.readouterr().out

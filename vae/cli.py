@@ -131,7 +131,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     model = load_checkpoint(args.checkpoint, resolve_device(args.device))
     test = load_mnist("test", args.data_dir, _log)
-    report = evaluate(model, test.images, k=args.k, beta=model.metadata["train"]["beta"], seed=args.seed)
+    report = evaluate(model, test.images, k=args.k, beta=model.meta.beta, seed=args.seed)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
@@ -139,7 +139,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     import torch
 
-    from vae.checkpoint import export_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+    from vae.checkpoint import export_checkpoint, load_checkpoint, open_checkpoint, write_checkpoint
     from vae.data import load_mnist
     from vae.evaluate import evaluate
     from vae.training import resolve_device
@@ -147,9 +147,9 @@ def run_export(args: argparse.Namespace) -> int:
     export_checkpoint(args.source, args.destination, getattr(torch, args.dtype))
     model = load_checkpoint(args.destination, resolve_device(args.device))
     test = load_mnist("test", args.data_dir, _log)
-    report = evaluate(model, test.images, k=args.k, beta=model.metadata["train"]["beta"])
-    tensors, meta = read_checkpoint(args.destination)
-    write_checkpoint(args.destination, tensors, {**meta, "evaluation": report})
+    report = evaluate(model, test.images, k=args.k, beta=model.meta.beta)
+    tensors, meta = open_checkpoint(args.destination)
+    write_checkpoint(args.destination, tensors, {**meta.to_dict(), "evaluation": report})
     print(format_report(report))
     return 0
 

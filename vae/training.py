@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from vae.checkpoint import CheckpointError, model_from_tensors, model_tensors, read_checkpoint, write_checkpoint
+from vae.checkpoint import CheckpointError, model_from_tensors, model_tensors, open_checkpoint, write_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.evaluate import split_loss
@@ -121,24 +121,26 @@ def new_run(
 
 
 def resume_run(path: Path, model_config: ModelConfig, config: TrainConfig, device: torch.device) -> RunState:
-    tensors, meta = read_checkpoint(path)
-    if meta["model"] != model_config.to_dict():
-        raise CheckpointError(f"{path}: was trained with {meta['model']}, not {model_config.to_dict()}")
-    saved = TrainConfig.from_dict(meta["train"])
-    if {**saved.to_dict(), "epochs": config.epochs} != config.to_dict():
-        raise CheckpointError(f"{path}: was trained with {saved.to_dict()}; only --epochs may change on --resume")
-    if "optimizer" not in meta or "rng.shuffle" not in tensors:
+    tensors, meta = open_checkpoint(path)
+    if meta.model != model_config:
+        raise CheckpointError(f"{path}: was trained with {meta.model.to_dict()}, not {model_config.to_dict()}")
+    if meta.train is None:
+        raise CheckpointError(f"{path}: records no training configuration, so it cannot be resumed")
+    if {**meta.train.to_dict(), "epochs": config.epochs} != config.to_dict():
+        raise CheckpointError(f"{path}: was trained with {meta.train.to_dict()}; only --epochs may change on --resume")
+    if not meta.resumable or "rng.shuffle" not in tensors:
         raise CheckpointError(f"{path}: an exported checkpoint (no optimizer state) cannot be resumed")
     model = model_from_tensors(tensors, meta, path).to(device)
     shuffle, noise = torch.Generator(), noise_generator(device, config.seed)
     restore_rng(tensors, shuffle, noise, path)
     step, optimizer = prepare(model, config, noise)
     try:
-        restore_optimizer(optimizer, tensors, meta["optimizer"]["param_groups"])
+        restore_optimizer(optimizer, tensors, meta.raw["optimizer"]["param_groups"])
     except (ValueError, KeyError) as error:
         raise CheckpointError(f"{path}: its optimizer state does not fit this trainer ({error})") from error
     snapshots = {k: v for k, v in tensors.items() if k.startswith("snapshot.")}
-    return RunState(model, step, optimizer, shuffle, noise, int(meta["epoch"]), list(meta["history"]), snapshots)
+    history = list(meta.raw.get("history") or [])  # kept as written: it is written back unchanged
+    return RunState(model, step, optimizer, shuffle, noise, meta.epoch or 0, history, snapshots)
 
 
 def save_run(path: Path, run: RunState, config: TrainConfig, device: torch.device, data_md5: dict) -> None:
