@@ -7,19 +7,25 @@ import json
 import sys
 from pathlib import Path
 
-from vae.config import LR_SCHEDULES, MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ModelConfig, TrainConfig
+from vae.config import LR_SCHEDULES, MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ConfigError, ModelConfig, TrainConfig
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
         default=None,
-        help="folder in torchvision's MNIST layout (DIR/MNIST/raw); default $VAE_DATA_DIR or ./data",
+        help="folder in torchvision's MNIST layout (DIR/MNIST/raw); default $VAE_DATA_DIR, a checkout's data/, "
+        "else ~/.cache/vae-latent-explorer/data",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vae", description="Train, evaluate and map the lecture's VAE on MNIST.")
+    parser = argparse.ArgumentParser(
+        prog="vae",
+        description="Train, evaluate and map the lecture's VAE on MNIST.",
+        epilog="Checkpoints default to $VAE_CHECKPOINT_DIR, else the checkpoints/ folder of the clone you run in.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of any error")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a VAE or a plain autoencoder")
@@ -58,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bar, only the per-epoch lines")
 
     evaluate = commands.add_parser("evaluate", help="test-set reconstruction, KL, −ELBO and the IWAE bound")
-    evaluate.add_argument("checkpoint", nargs="?", default=None, help="default: the shipped model")
+    evaluate.add_argument(
+        "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
+    )
     evaluate.add_argument("--k", type=int, default=1000, help="samples for the k-sample bounds (0 to skip)")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--device", default="auto")
@@ -74,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(export)
 
     atlas = commands.add_parser("atlas", help="t-SNE maps and per-dimension KL, stored beside the checkpoint")
-    atlas.add_argument("checkpoint", nargs="?", default=None, help="default: the shipped model")
+    atlas.add_argument(
+        "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
+    )
     atlas.add_argument("--seed", type=int, default=0)
     _add_data_dir(atlas)
     return parser
@@ -103,7 +113,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     out = Path(args.out or f"runs/{args.kind}_d{args.latent_dim}.safetensors")
     if out.exists() and not args.resume:
-        raise ValueError(f"{out} exists: pass --resume to continue it, or choose another --out")
+        raise ConfigError(f"{out} exists: pass --resume to continue it, or choose another --out")
     train_data, test_data = load_mnist("train", args.data_dir, _log), load_mnist("test", args.data_dir, _log)
     fit(model_config, config, train_data, test_data, out, args.device, args.resume, not args.no_progress, print)
     print(f"checkpoint: {out}")
@@ -163,7 +173,10 @@ def run_atlas(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Mistakes a user can fix (a missing file, a bad setting, absent data, a diverged run) end in one
+    `error:` line and exit 2; anything else is a bug and keeps its traceback, as does any error with --debug."""
     args = build_parser().parse_args(argv)
+    from vae.atlas import AtlasError
     from vae.checkpoint import CheckpointError
     from vae.data import DataError
     from vae.training import TrainingDiverged
@@ -171,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"train": run_train, "evaluate": run_evaluate, "export": run_export, "atlas": run_atlas}
     try:
         return handlers[args.command](args)
-    except (CheckpointError, DataError, TrainingDiverged, ValueError) as exc:
+    except (CheckpointError, AtlasError, ConfigError, DataError, TrainingDiverged) as exc:
+        if args.debug:
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        if args.debug:
+            raise
         print("interrupted: the last checkpoint written is intact (continue with --resume)", file=sys.stderr)
         return 130

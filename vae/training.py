@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from vae.checkpoint import CheckpointError, model_from_tensors, model_tensors, open_checkpoint, write_checkpoint
-from vae.config import ModelConfig, TrainConfig
+from vae.config import ConfigError, ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.evaluate import split_loss
 from vae.latent import encode_all
@@ -40,9 +40,9 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device(next(kind for kind in ("cuda", "mps", "cpu") if available[kind]))
     if name not in available:
-        raise ValueError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
+        raise ConfigError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
     if not available[name]:
-        raise ValueError(f"device {name!r} is not available on this machine; use --device cpu or auto")
+        raise ConfigError(f"device {name!r} is not available on this machine; use --device cpu or auto")
     return torch.device(name)
 
 
