@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--device", default="auto")
     _add_data_dir(export)
 
+    info = commands.add_parser("info", help="what a checkpoint holds, from its metadata (no data needed)")
+    info.add_argument(
+        "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
+    )
+
     atlas = commands.add_parser("atlas", help="t-SNE maps and per-dimension KL, stored beside the checkpoint")
     atlas.add_argument(
         "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
@@ -164,6 +169,29 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_info(args: argparse.Namespace) -> int:
+    from vae.checkpoint import default_checkpoint_path, read_meta
+    from vae.training import format_terms
+
+    path = Path(args.checkpoint) if args.checkpoint is not None else default_checkpoint_path()
+    meta = read_meta(path)
+    model = meta.model
+    print(f"{path}")
+    print(f"  {model.kind}, latent d = {model.latent_dim}, hidden {model.hidden_dim}, weights {meta.weights_dtype}")
+    if meta.train is not None:
+        train = meta.train
+        print(
+            f"  trained {meta.epoch} of {train.epochs} epochs, batch {train.batch_size}, lr {train.lr:g}, β {train.beta:g}"
+        )
+    if meta.last_epoch is not None:
+        print(f"  last epoch: {format_terms('test', vars(meta.last_epoch.test))}")
+    if meta.evaluation is not None:
+        report = {k: v for k, v in vars(meta.evaluation).items() if v is not None}
+        print("  " + format_report(report).replace("\n", "\n  "))
+    print(f"  resumable: {'yes' if meta.resumable else 'no (an exported copy)'}")
+    return 0
+
+
 def run_atlas(args: argparse.Namespace) -> int:
     from vae.atlas import build_atlas
 
@@ -181,7 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     from vae.data import DataError
     from vae.training import TrainingDiverged
 
-    handlers = {"train": run_train, "evaluate": run_evaluate, "export": run_export, "atlas": run_atlas}
+    handlers = {
+        "train": run_train,
+        "evaluate": run_evaluate,
+        "export": run_export,
+        "info": run_info,
+        "atlas": run_atlas,
+    }
     try:
         return handlers[args.command](args)
     except (CheckpointError, AtlasError, ConfigError, DataError, TrainingDiverged) as exc:
