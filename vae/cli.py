@@ -180,9 +180,8 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"  {model.kind}, latent d = {model.latent_dim}, hidden {model.hidden_dim}, weights {meta.weights_dtype}")
     if meta.train is not None:
         train = meta.train
-        print(
-            f"  trained {meta.epoch} of {train.epochs} epochs, batch {train.batch_size}, lr {train.lr:g}, β {train.beta:g}"
-        )
+        recipe = f"batch {train.batch_size}, lr {train.lr:g}, β {train.beta:g}"
+        print(f"  trained {meta.epoch} of {train.epochs} epochs, {recipe}")
     if meta.last_epoch is not None:
         print(f"  last epoch: {format_terms('test', vars(meta.last_epoch.test))}")
     if meta.evaluation is not None:
