@@ -14,7 +14,7 @@ from explorer.model_picker import model_picker
 from explorer.navigation import navigate
 from explorer.resources import LOG
 from explorer.text import APP_TITLE, INTRO, NO_MODEL, TAGLINE, friendly_error
-from vae import checkpoint as checkpoints
+from vae.paths import checkpoint_dir
 
 st.set_page_config(page_title=APP_TITLE, page_icon="🔢", layout="wide")
 
@@ -31,7 +31,7 @@ def main() -> None:
     if ctx is None:
         st.title(APP_TITLE)
         st.markdown(INTRO)
-        st.info(NO_MODEL.format(folder=checkpoints.CHECKPOINT_DIR))
+        st.info(NO_MODEL.format(folder=checkpoint_dir()))
         return
     navigate(ctx)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vae.catalog import CheckpointSummary
+from vae.meta import CheckpointMeta
 
 
 def describe(summary: CheckpointSummary) -> str:
@@ -19,33 +18,28 @@ def describe(summary: CheckpointSummary) -> str:
     return " · ".join(parts)
 
 
-def model_facts(meta: dict[str, Any]) -> list[tuple[str, str]]:
+def model_facts(meta: CheckpointMeta) -> list[tuple[str, str]]:
     """The "about this model" table: architecture, training recipe and test numbers (nats per image)."""
-    model = meta.get("model") or {}
-    train = meta.get("train") or {}
-    evaluation = meta.get("evaluation") or {}
-    test = (meta.get("metrics") or {}).get("test") or {}
-    kind = model.get("kind", "vae")
+    model, train, evaluation = meta.model, meta.train, meta.evaluation
+    is_vae = meta.kind == "vae"
     facts = [
-        ("model", "variational autoencoder" if kind == "vae" else "plain autoencoder (no KL, no sampling)"),
-        ("layers", f"{model.get('input_dim', 784)} → {model.get('hidden_dim', '?')} → {model.get('latent_dim', '?')}"),
+        ("model", "variational autoencoder" if is_vae else "plain autoencoder (no KL, no sampling)"),
+        ("layers", f"{model.input_dim} → {model.hidden_dim} → {model.latent_dim}"),
     ]
-    if kind == "vae" and "beta" in train:
-        facts.append(("β (weight of the KL)", f"{float(train['beta']):g}"))
-    if "epoch" in meta or "epochs" in train:
-        facts.append(("epochs", str(meta.get("epoch", train.get("epochs")))))
-    if "batch_size" in train and "lr" in train:
-        schedule = train.get("lr_schedule", "constant")
-        facts.append(("batch · learning rate", f"{train['batch_size']} · {float(train['lr']):g} ({schedule})"))
-    source = evaluation or test
-    if "recon" in source:
-        facts.append(("test reconstruction", f"{float(source['recon']):.1f} nats"))
-    if kind == "vae" and "kl" in source:
-        facts.append(("test KL", f"{float(source['kl']):.1f} nats"))
-    if "neg_elbo" in evaluation:
-        facts.append(("test −ELBO", f"{float(evaluation['neg_elbo']):.1f} nats"))
-    if "neg_iwae_k" in evaluation:
-        facts.append(
-            (f"−log p(x) bound (IWAE, k={evaluation.get('k')})", f"{float(evaluation['neg_iwae_k']):.1f} nats")
-        )
+    if is_vae and train is not None:
+        facts.append(("β (weight of the KL)", f"{train.beta:g}"))
+    epochs = meta.epoch if meta.epoch is not None else (train.epochs if train is not None else None)
+    if epochs is not None:
+        facts.append(("epochs", str(epochs)))
+    if train is not None:
+        facts.append(("batch · learning rate", f"{train.batch_size} · {train.lr:g} ({train.lr_schedule})"))
+    source = evaluation or (meta.last_epoch.test if meta.last_epoch is not None else None)
+    if source is not None:
+        facts.append(("test reconstruction", f"{source.recon:.1f} nats"))
+        if is_vae:
+            facts.append(("test KL", f"{source.kl:.1f} nats"))
+    if evaluation is not None and evaluation.neg_elbo is not None:
+        facts.append(("test −ELBO", f"{evaluation.neg_elbo:.1f} nats"))
+    if evaluation is not None and evaluation.neg_iwae_k is not None:
+        facts.append((f"−log p(x) bound (IWAE, k={evaluation.k})", f"{evaluation.neg_iwae_k:.1f} nats"))
     return facts

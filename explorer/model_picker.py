@@ -12,9 +12,9 @@ from explorer.resources import cached_atlas, model_at
 from explorer.slider_values import slider_extent
 from explorer.state import slider_key, ss
 from vae import CheckpointError, LatentModel
-from vae import checkpoint as checkpoints
 from vae.atlas import Atlas, AtlasError, atlas_path
 from vae.catalog import CheckpointListing, CheckpointSummary, file_stamp, list_checkpoints, state_key, summarize_model
+from vae.paths import checkpoint_dir
 
 OTHER_FILE = "__other__"
 
@@ -42,7 +42,7 @@ class Context:
 def model_picker() -> Context | None:
     """The sidebar: pick a shipped checkpoint or another file; None while there is no model to show."""
     bar = st.sidebar
-    listing = list_checkpoints(checkpoints.CHECKPOINT_DIR)
+    listing = list_checkpoints(checkpoint_dir())
     by_path = {str(c.path): c for c in listing.checkpoints}
     options = [*by_path, OTHER_FILE]
     if ss.get("model_choice") not in options:  # first visit, or the chosen file was removed
@@ -81,7 +81,7 @@ def model_picker() -> Context | None:
         return None
     summary = summarize_model(model)
     with bar.expander(f"About {summary.name}", expanded=False):
-        st.markdown("\n".join(f"- **{name}**: {value}" for name, value in model_facts(model.metadata)))
+        st.markdown("\n".join(f"- **{name}**: {value}" for name, value in model_facts(model.meta)))
     try:
         atlas, atlas_error = cached_atlas(file_stamp(active), file_stamp(atlas_path(active))), None
     except AtlasError as exc:

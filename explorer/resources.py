@@ -33,7 +33,7 @@ def cached_atlas(stamp: tuple[str, int, int], atlas_stamp: tuple[str, int, int])
 
 @st.cache_resource(show_spinner="Loading the MNIST test set…")
 def cached_test_set() -> MnistSplit:
-    return load_mnist("test", progress=LOG.info)
+    return load_mnist("test", progress=LOG.info, allow_download=False)
 
 
 @st.cache_resource(show_spinner="Drawing 10,000 hover pictures…")

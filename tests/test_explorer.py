@@ -28,10 +28,10 @@ from vae.catalog import (
     list_checkpoints,
     plane_checkpoint,
     state_key,
-    summarize_metadata,
+    summarize_meta,
     typical_terms,
 )
-from vae.checkpoint import file_sha256, model_tensors, read_metadata, write_checkpoint
+from vae.checkpoint import file_sha256, model_tensors, read_meta, read_metadata, write_checkpoint
 from vae.codes import (
     PRIOR_EXTENT,
     decode_code,
@@ -45,6 +45,7 @@ from vae.codes import (
 from vae.digit_analysis import analyse_digit
 from vae.latent import decode_to_uint8
 from vae.losses import kl_to_prior, reconstruction_nats
+from vae.meta import CheckpointMeta
 from vae.morph import morph_row
 from vae.preprocess import InvalidImageError, preprocess_steps
 
@@ -73,12 +74,17 @@ def meta_for(kind: str, latent_dim: int, **extra) -> dict:
         "train": {"epochs": 10, "batch_size": 128, "lr": 1e-3, "lr_schedule": "constant", "beta": 1.0, "seed": 1},
         "epoch": 10,
         "metrics": {
+            "epoch": 10,
             "train": {"recon": 80.0, "kl": 25.0, "total": 105.0},
             "test": {"recon": 78, "kl": 26, "total": 104},
         },
     }
     meta.update(extra)
     return meta
+
+
+def typed(meta: dict) -> CheckpointMeta:
+    return CheckpointMeta.from_dict(meta)
 
 
 def save_checkpoint(path, kind: str = "vae", latent_dim: int = 3, **extra) -> None:
@@ -114,42 +120,52 @@ def test_read_metadata_reads_the_header_and_refuses_foreign_files(tmp_path):
 
 
 def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
-    evaluated = meta_for("vae", 20, evaluation={"recon": 77.0, "kl": 25.0, "neg_elbo": 102.0, "k": 1000})
-    summary = summarize_metadata(evaluated, "vae_d20.safetensors")
+    evaluated = meta_for(
+        "vae", 20, evaluation={"images": 10000, "recon": 77.0, "kl": 25.0, "neg_elbo": 102.0, "k": 1000}
+    )
+    summary = summarize_meta(typed(evaluated), "vae_d20.safetensors")
     assert (summary.kind, summary.latent_dim, summary.beta, summary.epochs) == ("vae", 20, 1.0, 10)
     assert summary.test_loss == 102.0 and summary.test_loss_label == "−ELBO"
     assert describe(summary) == "VAE · d=20 · β=1 · 10 epochs · test −ELBO 102.0 nats"
 
-    trained = summarize_metadata(meta_for("vae", 20), "run.safetensors")
+    trained = summarize_meta(typed(meta_for("vae", 20)), "run.safetensors")
     assert trained.test_loss == 104.0 and trained.test_loss_label == "−ELBO"
 
     beta4 = meta_for("vae", 20)
     beta4["train"]["beta"] = 4.0
-    assert summarize_metadata(beta4, "b.safetensors").test_loss_label == "loss"  # not a −ELBO when β ≠ 1
+    assert summarize_meta(typed(beta4), "b.safetensors").test_loss_label == "loss"  # not a −ELBO when β ≠ 1
 
-    autoencoder = summarize_metadata(meta_for("ae", 20, evaluation={"recon": 70.0}), "ae_d20.safetensors")
+    autoencoder = summarize_meta(
+        typed(meta_for("ae", 20, evaluation={"recon": 70.0, "images": 10000})), "ae_d20.safetensors"
+    )
     assert autoencoder.test_loss == 104.0  # metrics' total; the AE has no −ELBO
     assert describe(autoencoder).startswith("AE · d=20 · 10 epochs") and "β" not in describe(autoencoder)
 
-    bare = summarize_metadata({"model": {"kind": "vae", "latent_dim": 5}}, "bare.safetensors")
+    bare = summarize_meta(typed({"model": {"kind": "vae", "latent_dim": 5}}), "bare.safetensors")
     assert describe(bare) == "VAE · d=5" and bare.test_loss is None
 
 
 def test_model_facts_and_typical_terms():
-    meta = meta_for("vae", 20, evaluation={"recon": 77.0, "kl": 25.0, "neg_elbo": 102.0, "neg_iwae_k": 97.5, "k": 1000})
+    meta = typed(
+        meta_for(
+            "vae",
+            20,
+            evaluation={"images": 10000, "recon": 77.0, "kl": 25.0, "neg_elbo": 102.0, "neg_iwae_k": 97.5, "k": 1000},
+        )
+    )
     facts = dict(model_facts(meta))
     assert facts["layers"] == "784 → 16 → 20"
     assert facts["test −ELBO"] == "102.0 nats"
     assert facts["−log p(x) bound (IWAE, k=1000)"] == "97.5 nats"
     assert typical_terms(meta) == (77.0, 25.0)
-    assert typical_terms(meta_for("ae", 20)) == (78.0, None)
-    assert "test KL" not in dict(model_facts(meta_for("ae", 20)))
-    assert typical_terms({"model": {"kind": "vae"}}) is None
+    assert typical_terms(typed(meta_for("ae", 20))) == (78.0, None)
+    assert "test KL" not in dict(model_facts(typed(meta_for("ae", 20))))
+    assert typical_terms(typed({"model": {"kind": "vae", "latent_dim": 5}, "train": None})) is None
 
 
 def test_autoencoder_comparison_and_plane_model_availability(tmp_path):
     def summary(name: str, kind: str, d: int) -> CheckpointSummary:
-        return summarize_metadata(meta_for(kind, d), tmp_path / name)
+        return summarize_meta(typed(meta_for(kind, d)), tmp_path / name)
 
     vae20, vae2 = summary("vae_d20.safetensors", "vae", 20), summary("vae_d2.safetensors", "vae", 2)
     ae2, ae20 = summary("ae_d2.safetensors", "ae", 2), summary("ae_d20.safetensors", "ae", 20)
@@ -442,14 +458,14 @@ def test_code_figure_plots_mu_with_sigma_in_usage_order():
 
 
 def test_shipped_checkpoints_list_and_summarise():
-    from vae.checkpoint import CHECKPOINT_DIR
+    from vae.paths import checkpoint_dir
 
-    listing = list_checkpoints(CHECKPOINT_DIR)
+    listing = list_checkpoints(checkpoint_dir())
     if not listing.checkpoints:
-        pytest.skip(f"no checkpoints in {CHECKPOINT_DIR} yet")
+        pytest.skip(f"no checkpoints in {checkpoint_dir()} yet")
     assert not listing.skipped
     for summary in listing.checkpoints:
-        meta = read_metadata(summary.path)
-        assert summary.latent_dim == meta["model"]["latent_dim"] and summary.test_loss is not None
+        meta = read_meta(summary.path)
+        assert summary.latent_dim == meta.model.latent_dim and summary.test_loss is not None
         assert json.dumps(model_facts(meta))
     assert file_sha256(listing.checkpoints[0].path)

@@ -10,9 +10,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from vae.checkpoint import DEFAULT_CHECKPOINT_NAME, CheckpointError, read_metadata
+from vae.checkpoint import DEFAULT_CHECKPOINT_NAME, CheckpointError, read_meta
+from vae.meta import CheckpointMeta
 from vae.model import LatentModel
 
 ATLAS_SUFFIX = ".atlas.safetensors"
@@ -41,38 +41,35 @@ class CheckpointListing:
     skipped: list[str]  # one message per file in the folder that could not be read
 
 
-def summarize_metadata(meta: dict[str, Any], path: str | Path) -> CheckpointSummary:
+def summarize_meta(meta: CheckpointMeta, path: str | Path) -> CheckpointSummary:
     """The summary; test loss = the exported evaluation's −ELBO, else the last epoch's test total."""
-    model = meta.get("model") or {}
-    train = meta.get("train") or {}
-    kind = str(model.get("kind", meta.get("kind", "vae")))
-    evaluation = meta.get("evaluation") or {}
-    test_metrics = (meta.get("metrics") or {}).get("test") or {}
-    loss: float | None = None
+    kind = meta.kind
+    beta = meta.train.beta if meta.train is not None else None
     label = "−ELBO" if kind == "vae" else "reconstruction"
-    beta = float(train["beta"]) if "beta" in train else None
-    if "neg_elbo" in evaluation:
-        loss = float(evaluation["neg_elbo"])
-    elif "total" in test_metrics:
-        loss = float(test_metrics["total"])
+    loss: float | None = None
+    evaluation, last = meta.evaluation, meta.last_epoch
+    if evaluation is not None and evaluation.neg_elbo is not None:
+        loss = evaluation.neg_elbo
+    elif last is not None:
+        loss = last.test.total
         if kind == "vae" and beta not in (None, 1.0):  # recon + β·KL is the −ELBO only when β = 1
             label = "loss"
-    elif "recon" in evaluation:  # an exported autoencoder has no −ELBO
-        loss = float(evaluation["recon"])
-    epochs = meta.get("epoch", train.get("epochs"))
+    elif evaluation is not None:  # an exported autoencoder has no −ELBO
+        loss = evaluation.recon
+    epochs = meta.epoch if meta.epoch is not None else (meta.train.epochs if meta.train is not None else None)
     return CheckpointSummary(
         path=Path(path),
         kind=kind,
-        latent_dim=int(model.get("latent_dim", 0)),
+        latent_dim=meta.model.latent_dim,
         beta=beta,
-        epochs=int(epochs) if epochs is not None else None,
+        epochs=epochs,
         test_loss=loss,
         test_loss_label=label,
     )
 
 
 def summarize_model(model: LatentModel) -> CheckpointSummary:
-    return summarize_metadata(model.metadata, model.checkpoint_path)
+    return summarize_meta(model.meta, model.checkpoint_path)
 
 
 def _listing_order(summary: CheckpointSummary) -> tuple:
@@ -91,19 +88,18 @@ def list_checkpoints(folder: str | Path) -> CheckpointListing:
         if path.name.startswith(".") or path.name.endswith(ATLAS_SUFFIX):
             continue
         try:
-            found.append(summarize_metadata(read_metadata(path), path))
+            found.append(summarize_meta(read_meta(path), path))
         except CheckpointError as exc:
             skipped.append(str(exc))
     return CheckpointListing(sorted(found, key=_listing_order), skipped)
 
 
-def typical_terms(meta: dict[str, Any]) -> tuple[float, float | None] | None:
+def typical_terms(meta: CheckpointMeta) -> tuple[float, float | None] | None:
     """The average test digit's reconstruction and KL (nats), to compare one digit's numbers with."""
-    source = meta.get("evaluation") or (meta.get("metrics") or {}).get("test") or {}
-    if "recon" not in source:
+    source = meta.evaluation or (meta.last_epoch.test if meta.last_epoch is not None else None)
+    if source is None:
         return None
-    kl = source.get("kl") if (meta.get("model") or {}).get("kind", "vae") == "vae" else None
-    return float(source["recon"]), (float(kl) if kl is not None else None)
+    return source.recon, (source.kl if meta.kind == "vae" else None)
 
 
 def companion_checkpoint(

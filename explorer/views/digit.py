@@ -77,7 +77,7 @@ def render(ctx: Context) -> None:
             st.metric("Reconstruction loss", f"{analysis.recon_nats:.1f} nats")
             if analysis.kl_nats is not None:
                 st.metric("KL to the prior", f"{analysis.kl_nats:.1f} nats")
-            typical = typical_terms(ctx.model.metadata)
+            typical = typical_terms(ctx.model.meta)
             if typical is not None:
                 st.caption(typical_digit_note(*typical))
             st.button(
