@@ -19,7 +19,7 @@ from vae.catalog import CheckpointSummary, summarize_model
 
 SESSION_MODELS = "session_models"  # choice key -> SessionModel, in st.session_state
 CHOICE_PREFIX = "session:"
-MAX_CHECKPOINT_MB = 50  # a d = 64 training run with its optimizer state and snapshots stays well under
+MAX_CHECKPOINT_MB = 20  # a d = 64 training run with its optimizer state and snapshots stays under
 SERVER_PATHS_ENV = "VAE_EXPLORER_SERVER_PATHS"  # "1": the picker also reads checkpoint paths on the server
 
 
