@@ -18,7 +18,7 @@ LOOK_FOR = {
     "samples": "At T = 1 almost every random code of a VAE decodes to a digit; an autoencoder's mostly do not.",
     "morph": "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
     "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
-    "plane": "Click the gaps between clusters: the decoder still draws a plausible digit there.",
+    "plane": "Move over the gaps between clusters: the decoder still draws a plausible digit there.",
     "digit": "Compare your digit's reconstruction loss with an average test digit's: how unusual is it?",
 }
 
@@ -39,14 +39,17 @@ NO_MAP_FOR_UPLOAD = (
 )
 
 
-def sliders_help(vae: bool, latent_dim: int, unused: int) -> str:
+def sliders_help(vae: bool, latent_dim: int, unused: int, extent: float) -> str:
     if not vae:
         return (
-            "An autoencoder's codes have no set range, so the sliders span its test codes' range; the number is how "
-            "much a coordinate varies across test digits (its standard deviation)."
+            f"An autoencoder's codes have no set range, so the sliders span ±{extent:g}, as far as its test codes "
+            "reach; the number is how much a coordinate varies across test digits (its standard deviation). "
+            "The digit is decoded in your browser while you drag."
         )
     return (
-        f"Each slider is one of the {latent_dim} coordinates of the code z, over ±3 prior standard deviations. "
+        f"Each slider is one of the {latent_dim} coordinates of the code z, over ±{extent:g}: every test digit's "
+        "code and random samples up to temperature 2 fit (a value beyond is kept and shown in red). "
+        "The digit is decoded in your browser while you drag. "
         "They are sorted by how much the model uses them: the number is the average KL (in nats) that a "
         "test digit's posterior spends on that coordinate. Near 0 nats means the encoder always answers "
         "“N(0, 1)” there, so the decoder learned to ignore it: move it and nothing changes."

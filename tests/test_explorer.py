@@ -13,7 +13,6 @@ from PIL import Image, ImageDraw
 
 from explorer.catalog_text import describe, model_facts
 from explorer.display_images import braille, map_hover_texts, preview_stages, selection_grid, subset_rows
-from explorer.selection import clicked_point
 from explorer.slider_values import dimension_order, slider_extent, slider_labels, to_slider_values, unused_dimensions
 from explorer.text import friendly_error
 from explorer.views.digit import canvas_has_ink
@@ -321,18 +320,6 @@ def test_manifold_image_tiles_the_decoded_plane():
     assert np.array_equal(image[:28, :28], top_left)
     with pytest.raises(ValueError, match="2-D"):
         manifold_image(tiny_model(latent_dim=3))
-
-
-def test_clicked_point_reads_the_first_usable_point():
-    event = {"selection": {"points": [{"x": None, "y": 1}, {"x": 0.5, "y": -1.25, "customdata": 4}]}}
-    assert clicked_point(event) == (0.5, -1.25)
-    assert clicked_point({"selection": {"points": [{"x": float("nan"), "y": 0.0}]}}) is None
-    assert clicked_point({"selection": {"points": []}}) is None
-    assert clicked_point(None) is None
-    assert clicked_point({}) is None
-
-
-# ---------------------------------------------------------------- your own digit
 
 
 def seven_png() -> bytes:

@@ -15,9 +15,9 @@ from explorer.code_range import code_extent, out_of_range
 from explorer.components.latent_pad import packed_points, parse_pin
 from explorer.components.latent_sliders import parse_commit
 from explorer.components.weights import decode_like_the_page, half_precision_decoder, pack_decoder
-from vae import explorer as ex
 from vae import load_checkpoint
 from vae.atlas import load_atlas
+from vae.codes import PRIOR_EXTENT
 from vae.config import ModelConfig
 from vae.latent import decode_to_uint8
 from vae.model import build_model
@@ -77,7 +77,7 @@ def test_no_shipped_test_code_is_beyond_the_sliders(name):
     mu = load_atlas(path).mu
     extent = code_extent(mu)
     assert not any(out_of_range(row, extent) for row in mu)
-    assert (np.abs(mu) > ex.PRIOR_EXTENT).any()  # the old ±3 clipped some of these
+    assert (np.abs(mu) > PRIOR_EXTENT).any()  # the old ±3 clipped some of these
 
 
 def test_out_of_range_names_the_coordinates_beyond():

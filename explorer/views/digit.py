@@ -83,7 +83,7 @@ def render(ctx: Context) -> None:
             st.button(
                 "Send its code to the sliders",
                 on_click=set_code,
-                args=(ctx.key, ctx.extent, analysis.mu.tolist(), "sliders"),
+                args=(ctx.key, analysis.mu.tolist(), "sliders"),
             )
     from explorer.figures import code_figure, map_figure
 

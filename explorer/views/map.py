@@ -49,7 +49,7 @@ def render(ctx: Context) -> None:
             b1.button(
                 "Send to the sliders",
                 on_click=set_code,
-                args=(ctx.key, ctx.extent, mu.tolist(), "sliders"),
+                args=(ctx.key, mu.tolist(), "sliders"),
                 width="stretch",
             )
             b2.button("Add to the morph pair", on_click=add_to_pair, args=([pick],), width="stretch")

@@ -19,10 +19,11 @@ if str(REPO) not in sys.path:  # `streamlit run` puts the script's folder first,
 from explorer.code_range import code_extent  # noqa: E402
 from explorer.components.latent_pad import latent_pad, packed_points  # noqa: E402
 from explorer.components.latent_sliders import latent_sliders  # noqa: E402
-from vae import explorer as ex  # noqa: E402
+from explorer.figures import DIGIT_COLOURS  # noqa: E402
+from explorer.slider_values import dimension_order, slider_labels  # noqa: E402
 from vae import load_checkpoint  # noqa: E402
 from vae.atlas import load_atlas  # noqa: E402
-from vae.figures import DIGIT_COLOURS  # noqa: E402
+from vae.codes import decode_code, fresh_seed, plane_extent, random_code  # noqa: E402
 from vae.images import enlarge  # noqa: E402
 
 CHECKPOINT = sys.argv[1] if len(sys.argv) > 1 else str(REPO / "checkpoints" / "vae_d20.safetensors")
@@ -47,7 +48,7 @@ def heard(code: list[float], seq: int) -> None:
 
 
 def randomise() -> None:
-    ss["code"] = ex.random_code(d, ex.fresh_seed())
+    ss["code"] = random_code(d, fresh_seed())
 
 
 def far_out() -> None:
@@ -60,16 +61,16 @@ latent_sliders(
     model,
     ss["code"],
     ss["seq"],
-    ex.slider_labels(atlas.dim_usage, atlas.usage_label, d),
+    slider_labels(atlas.dim_usage, atlas.usage_label, d),
     code_extent(atlas.mu),
     heard,
     key="demo_sliders",
 )
-st.image(enlarge(ex.decode_code(model, ss["code"]), 4), caption="server decode")
+st.image(enlarge(decode_code(model, ss["code"]), 4), caption="server decode")
 st.code(f"commits={ss['commits']} seq={ss['seq']} code={ss['code']}", language=None)
 
-dims = tuple(ex.dimension_order(atlas.dim_usage, d)[:2])
-extent = ex.plane_extent(atlas.mu[:, list(dims)])
+dims = tuple(dimension_order(atlas.dim_usage, d)[:2])
+extent = plane_extent(atlas.mu[:, list(dims)])
 latent_pad(
     model,
     dims,
