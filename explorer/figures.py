@@ -12,21 +12,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explorer.colours import DIGIT_COLOURS
 from explorer.display_images import ellipse_outlines
 from vae.latent import latent_grid
 
-DIGIT_COLOURS: tuple[str, ...] = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 # Braille hover pictures need a monospace font, and a size and colour that make the dots readable.
 HOVER_LABEL = {
     "font": {"family": "DejaVu Sans Mono, Menlo, Consolas, monospace", "size": 15, "color": "black"},

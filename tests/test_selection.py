@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from explorer.selection import clicked_point, selected_rows, update_pair
+from explorer.selection import selected_rows, update_pair
 
 
 def event(*points: dict, box: list | None = None) -> dict:
@@ -65,7 +63,6 @@ def test_string_row_ids() -> None:
 )
 def test_empty_events(empty: dict | None) -> None:
     assert selected_rows(empty) == []
-    assert clicked_point(empty) is None
 
 
 def test_update_pair_fills_then_pushes_out_the_older() -> None:
@@ -99,16 +96,3 @@ def test_a_full_click_sequence_from_events() -> None:
     for row in (4, 4, 8, 15, 8):
         pair = update_pair(pair, selected_rows(event(point([row]))))
     assert pair == [8, 15]
-
-
-def test_clicked_point() -> None:
-    assert clicked_point(event(point([1], x=0.25, y=-2.0))) == (0.25, -2.0)
-    assert clicked_point(event(point([1], x=3, y=4), point([2], x=5, y=6))) == (3.0, 4.0)
-
-
-def test_clicked_point_skips_unusable_points() -> None:
-    no_y = point([1])
-    del no_y["y"]
-    picked = event(no_y, point([2], x=math.nan, y=1.0), point([3], x="a", y=1.0), point([4], x=math.inf, y=0.0))
-    assert clicked_point(picked) is None
-    assert clicked_point(event(point([2], x=math.nan, y=1.0), point([5], x=1.5, y="2.5"))) == (1.5, 2.5)

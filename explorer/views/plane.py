@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.colours import DIGIT_COLOURS
 from explorer.components.latent_pad import latent_pad, packed_points
 from explorer.display_images import subset_rows
-from explorer.figures import DIGIT_COLOURS
 from explorer.model_picker import Context
 from explorer.state import guarded, set_code, ss, switch_model
 from explorer.text import PLANE_AE_HELP, PLANE_BUBBLES_HELP, PLANE_VAE_HELP

@@ -7,9 +7,9 @@ from functools import partial
 
 import streamlit as st
 
+from explorer.colours import DIGIT_COLOURS
 from explorer.components.latent_pad import latent_pad, packed_points
 from explorer.components.latent_sliders import latent_sliders
-from explorer.figures import DIGIT_COLOURS
 from explorer.model_picker import Context
 from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
 from explorer.state import (
@@ -89,5 +89,5 @@ def slice_pad(ctx: Context, code: list[float]) -> None:
         DIGIT_COLOURS,
         partial(set_code_coordinates, ctx.key, d, dims),
         key=f"slice_pad:{ctx.key}",
-        captions=("test codes μ projected on the two coordinates", "the decoder's view of this slice"),
+        captions=("the test digits' codes, seen from these two coordinates", "the decoder's view of this slice"),
     )

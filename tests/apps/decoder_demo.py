@@ -17,9 +17,9 @@ if str(REPO) not in sys.path:  # `streamlit run` puts the script's folder first,
     sys.path.insert(0, str(REPO))
 
 from explorer.code_range import code_extent  # noqa: E402
+from explorer.colours import DIGIT_COLOURS  # noqa: E402
 from explorer.components.latent_pad import latent_pad, packed_points  # noqa: E402
 from explorer.components.latent_sliders import latent_sliders  # noqa: E402
-from explorer.figures import DIGIT_COLOURS  # noqa: E402
 from explorer.slider_values import dimension_order, slider_labels  # noqa: E402
 from vae import load_checkpoint  # noqa: E402
 from vae.atlas import load_atlas  # noqa: E402
