@@ -374,9 +374,7 @@ def main() -> None:
         print(row("  first script run (imports, model, map, view)", cold["first_run_s"], "s"))
         print(row("  launch → default view shown, run over", cold["page_s"], "s", TARGETS["cold_start_s"]))
     slider = result["slider_server"]
-    print(
-        f"slider change → new digit (drawn in the page; the server reruns on release: {slider['slider_key']})"
-    )
+    print(f"slider change → new digit (drawn in the page; the server reruns on release: {slider['slider_key']})")
     print(row("  server: AppTest rerun with a new code", slider["rerun_s"], "ms", TARGETS["slider_server_ms"]))
     print(row("  server: decode + enlarge alone", slider["decode_s"], "ms"))
     if "browser" in result:

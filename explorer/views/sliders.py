@@ -10,6 +10,7 @@ import streamlit as st
 from explorer.colours import DIGIT_COLOURS
 from explorer.components.latent_pad import latent_pad, packed_points
 from explorer.components.latent_sliders import latent_sliders
+from explorer.links import write_address
 from explorer.model_picker import Context
 from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
 from explorer.state import (
@@ -60,6 +61,7 @@ def render(ctx: Context) -> None:
     )
     if d > 2:
         slice_pad(ctx, code)
+    write_address(ctx)  # a drag's end reruns this fragment only: the address follows here
 
 
 def slice_pad(ctx: Context, code: list[float]) -> None:
