@@ -296,3 +296,42 @@ def test_a_checkpoint_uploaded_from_the_browser_becomes_the_sessions_model(page)
     expect(page.get_by_text("Model: my_model.safetensors")).to_be_visible()
     expect(sidebar.get_by_text("my_model.safetensors (yours)")).to_be_visible()
     assert_no_exception(page)
+
+
+def test_a_copied_link_opens_the_same_state_in_another_browser(browser, server):
+    """Open, change (a code, a view, a morph pair), copy the link, open it in a fresh context: same state."""
+    first = browser.new_context(viewport=bs.VIEWPORT, permissions=["clipboard-read", "clipboard-write"])
+    page = first.new_page()
+    bs.goto_app(page, server.url)
+    bs.rerun(page, page.get_by_role("button", name="Randomise").click)
+    bs.wait_settled(page)
+    code = ls.page_code(page)
+    bs.open_view(page, "morph")
+    number = page.get_by_label("Digit A: test #")
+    bs.rerun(page, lambda: (number.fill("7"), number.press("Enter")))
+    bs.wait_settled(page)
+    bs.rerun(page, lambda: page.get_by_label("Digit B: test #").press("ArrowUp"))  # 1 → 2
+    bs.wait_settled(page)
+    page.get_by_role("button", name="Copy link to this view").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]') !== null")
+    link = page.evaluate("() => navigator.clipboard.readText()")
+    first.close()
+    assert "/morph?" in link and "a=7" in link and "b=2" in link and "z=" in link, link
+    second = browser.new_context(viewport=bs.VIEWPORT)
+    other = second.new_page()
+    try:
+        bs._RUNS[other] = bs.ScriptRuns(other)
+        other.goto(link)
+        expect(other.get_by_label("Digit A: test #")).to_have_value("7", timeout=90_000)
+        expect(other.get_by_label("Digit B: test #")).to_have_value("2")
+        shot(other, "10_link_opened")
+        bs.wait_settled(other)
+        bs.open_view(other, "sliders")
+        other.wait_for_selector(bs.LIVE_SLIDERS_READY, state="attached")
+        assert np.allclose(ls.page_code(other), code, atol=1e-4)
+        other.reload()  # a reload keeps it too
+        other.wait_for_selector(bs.LIVE_SLIDERS_READY, state="attached")
+        assert np.allclose(ls.page_code(other), code, atol=1e-4)
+        assert not bs.exceptions(other)
+    finally:
+        second.close()
