@@ -31,11 +31,7 @@ def selected_rows(event: Mapping[str, Any] | None) -> list[int]:
     return rows
 
 
-def update_pair(pair: list[int], clicked: list[int]) -> list[int]:
-    """The two digits to morph after a click: a new digit pushes out the older of the two."""
-    result = list(pair)
-    for row in clicked:
-        if row in result:
-            continue
-        result = [*result, row][-2:]
-    return result
+def assign_end(pair: list[int], end: str, row: int) -> tuple[list[int], str]:
+    """The morph pair after a pick that sets `end` ("A" or "B") to `row`, and the end the next pick sets."""
+    a, b = pair
+    return ([row, b], "B") if end == "A" else ([a, row], "A")

@@ -14,7 +14,7 @@ from typing import ParamSpec
 import streamlit as st
 
 from explorer.resources import LOG, cached_test_set
-from explorer.selection import selected_rows, update_pair
+from explorer.selection import assign_end, selected_rows
 from explorer.text import friendly_error
 from vae import LatentModel
 from vae.codes import encode_means, fresh_seed, random_code
@@ -111,16 +111,26 @@ def morph_pair() -> list[int]:
     return [int(ss.get("morph_a", 0)), int(ss.get("morph_b", 1))]
 
 
+NEXT_END = "morph_next"  # which end of the morph pair the next pick sets: "A" or "B"
+
+
+def next_end() -> str:
+    return "B" if ss.get(NEXT_END) == "B" else "A"
+
+
 @guarded
-def add_to_pair(rows: list[int]) -> None:
-    ss["morph_a"], ss["morph_b"] = update_pair(morph_pair(), rows)
+def set_next_end(row: int) -> None:
+    """The next end of the morph pair becomes test digit `row`; then the other end is next."""
+    end = next_end()
+    (ss["morph_a"], ss["morph_b"]), ss[NEXT_END] = assign_end(morph_pair(), end, int(row))
+    st.toast(f"Test #{row} is now {end} of the morph pair; the next pick sets {ss[NEXT_END]}.")
 
 
 @guarded
 def pick_pair_from_chart(chart_key: str) -> None:
     rows = selected_rows(ss.get(chart_key))
     if rows:
-        add_to_pair(rows)
+        set_next_end(rows[0])
 
 
 @guarded

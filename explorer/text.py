@@ -109,7 +109,7 @@ def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
         f"Each dot is one of the 10,000 test digits' {'means μ' if vae else 'codes'} ({latent_dim}-D), squeezed "
         "onto the page by t-SNE, which keeps neighbours together. Colours are the true labels, which the model never "
         "saw: it grouped the digits by itself. Closeness is meaningful, distances between clusters much less. "
-        "Hover to see a digit, click one to pick it, or draw a box or lasso to see a group."
+        "Hover to name a digit, click one to see it, or draw a box or lasso to see a group; scroll to zoom."
     )
 
 
