@@ -281,8 +281,11 @@ def test_the_map_view_shows_the_map_and_a_picked_digit():
     at.run()
     assert_clean(at)
     assert images_with(at, "test #5")
-    {b.label: b for b in at.button}["Add to the morph pair"].click().run()
-    assert [at.session_state["morph_a"], at.session_state["morph_b"]] == [1, 5]
+    {b.label: b for b in at.button}["Make it morph end A"].click().run()
+    assert [at.session_state["morph_a"], at.session_state["morph_b"]] == [5, 1]
+    assert "Make it morph end B" in {b.label for b in at.button}  # the other end is next
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["uirevision"].startswith("map:")
+    assert at.query_params["pick"] == "5"  # the address carries the pick
     at.session_state["map_rows"] = [1, 2, 3, 4]  # a box selection
     at.run()
     assert images_with(at, "4 selected digits")
