@@ -418,3 +418,30 @@ def test_an_autoencoders_pages_speak_of_codes_not_of_a_prior():
         assert words and at.session_state["view"] == view
         for text in words:
             assert not re.search(r"posterior|prior|σ|μ|\bKL\b", text), (view, text)
+
+
+# ---------------------------------------------------------------- links
+
+
+def test_a_link_sets_the_state_and_the_address_follows_changes():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"a": "7", "b": "42", "k": "12", "seed": "5", "T": "1.5"})
+    at.run()
+    assert_clean(at)
+    assert [at.session_state[k] for k in ("morph_a", "morph_b", "morph_frames", "prior_seed")] == [7, 42, 12, 5]
+    assert at.session_state["prior_temperature"] == 1.5
+    {b.label: b for b in at.button}["Randomise"].click().run()
+    code = slider_values(at, FIRST.latent_dim)
+    assert [float(v) for v in at.query_params["z"].split(",")] == pytest.approx(code, abs=1e-4)
+    assert at.query_params["a"] == "7" and at.query_params["k"] == "12"
+
+
+def test_a_bad_link_gets_a_note_and_the_defaults():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"model": "gone", "z": "1,2", "a": "99999", "k": "12"})
+    at.run()
+    assert not at.exception
+    (note,) = at.warning
+    assert "model='gone'" in note.value and "a='99999'" in note.value and "z has 2 numbers" in note.value
+    assert at.session_state["morph_frames"] == 12  # the rest of the link still counts
+    assert slider_values(at, FIRST.latent_dim) == [0.0] * FIRST.latent_dim
