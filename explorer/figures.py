@@ -45,13 +45,12 @@ def map_figure(
     star: tuple[float, float] | None = None,
     height: int = 560,
     show_axes: bool = False,
-    thumbnails: Sequence[str] = (),
     revision: str = "map",
 ) -> go.Figure:
     """Every test mean on the 2-D map, one WebGL trace per digit, plus marked digits and a star.
 
-    `thumbnails` (PNG data URIs, one per marked digit) are drawn beside their marks. `revision` is Plotly's
-    uirevision: while it stays the same, zoom and pan survive new figures (clicks, reruns)."""
+    `revision` is Plotly's uirevision (zoom and pan survive a new figure while it stays the same; but
+    Streamlit remounts a chart whose figure changed: explorer/components/map_marks.py)."""
     # Three decimals are plenty on screen and keep the page's JSON small (float32 prints 17 digits).
     coords = np.round(np.asarray(coords, dtype=np.float64), 3)
     texts = np.asarray(hover, dtype=object) if hover is not None else None
@@ -105,29 +104,7 @@ def map_figure(
         uirevision=revision,
     )
     _square_axes(figure, show_axes)
-    if thumbnails:
-        _add_thumbnails(figure, coords, [row for _, row in marked], thumbnails)
     return figure
-
-
-def _add_thumbnails(figure: go.Figure, coords: np.ndarray, rows: Sequence[int], pictures: Sequence[str]) -> None:
-    """Each marked digit's picture beside its mark, a twelfth of the map wide, in data units (zooms along)."""
-    size = float(np.ptp(coords, axis=0).max()) / 12
-    for row, picture in zip(rows, pictures, strict=True):
-        x, y = coords[row]
-        figure.add_layout_image(
-            source=picture,
-            x=x + size * 0.25,
-            y=y - size * 0.25,
-            xref="x",
-            yref="y",
-            sizex=size,
-            sizey=size,
-            xanchor="left",
-            yanchor="top",
-            layer="above",
-            sizing="contain",
-        )
 
 
 def snapshot_figure(

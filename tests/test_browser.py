@@ -10,6 +10,7 @@ A screenshot of every step goes to tests/artifacts/, with the server's log.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -38,8 +39,6 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT = default_checkpoint_path()
 DEFAULT_ATLAS = atlas_path(DEFAULT)
-MARKED_ROWS_JS = """gd => gd._fullData.filter(t => !/^[0-9]$/.test(t.name) && t.customdata)
-    .flatMap(t => Array.from(t.customdata, c => Number(c !== null && typeof c === 'object' ? c[0] : c)))"""
 
 
 def shot(page, name: str) -> None:
@@ -205,7 +204,8 @@ def test_two_digits_clicked_on_the_map_are_morphed(page):
         row, digit = click_map_point(page, chart, traces)
         picked.append((row, digit))
         shot(page, f"3b_map_picked_{row}")
-        bs.rerun(page, page.get_by_role("button", name="Add to the morph pair").click)
+        end = "B" if picked[1:] else "A"
+        bs.rerun(page, page.get_by_role("button", name=f"Make it morph end {end}").click)
     assert_no_exception(page)
 
     bs.open_view(page, "morph")
@@ -224,7 +224,7 @@ def test_two_digits_clicked_on_the_map_are_morphed(page):
             expect(images.nth(i)).to_have_js_property("complete", True)
             assert images.nth(i).evaluate("img => img.naturalWidth") > 0
     # The morph view's own map marks the pair.
-    marked = page.get_by_test_id("stPlotlyChart").first.locator(".js-plotly-plot").evaluate(MARKED_ROWS_JS)
+    marked = json.loads(page.locator(".st-key-morph_map .map-marks").get_attribute("data-rows"))
     assert {a, b} <= set(marked), marked
     shot(page, "3c_morph")
     assert_no_exception(page)
@@ -335,3 +335,44 @@ def test_a_copied_link_opens_the_same_state_in_another_browser(browser, server):
         assert not bs.exceptions(other)
     finally:
         second.close()
+
+
+PLOT_RANGES_JS = "gd => [gd._fullLayout.xaxis.range.slice(), gd._fullLayout.yaxis.range.slice()]"
+
+
+def test_the_map_zooms_with_the_wheel_and_a_click_keeps_the_zoom(page):
+    needs_atlas()
+    bs.open_view(page, "morph")
+    chart = page.get_by_test_id("stPlotlyChart").first
+    plot = chart.locator(".js-plotly-plot")
+    chart.locator(".gl-container canvas").first.wait_for(state="attached")
+    expect(page.get_by_text("Next click on the map sets")).to_be_visible()
+    chart.scroll_into_view_if_needed()
+    whole = plot.evaluate(PLOT_RANGES_JS)
+    box = plot.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+    for _ in range(4):
+        page.mouse.wheel(0, -200)  # wheel up: zoom in
+        page.wait_for_timeout(150)
+    page.wait_for_timeout(500)
+    zoomed = plot.evaluate(PLOT_RANGES_JS)
+    assert zoomed[0][1] - zoomed[0][0] < 0.8 * (whole[0][1] - whole[0][0]), (whole, zoomed)
+    row, _ = click_morph_map(page, chart)
+    expect(page.get_by_label("Digit A: test #")).to_have_value(str(row))
+    bs.wait_settled(page)
+    page.wait_for_timeout(500)
+    after = page.get_by_test_id("stPlotlyChart").first.locator(".js-plotly-plot").evaluate(PLOT_RANGES_JS)
+    assert np.allclose(after, zoomed, rtol=1e-3), (zoomed, after)  # the click kept the zoom
+    expect(page.get_by_role("radio", name="B", exact=True)).to_be_checked()  # the next click sets B
+    shot(page, "11_zoom_kept")
+    assert_no_exception(page)
+
+
+def click_morph_map(page, chart) -> tuple[int, str]:
+    """Clicks an isolated digit inside the morph map's current view; its (row, digit)."""
+    info = bs.plotly_points(chart)
+    left, top, width, height = info["plot"]
+    inside = [p for p in info["points"] if left < p[2] < left + width and top + 60 < p[3] < top + height]
+    trace, row, x, y = bs.isolated_points(inside, info["plot"], 1)[0]
+    bs.rerun(page, lambda: page.mouse.click(x, y))
+    return row, info["traces"][trace]

@@ -16,10 +16,13 @@ HERE = Path(__file__).resolve().parent
 SENT = "live_decoder_sent"  # session state: ids of the models whose weights this session's page holds
 
 
-def register(name: str, script: str) -> Any:
-    """The component `name` from <script>.js (after decoder.js) and <script>.css in this folder."""
-    js = (HERE / "decoder.js").read_text() + "\n" + (HERE / f"{script}.js").read_text()
-    return st.components.v2.component(name, css=(HERE / f"{script}.css").read_text(), js=js)
+def register(name: str, script: str, decoder: bool = True) -> Any:
+    """The component `name` from <script>.js (after decoder.js if it decodes) and <script>.css if there is one."""
+    js = (HERE / f"{script}.js").read_text()
+    if decoder:
+        js = (HERE / "decoder.js").read_text() + "\n" + js
+    css = HERE / f"{script}.css"
+    return st.components.v2.component(name, css=css.read_text() if css.is_file() else None, js=js)
 
 
 def weights_once(model: LatentModel) -> tuple[str, dict[str, object] | None]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.display_images import selection_grid, subset_rows, thumbnail_uri
+from explorer.components.map_marks import map_marks
+from explorer.display_images import selection_grid, subset_rows
 from explorer.links import write_address
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set
@@ -36,15 +37,10 @@ def map_and_pick(ctx: Context) -> None:
     with left:
         # No picture per point in the hover (that was 7.5 MB of JSON per opening): the hover names the
         # digit, a click shows it in the panel.
-        figure = map_figure(
-            atlas.coords,
-            atlas.labels,
-            marked=[("", pick)] if pick is not None else (),
-            show_axes=atlas.method == "latent",
-            thumbnails=[thumbnail_uri(test.images[pick])] if pick is not None else (),
-            revision=f"map:{ctx.key}",  # zoom and pan stay across clicks and reruns
-        )
+        # The same figure whatever is picked (a changed figure loses zoom and pan); the pick is marked over it.
+        figure = map_figure(atlas.coords, atlas.labels, show_axes=atlas.method == "latent", revision=f"map:{ctx.key}")
         pickable_chart(figure, "tsne_map", pick_on_map)
+        map_marks("tsne_map", atlas.coords, test.images, [("", pick)] if pick is not None else [])
     with right:
         rows = ss.get("map_rows") or []
         if pick is None and len(rows) < 2:

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer.display_images import thumbnail_uri
+from explorer.components.map_marks import map_marks
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set, model_at
 from explorer.state import NEXT_END, morph_pair, pick_pair_from_chart, pick_pair_from_gallery, ss
@@ -69,15 +69,11 @@ def render(ctx: Context) -> None:
                 required=True,
                 help="A click sets this end, then the other one is next.",
             )
-            figure = map_figure(
-                ctx.atlas.coords,
-                ctx.atlas.labels,
-                marked=[("A", a), ("B", b)],
-                height=620,
-                thumbnails=[thumbnail_uri(test.images[a]), thumbnail_uri(test.images[b])],
-                revision=f"morph:{ctx.key}",  # zoom and pan stay while you pick
-            )
+            # The figure never changes with the pair (a changed figure would lose zoom and pan): the pair is
+            # marked over it, in the page.
+            figure = map_figure(ctx.atlas.coords, ctx.atlas.labels, height=620, revision=f"morph:{ctx.key}")
             pickable_chart(figure, "morph_map", pick_pair_from_chart, modes=("points",))
+            map_marks("morph_map", ctx.atlas.coords, test.images, [("A", a), ("B", b)])
             st.caption("Scroll to zoom into a cluster, drag to pan, double-click to see the whole map again.")
     morph_rows(ctx, test.images[a], test.images[b])
 
