@@ -134,11 +134,11 @@ PLANE_AE_HELP = (
 )
 PLANE_VAE_HELP = (
     "Each test digit's encoder output is a bubble: centre μ, radius σ along each axis "
-    "(drawn as μ ± σ, or magnified with the slider on the left). "
+    "(drawn as μ ± σ, or magnified with the slider below). "
     "Reconstruction pushes the bubbles of different digits apart, since overlapping bubbles would blur them. "
     "The KL term is a spring that pulls every bubble towards the origin and keeps it from shrinking. "
     "Together they pack the bubbles densely around 0 without gaps, so every point of the plane, including "
-    "the ones you click, decodes to a plausible digit. Compare the two pictures: same axes, same place."
+    "the ones under your pointer, decodes to a plausible digit. Compare the two pictures: same axes, same place."
 )
 
 

@@ -2,7 +2,7 @@
 
 The view is the address's path (st.navigation's url_path); the rest is in the query:
 
-    /morph?model=vae_d20&a=7&b=42&k=12      /sliders?model=vae_d2&z=0.5,-1.25      /samples?seed=7&T=1.5
+    /morph?model=vae_d20&a=7&b=42&k=12      /?model=vae_d2&z=0.5,-1.25 (the sliders)      /samples?seed=7&T=1.5
 
 Only values that differ from the defaults are written, so a plain visit has a plain address. A bad or stale
 value (an unknown model, a code of the wrong length, an index out of range) is dropped with a short note
