@@ -143,7 +143,8 @@ def test_a_slider_moved_with_the_keyboard_changes_the_decoded_digit(page):
     assert np.abs(after - expected).max() <= 1, f"the shown digit is not the decoding of z{dim} = 0.50"
     bs.wait_run_finished(page, finished)  # the keys commit once the user pauses
     bs.wait_settled(page)
-    assert runs.started - started == 1, "one script run for the whole burst of key presses"
+    # One commit once the keys pause (a loaded machine may pause mid-burst too), never one per key press.
+    assert 1 <= runs.started - started <= 3, f"{runs.started - started} script runs for 50 key presses"
     shot(page, "2_slider_moved")
     assert_no_exception(page)
 
