@@ -139,7 +139,7 @@ def replica_of(page) -> str:
 def websockets(page) -> list:
     """Every websocket the page opens from now on (Playwright WebSocket objects), in order."""
     opened: list = []
-    page.on("websocket", opened.append)
+    page.on("websocket", lambda socket: opened.append(socket))
     return opened
 
 
@@ -147,8 +147,10 @@ def affinity_key(page) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "explorer_affinity")
 
 
-def use_the_app(page) -> None:
+def use_the_app(page, from_digit_view: bool = False) -> None:
     """A slider moved, the digit view opened and a digit uploaded: websocket, media and upload requests."""
+    if from_digit_view:
+        bs.open_view(page, "sliders")
     old = bs.image(page, bs.SLIDER_IMAGE).get_attribute("src")
     bs.rerun(page, lambda: page.get_by_role("slider").first.press("ArrowRight"))
     bs.wait_src_change(page, bs.SLIDER_IMAGE, old)
@@ -204,10 +206,10 @@ def test_sessions_stick_to_their_replica_and_move_to_the_other_when_it_stops(bro
                 bs.open_view(page, "prior")  # the first input runs the app in a new session on the survivor
                 bs.wait_image_loaded(page, "#24")
                 assert not bs.exceptions(page)
-                use_the_app(page)  # a new session on the survivor: views, media and uploads work there
+                use_the_app(page, from_digit_view=True)  # a new session on the survivor: media, uploads work
                 bs.screenshot(page, ARTIFACTS / "moved_session.png")
             for page in stayed:  # the survivor's own sessions go on as before
-                use_the_app(page)
+                use_the_app(page, from_digit_view=True)
                 expect(page.get_by_test_id("stImage").filter(has_text=bs.RECONSTRUCTION_IMAGE)).to_have_count(1)
             keys = [affinity_key(page) for page in moved]
             for page in moved + stayed:
