@@ -12,7 +12,7 @@ RSS after one warm-up user, with every user connected (→ MiB per session) and 
     .venv/bin/python bench/load.py --views                            # each view's own per-run work
     .venv/bin/python bench/load.py --users 40 --browsers 2            # + real Chromium pages under the load
 
-Writes bench/results/load.json. The machine is shared: the load average is printed with each row.
+Writes bench/results/load.json (or --out). The machine is shared: the load average is printed with each row.
 """
 
 from __future__ import annotations
@@ -125,7 +125,11 @@ async def load(url: str, pid: int, args: argparse.Namespace, users: int) -> dict
     rss_connected = rss_mb(pid)
     out["leave"].set()
     await asyncio.gather(*tasks)
-    await asyncio.sleep(5)  # sessions are closed when their websocket is
+    await asyncio.sleep(5)
+    rss_left = rss_mb(pid)
+    # Streamlit keeps a session whose websocket closed for server.disconnectedSessionTTL (120 s) for a
+    # reconnect: only after that can its memory go.
+    await asyncio.sleep(args.linger)
     runs = out["runs_s"]
     return {
         "users": users,
@@ -143,7 +147,9 @@ async def load(url: str, pid: int, args: argparse.Namespace, users: int) -> dict
         "rss_peak_mb": meter.peak_mb,
         "rss_connected_mb": rss_connected,
         "mb_per_session": (rss_connected - rss0) / max(users, 1),
-        "rss_after_leave_mb": rss_mb(pid),
+        "rss_after_leave_mb": rss_left,
+        "linger_s": args.linger,
+        "rss_after_linger_mb": rss_mb(pid),
         "load_average": load_average(),
         "samples_ms": [round(1000 * s, 1) for s in runs],
     }
@@ -187,6 +193,8 @@ def main() -> None:
     parser.add_argument("--views", action="store_true", help="measure each view's per-run work instead")
     parser.add_argument("--reruns", type=int, default=10, help="reruns per view with --views")
     parser.add_argument("--browsers", type=int, default=0, help="real Chromium pages moving a slider too")
+    parser.add_argument("--linger", type=float, default=0.0, help="seconds to wait after users leave, then RSS")
+    parser.add_argument("--out", default="load.json", help="file name under bench/results/")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     report: dict = {"args": vars(args), "rows": []}
@@ -212,11 +220,12 @@ def main() -> None:
                 f"max {row['max_ms']:6.0f} ms  {row['runs_per_s']:5.1f} runs/s  failures {row['failures']}  "
                 f"CPU {row['server_cpu_percent']:4.0f} %  RSS {row['rss_warm_mb']:.0f} → "
                 f"{row['rss_connected_mb']:.0f} MiB ({row['mb_per_session']:.1f}/session, peak "
-                f"{row['rss_peak_mb']:.0f}), after leaving {row['rss_after_leave_mb']:.0f}  "
+                f"{row['rss_peak_mb']:.0f}), after leaving {row['rss_after_leave_mb']:.0f}, "
+                f"{row['linger_s']:.0f} s later {row['rss_after_linger_mb']:.0f}  "
                 f"load {row['load_average']:.2f}" + (f"  browser {row['browser']}" if browsers else ""),
                 flush=True,
             )
-    (RESULTS / "load.json").write_text(json.dumps(report, indent=1))
+    (RESULTS / args.out).write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

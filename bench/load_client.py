@@ -54,7 +54,7 @@ class StreamlitUser:
         self.ws_url = base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         self.query_string = query_string
         self.ws: ClientConnection | None = None
-        self.widgets: dict[str, Widget] = {}  # by label: the latest run's widget of that label
+        self.widgets: dict[str, Widget] = {}  # by label: the widgets on the page now
         self.pages: dict[str, str] = {}  # st.navigation page name (and url path) → page_script_hash
         self.page_hash = ""
         self.states: dict[str, WidgetState] = {}  # the values this user set, sent with every run
@@ -79,6 +79,8 @@ class StreamlitUser:
         state.page_script_hash = self.page_hash
         state.fragment_id = fragment_id
         state.widget_states.widgets.extend(self.states.values())
+        if not fragment_id:  # a whole run draws the page anew: only the widgets it shows can be used after it
+            self.widgets.clear()
         started = time.perf_counter()
         await self.ws.send(message.SerializeToString())
         run = Run(seconds=0.0, messages=0, received_bytes=0)
