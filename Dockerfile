@@ -17,6 +17,8 @@ COPY --chown=explorer:explorer explorer/ explorer/
 COPY --chown=explorer:explorer checkpoints/ checkpoints/
 COPY --chown=explorer:explorer .streamlit/ .streamlit/
 COPY --chown=explorer:explorer app.py pyproject.toml README.md ./
+# The `vae` command too; the pinned dependencies are already in place.
+RUN pip install --no-deps --no-build-isolation .
 
 USER explorer
 # In a container the app listens on every interface (the container's network is the boundary);
