@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the app's own packages (browser_support reads explorer.views)
 sys.path.insert(0, str(REPO / "tests"))  # browser_support: the same server harness as the browser tests
 sys.path.insert(0, str(REPO / "bench"))
 
@@ -61,9 +62,12 @@ def start_server(gc_mode: str, log: Path) -> Iterator[bs.AppServer]:
 
 async def views_of(user: StreamlitUser) -> list[tuple[str, object]]:
     """(name, how to open it) for every view: st.navigation pages, or the options of the "View" control."""
-    pages = {name: h for name, h in user.pages.items() if name and "/" not in name}
-    if len(set(pages.values())) > 1:
-        return [(name, name) for name in pages]
+    pages: dict[str, str] = {}  # page hash → its title (the first name load_client recorded for it)
+    for name, page_hash in user.pages.items():
+        if name and page_hash not in pages:
+            pages[page_hash] = name
+    if len(pages) > 1:
+        return [(name, name) for name in pages.values()]
     control = user.widget("View", "button_group")
     return [(label.split(": ", 1)[-1], label) for label in option_labels(control)]
 

@@ -203,7 +203,7 @@ def test_sessions_stick_to_their_replica_and_move_to_the_other_when_it_stops(bro
                     assert time.monotonic() < deadline, "the page opened no new websocket within 90 s"
                     page.wait_for_timeout(100)  # Playwright delivers its events while it waits
                 assert replica_of(page) == survivor
-                bs.open_view(page, "prior")  # the first input runs the app in a new session on the survivor
+                bs.open_view(page, "samples")  # the first input runs the app in a new session on the survivor
                 bs.wait_image_loaded(page, "#24")
                 assert not bs.exceptions(page)
                 use_the_app(page, from_digit_view=True)  # a new session on the survivor: media, uploads work
