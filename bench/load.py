@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -147,6 +148,8 @@ async def load(url: str, pid: int, args: argparse.Namespace, users: int) -> dict
         "failures": len(out["failures"]),
         "failure_examples": sorted(set(out["failures"]))[:5],
         "server_cpu_percent": meter.cpu_percent,
+        # Server CPU per run: independent of how much of the shared machine the server got.
+        "server_cpu_ms_per_run": 10 * meter.cpu_percent / max(len(runs) / meter.wall_s, 1e-9),
         "rss_warm_mb": rss0,
         "rss_peak_mb": meter.peak_mb,
         "rss_connected_mb": rss_connected,
@@ -198,9 +201,11 @@ def main() -> None:
     parser.add_argument("--reruns", type=int, default=10, help="reruns per view with --views")
     parser.add_argument("--browsers", type=int, default=0, help="real Chromium pages moving a slider too")
     parser.add_argument("--linger", type=float, default=0.0, help="seconds to wait after users leave, then RSS")
+    parser.add_argument("--server-env", nargs="*", default=[], metavar="KEY=VALUE", help="e.g. MALLOC_ARENA_MAX=2")
     parser.add_argument("--out", default="load.json", help="file name under bench/results/")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    os.environ.update(item.split("=", 1) for item in args.server_env)  # the servers inherit it
     report: dict = {"args": vars(args), "rows": []}
     for gc_mode in args.gc:
         if args.views:
@@ -222,7 +227,7 @@ def main() -> None:
             print(
                 f"gc {gc_mode:6s} {users:4d} users: p50 {row['p50_ms']:6.0f} ms  p95 {row['p95_ms']:6.0f} ms  "
                 f"max {row['max_ms']:6.0f} ms  {row['runs_per_s']:5.1f} runs/s  failures {row['failures']}  "
-                f"CPU {row['server_cpu_percent']:4.0f} %  RSS {row['rss_warm_mb']:.0f} → "
+                f"CPU {row['server_cpu_percent']:4.0f} % ({row['server_cpu_ms_per_run']:.0f} ms/run)  RSS {row['rss_warm_mb']:.0f} → "
                 f"{row['rss_connected_mb']:.0f} MiB ({row['mb_per_session']:.1f}/session, peak "
                 f"{row['rss_peak_mb']:.0f}), after leaving {row['rss_after_leave_mb']:.0f}, "
                 f"{row['linger_s']:.0f} s later {row['rss_after_linger_mb']:.0f}  "
