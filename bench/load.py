@@ -227,7 +227,8 @@ def main() -> None:
             print(
                 f"gc {gc_mode:6s} {users:4d} users: p50 {row['p50_ms']:6.0f} ms  p95 {row['p95_ms']:6.0f} ms  "
                 f"max {row['max_ms']:6.0f} ms  {row['runs_per_s']:5.1f} runs/s  failures {row['failures']}  "
-                f"CPU {row['server_cpu_percent']:4.0f} % ({row['server_cpu_ms_per_run']:.0f} ms/run)  RSS {row['rss_warm_mb']:.0f} → "
+                f"CPU {row['server_cpu_percent']:4.0f} % ({row['server_cpu_ms_per_run']:.0f} ms/run)  "
+                f"RSS {row['rss_warm_mb']:.0f} → "
                 f"{row['rss_connected_mb']:.0f} MiB ({row['mb_per_session']:.1f}/session, peak "
                 f"{row['rss_peak_mb']:.0f}), after leaving {row['rss_after_leave_mb']:.0f}, "
                 f"{row['linger_s']:.0f} s later {row['rss_after_linger_mb']:.0f}  "
