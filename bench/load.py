@@ -149,7 +149,7 @@ async def load(url: str, pid: int, args: argparse.Namespace, users: int) -> dict
         "failure_examples": sorted(set(out["failures"]))[:5],
         "server_cpu_percent": meter.cpu_percent,
         # Server CPU per run: independent of how much of the shared machine the server got.
-        "server_cpu_ms_per_run": 10 * meter.cpu_percent / max(len(runs) / meter.wall_s, 1e-9),
+        "server_cpu_ms_per_run": 10 * meter.cpu_percent * meter.wall_s / len(runs) if runs else float("nan"),
         "rss_warm_mb": rss0,
         "rss_peak_mb": meter.peak_mb,
         "rss_connected_mb": rss_connected,
