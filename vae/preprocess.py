@@ -42,6 +42,9 @@ MNIST_CENTER = 14.0  # target centre of mass (row, col) in pixel indices
 MNIST_STROKE = 2.5  # median MNIST stroke width in the 20 px box (4·mean distance transform − 2)
 POLARITY_SIDE = 64  # the polarity is decided on a thumbnail: a digit's tail survives, noise averages out
 BACKGROUND_FRACTION = 0.3  # closing width, as a fraction of the shorter side: wider than any stroke
+MIN_BACKGROUND_FRACTION = 0.04
+STROKE_WINDOW = 3.0  # second-pass closing window, in stroke widths (a junction is ~2 strokes wide)
+CORE_LEVEL = 0.75  # share of the ink level that only pen strokes reach (a shadow darkens paper less)
 BLANK_CONTRAST = 0.08  # ink must differ from its paper by more than ~20/255
 
 
@@ -114,21 +117,41 @@ def has_dark_ink(gray: np.ndarray) -> bool:
     return bool(-low >= high)
 
 
-def estimate_background(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
+def estimate_background(gray: np.ndarray, dark_ink: bool, width: float | None = None) -> np.ndarray:
     """The paper under the ink: a closing (dark ink) or opening (light ink) wider than any stroke.
 
-    Computed at half size for big images (the light changes slowly) and smoothed a little so the
-    square window leaves no blocks; a closing keeps the step of a shadow edge where it is.
+    `width` is the window in pixels (default: BACKGROUND_FRACTION of the shorter side). Computed at
+    half size for big images (the light changes slowly) and smoothed a little so the square window
+    leaves no blocks; a closing keeps the step of a shadow edge where it is.
     """
     step = 2 if min(gray.shape) >= 200 else 1
     small = gray[::step, ::step] if step > 1 else gray
-    size = max(3, round(BACKGROUND_FRACTION * min(small.shape)))
+    width = BACKGROUND_FRACTION * min(gray.shape) if width is None else width
+    size = max(3, round(width / step))
     morph = ndi.grey_closing if dark_ink else ndi.grey_opening
     paper = morph(ndi.gaussian_filter(small, 0.7), size=(size, size), mode="nearest")
     paper = ndi.gaussian_filter(paper, size / 8)
     if step > 1:
         paper = ndi.zoom(paper, (gray.shape[0] / paper.shape[0], gray.shape[1] / paper.shape[1]), order=1)
     return np.clip(paper, 0.0, 1.0).astype(np.float32)
+
+
+def background_width(contrast: np.ndarray, level: float, shorter_side: int) -> float:
+    """A closing window just wider than the strokes: STROKE_WINDOW × the width of the strongest ink.
+
+    The first pass uses a window wide enough for any stroke, which also takes a shadow band narrower
+    than it for ink; shadows are fainter than a pen, so the width of the strongest ink (the core)
+    is the strokes' width, and a window a few strokes wide keeps the shadow as background.
+    """
+    peak = float(np.percentile(contrast, 99.9))  # the darkest 0.1 %: pen, even when a shadow outweighs it
+    core = contrast > CORE_LEVEL * max(level, peak)
+    if not core.any():
+        return BACKGROUND_FRACTION * shorter_side
+    rows, cols = np.flatnonzero(core.any(axis=1)), np.flatnonzero(core.any(axis=0))
+    width = stroke_width(core[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    return float(
+        np.clip(STROKE_WINDOW * width, MIN_BACKGROUND_FRACTION * shorter_side, BACKGROUND_FRACTION * shorter_side)
+    )
 
 
 def ink_contrast(gray: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.ndarray:
@@ -248,6 +271,11 @@ def preprocess_steps(data: bytes | bytearray | memoryview | Image.Image) -> Prep
     background = estimate_background(gray, dark)
     contrast = ink_contrast(gray, background, dark)
     level = ink_level(contrast, gray, background)
+    width = background_width(contrast, level, min(gray.shape))
+    if width < 0.8 * BACKGROUND_FRACTION * min(gray.shape):
+        background = estimate_background(gray, dark, width)
+        contrast = ink_contrast(gray, background, dark)
+        level = ink_level(contrast, gray, background)
     mask = contrast > 0.5 * level  # half the ink level: where a stroke's edge is
     mask, lines = remove_lines(mask)
     digit, dropped = keep_digit(mask, contrast)
