@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae import explorer as ex
 from vae.atlas import atlas_path
 from vae.checkpoint import default_checkpoint_path, load_checkpoint
+from vae.codes import decode_code
 from vae.images import enlarge
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -152,7 +152,7 @@ def test_a_slider_moved_with_the_keyboard_changes_the_decoded_digit(page):
     # What the browser shows is the decoder's picture of the slider's code (mean error 0.004 here; 10 for z = 0).
     code = [0.0] * 20
     code[int(re.match(r"z(\d+)", label).group(1))] = 0.5
-    expected = np.asarray(enlarge(ex.decode_code(load_checkpoint(DEFAULT), code), 10), dtype=np.int16)
+    expected = np.asarray(enlarge(decode_code(load_checkpoint(DEFAULT), code), 10), dtype=np.int16)
     assert np.abs(after - expected).mean() < 2, f"the shown digit is not the decoding of {label} = 0.50"
     shot(page, "2_slider_moved")
     assert_no_exception(page)
@@ -269,7 +269,7 @@ def test_an_uploaded_digit_is_reconstructed_and_a_bad_file_gets_a_message(page):
     shot(page, "4b_bad_upload")
     assert_no_exception(page)
 
-    bs.open_view(page, "prior")  # the app still works
+    bs.open_view(page, "samples")  # the app still works
     bs.wait_image_loaded(page, "#24")
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
     shot(page, "4c_still_works")
