@@ -155,7 +155,8 @@ def add_scores(checkpoint: str | Path, data_dir: str | Path | None = None, log: 
         meta = dict(handle.metadata() or {})
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not iterable)
     test = load_mnist("test", data_dir, log)
-    tensors.update(score_tensors(load_checkpoint(checkpoint), test.images))
+    weights, checkpoint_meta = open_checkpoint(checkpoint)
+    tensors.update(score_tensors(model_from_tensors(weights, checkpoint_meta, checkpoint).eval(), test.images))
     meta["score_method"] = SCORE_METHOD
     atomic_write_bytes(path, save({k: v.contiguous() for k, v in tensors.items()}, metadata=meta))
     return path

@@ -22,7 +22,7 @@ JOIN_GAP = 0.3  # pieces within this share of the digit's size belong to it (the
 def _line_bins(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, vertical: bool) -> np.ndarray:
     """For the best angle, the line id (or −1) of every ink pixel: bins of `across` that are lines."""
     h, w = mask.shape
-    grid_y, grid_x = np.mgrid[0:h:2, 0:w:2]
+    grid_y, grid_x = np.mgrid[0:h, 0:w]
     grid_y, grid_x = grid_y.ravel(), grid_x.ravel()
     best_score, best_bins, best_index = -1.0, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
     for degrees in np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP):
@@ -43,9 +43,11 @@ def _line_bins(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, vertical: bool)
             (grid_along - along_low) // quarter_len, 0, 3
         ).astype(np.int64)
         ink = np.bincount(cell, minlength=bins * 4).reshape(bins, 4)
-        area = 4 * np.bincount(grid_cell, minlength=bins * 4).reshape(bins, 4)  # the grid samples 1 in 4
-        coverage = (ink / np.maximum(area, 1)).min(axis=1)
-        coverage[area.min(axis=1) < 8] = 0
+        area = np.bincount(grid_cell, minlength=bins * 4).reshape(bins, 4)
+        # A line covers every quarter of the page it crosses (at least three: it may leave by a side).
+        present = area >= 8
+        coverage = np.where(present, ink / np.maximum(area, 1), np.inf).min(axis=1)
+        coverage[present.sum(axis=1) < 3] = 0
         if coverage.max() > best_score:
             best_score, best_bins, best_index = float(coverage.max()), coverage >= LINE_COVERAGE, cell // 4
     # A run of line bins thicker than a pen line is a broad mark (a table edge, a thick bar), not a ruled line.
@@ -55,7 +57,7 @@ def _line_bins(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, vertical: bool)
     lengths = np.bincount(runs.ravel(), minlength=count + 1)
     thin = lengths <= max(4, 0.01 * min(h, w))
     thin[0] = False
-    line_of_bin = np.where(thin[runs], runs, -1)
+    line_of_bin = np.where(best_bins & thin[runs], runs, -1)  # the dilation only groups a line's bins
     return line_of_bin[best_index]
 
 

@@ -45,7 +45,8 @@ BACKGROUND_FRACTION = 0.3  # closing width, as a fraction of the shorter side: w
 MIN_BACKGROUND_FRACTION = 0.04
 STROKE_WINDOW = 3.0  # second-pass closing window, in stroke widths (a junction is ~2 strokes wide)
 CORE_LEVEL = 0.75  # share of the ink level that only pen strokes reach (a shadow darkens paper less)
-BLANK_CONTRAST = 0.08  # ink must differ from its paper by more than ~20/255
+BLANK_CONTRAST = 0.08
+SMOOTH_MIN_SIDE = 64  # ink must differ from its paper by more than ~20/255
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def estimate_background(gray: np.ndarray, dark_ink: bool, width: float | None = 
     width = BACKGROUND_FRACTION * min(gray.shape) if width is None else width
     size = max(3, round(width / step))
     morph = ndi.grey_closing if dark_ink else ndi.grey_opening
-    paper = morph(ndi.gaussian_filter(small, 0.7), size=(size, size), mode="nearest")
+    grain_free = ndi.gaussian_filter(small, 0.7) if min(small.shape) >= SMOOTH_MIN_SIDE else small
+    paper = morph(grain_free, size=(size, size), mode="nearest")
     paper = ndi.gaussian_filter(paper, size / 8)
     if step > 1:
         paper = ndi.zoom(paper, (gray.shape[0] / paper.shape[0], gray.shape[1] / paper.shape[1]), order=1)
@@ -160,7 +162,8 @@ def ink_contrast(gray: np.ndarray, background: np.ndarray, dark_ink: bool) -> np
     Relative darkness is unchanged by the light falling on the page, so ink in a shadow or a dark
     corner scores like ink in the light.
     """
-    smooth = ndi.gaussian_filter(gray, 0.8)  # paper grain and JPEG noise average out, strokes stay
+    # Paper grain and JPEG noise average out, strokes stay; a tiny image (an icon, MNIST itself) has no grain.
+    smooth = ndi.gaussian_filter(gray, 0.8) if min(gray.shape) >= SMOOTH_MIN_SIDE else gray
     if dark_ink:
         return np.clip((background - smooth) / np.maximum(background, 0.05), 0.0, None)
     return np.clip(smooth - background, 0.0, None)
