@@ -64,6 +64,11 @@ NO_SCORES = (
     "This model's map has no per-digit scores to rank your digit against; add them with "
     "`python -m vae.scores {checkpoint}` (the map itself is kept)."
 )
+STAGES_CAPTION = (
+    "How your image becomes an MNIST-style 28×28 digit: the paper's light is evened out, the ink found, "
+    "stray marks left out (grey in “Digit kept”: ruled lines, specks, page edges, shadows), the strokes "
+    "brought to MNIST's width, then scaled to 20×20 and centred by mass."
+)
 UPLOAD_KEPT = "Showing **{name}**, uploaded earlier. Upload another file to replace it."
 ANIMATED = "This is an animation of {frames} frames: the first frame is read."
 CAMERA_HELP = "Hold a digit written on paper in front of the camera, fill most of the picture, and take the photo."

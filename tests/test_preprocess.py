@@ -112,11 +112,11 @@ def test_preprocess_steps_exposes_every_stage() -> None:
         assert stage.min() >= 0.0 and stage.max() <= 1.0
     assert float(np.abs(result.background - 1.0).max()) < 0.02  # white paper, evenly lit
     assert list(result.stages()) == [
-        "Greyscale, upright",
+        "Photo, upright",
         "Paper and light",
-        "Ink, light evened out",
-        "Digit kept (grey: dropped)",
-        "Strokes at MNIST width",
+        "Ink",
+        "Digit kept",
+        "MNIST strokes",
         "Fitted to 20x20",
         "Centred in 28x28",
     ]

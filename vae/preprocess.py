@@ -79,11 +79,11 @@ class PreprocessResult:
     def stages(self) -> dict[str, Image.Image]:
         """The stages as 8-bit grey PIL images, in order, keyed by a caption for a preview."""
         return {
-            "Greyscale, upright": to_pil(self.grayscale),
+            "Photo, upright": to_pil(self.grayscale),
             "Paper and light": to_pil(self.background),
-            "Ink, light evened out": to_pil(self.ink),
-            "Digit kept (grey: dropped)": to_pil(self.kept),
-            "Strokes at MNIST width": to_pil(self.cropped),
+            "Ink": to_pil(self.ink),
+            "Digit kept": to_pil(self.kept),
+            "MNIST strokes": to_pil(self.cropped),
             "Fitted to 20x20": to_pil(self.fitted),
             "Centred in 28x28": to_pil(self.mnist),
         }

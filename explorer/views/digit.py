@@ -12,6 +12,7 @@ from explorer.digit_text import (
     NO_POSTERIOR,
     NO_SCORES,
     POSTERIOR_HELP,
+    STAGES_CAPTION,
     score_caption,
     unusual_sentence,
     verdict_sentence,
@@ -142,8 +143,8 @@ def render(ctx: Context) -> None:
         )
         show_verdict(ctx, analysis)
         stages = preview_stages(prepared.stages())
-        st.caption("How your image becomes an MNIST-style 28×28 digit:")
-        st.image(list(stages.values()), caption=list(stages), width=96)
+        st.caption(STAGES_CAPTION)
+        st.image(list(stages.values()), caption=list(stages), width=84)
         c1, c2, c3 = st.columns([1, 1, 1])
         c1.image(enlarge(prepared.mnist, 6), caption="what the model sees", width=168)
         c2.image(enlarge(analysis.reconstruction, 6), caption=reconstruction_caption(ctx.is_vae), width=168)
