@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
-from test_app import FIRST, LISTING, assert_clean, has_atlas, images_with, start
+from test_app import FIRST, LISTING, assert_clean, has_atlas, images_with, open_view, start
 
 from explorer.digit_text import unusual_sentence, verdict_sentence
 from vae.verdict import Verdict
@@ -123,3 +123,17 @@ def test_the_autoencoder_says_it_has_no_posterior() -> None:
     assert_clean(at)
     assert any("has no posterior" in i.value for i in at.info)
     assert not images_with(at, "16 codes drawn")
+
+
+def test_a_test_digit_picked_on_the_map_shows_its_posterior() -> None:
+    if not has_atlas(FIRST):
+        pytest.skip("no map")
+    at = start()
+    at.session_state["map_pick"] = 5
+
+    open_view(at, "map")
+    assert_clean(at)
+    if FIRST.kind == "vae":
+        assert images_with(at, "16 codes drawn from the bubble")
+    else:
+        assert any("has no posterior" in i.value for i in at.info)

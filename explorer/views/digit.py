@@ -9,9 +9,7 @@ import streamlit as st
 from explorer.digit_sources import digit_input
 from explorer.digit_text import (
     ANIMATED,
-    NO_POSTERIOR,
     NO_SCORES,
-    POSTERIOR_HELP,
     STAGES_CAPTION,
     score_caption,
     unusual_sentence,
@@ -19,29 +17,24 @@ from explorer.digit_text import (
 )
 from explorer.display_images import preview_stages
 from explorer.model_picker import Context
+from explorer.posterior_panel import show_posterior
 from explorer.resources import cached_test_set
 from explorer.slider_values import dimension_order
-from explorer.state import set_code, ss
+from explorer.state import set_code
 from explorer.text import CODE_PRIOR_HELP, reconstruction_caption
 from vae.digit_analysis import DigitAnalysis, analyse_digit
-from vae.images import enlarge, tile
-from vae.posterior import NoPosteriorError, posterior_digits
+from vae.images import enlarge
 from vae.preprocess import InvalidImageError, PreprocessResult, preprocess_steps
 from vae.scores import SAMPLES, percentile_rank, score_images
 from vae.verdict import VOTERS, read_digit
 
 SMALL = 3  # enlargement of the neighbours: 84 px
-POSTERIOR_SEED = "posterior_seed"
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def prepare(data: bytes) -> PreprocessResult:
     """Preprocessing is the costly part of a run (~0.1–0.3 s for a photo): once per image, not per rerun."""
     return preprocess_steps(data)
-
-
-def next_posterior_draw() -> None:
-    ss[POSTERIOR_SEED] = ss.get(POSTERIOR_SEED, 0) + 1
 
 
 def show_verdict(ctx: Context, analysis: DigitAnalysis) -> None:
@@ -67,22 +60,6 @@ def show_numbers(ctx: Context, prepared: PreprocessResult) -> None:
     st.markdown(f"**{unusual_sentence(percentile_rank(float(scores.total[0]), test.total))}**")
     kl = float(test.kl.mean()) if test.kl is not None else None
     st.caption(score_caption(ctx.is_vae, SAMPLES, float(test.recon.mean()), kl))
-
-
-def show_posterior(ctx: Context, prepared: PreprocessResult) -> None:
-    st.markdown("**Its posterior as digits**")
-    try:
-        drawn = posterior_digits(ctx.model, prepared.tensor, seed=ss.get(POSTERIOR_SEED, 0))
-    except NoPosteriorError:
-        st.info(NO_POSTERIOR)
-        return
-    mean_col, samples_col = st.columns([1, 2])
-    mean_col.image(enlarge(drawn.mean, 5), caption="decoded μ, the bubble's centre", width=140)
-    samples_col.image(
-        tile(drawn.samples, columns=8, pad=2), caption="16 codes drawn from the bubble q(z|x), decoded", width=500
-    )
-    st.caption(POSTERIOR_HELP)
-    st.button("Draw 16 others", on_click=next_posterior_draw, key="posterior_again")
 
 
 def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
@@ -155,5 +132,5 @@ def render(ctx: Context) -> None:
                 on_click=set_code,
                 args=(ctx.key, ctx.extent, analysis.mu.tolist(), "sliders"),
             )
-    show_posterior(ctx, prepared)
+    show_posterior(ctx.model, prepared.tensor, key="digit")
     show_code_and_map(ctx, analysis)
