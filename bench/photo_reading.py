@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,25 +32,6 @@ from vae.data import load_mnist  # noqa: E402
 from vae.preprocess import InvalidImageError, image_to_mnist  # noqa: E402
 from vae.verdict import read_digit  # noqa: E402
 
-BIG_UPLOAD_CHILD = """
-import io, resource, sys, time
-sys.path.insert(0, {repo!r})
-from vae.preprocess import image_to_mnist
-from PIL import Image
-data = open({path!r}, "rb").read()
-small = io.BytesIO(); Image.new("L", (64, 64), 255).save(small, "PNG")
-try:
-    image_to_mnist(small.getvalue())
-except ValueError:
-    pass  # blank: only warms the imports
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter(); cpu = time.process_time()
-image_to_mnist(data)
-wall, used = time.perf_counter() - start, time.process_time() - cpu
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(wall, used, (peak - base) / 1024)
-"""
-
 
 def read(model, atlas, data: bytes) -> tuple[int | None, float, float]:
     """The verdict's label (None when the image is refused), and the wall and CPU seconds it took."""
@@ -67,26 +47,32 @@ def read(model, atlas, data: bytes) -> tuple[int | None, float, float]:
 
 
 def big_uploads(workdir: Path) -> list[tuple[str, float, float, float]]:
-    """(name, wall s, CPU s, peak MB above baseline) for a 50 MP JPEG and a 4000×4000 PNG."""
+    """(name, wall s, CPU s, peak MB above baseline) for big uploads: phone-size JPEGs with sensor-like
+    grain (so the files are as large as a phone's), and PNGs decoded at full size."""
     from PIL import Image, ImageDraw
+    from upload_cost import upload_cost
 
+    rng = np.random.default_rng(0)
     results = []
-    for name, size, fmt in (
-        ("50 MP phone JPEG (8192×6144)", (8192, 6144), "JPEG"),
-        ("4000×4000 PNG", (4000, 4000), "PNG"),
+    for name, size, fmt, grain in (
+        ("50 MP phone JPEG (8192×6144), grainy", (8192, 6144), "JPEG", 12),
+        ("12 MP phone JPEG (4032×3024), grainy", (4032, 3024), "JPEG", 12),
+        ("4000×4000 PNG", (4000, 4000), "PNG", 0),
     ):
         img = Image.new("RGB", size, (214, 208, 196))
         w, h = size
         ImageDraw.Draw(img).line(
             [(w * 0.4, h * 0.3), (w * 0.6, h * 0.3), (w * 0.45, h * 0.7)], fill=(30, 30, 40), width=w // 60
         )
+        if grain:
+            pixels = np.asarray(img, dtype=np.int16) + rng.integers(-grain, grain + 1, (h, w, 3), dtype=np.int16)
+            img = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+            del pixels
         path = workdir / f"big.{fmt.lower()}"
-        img.save(path, fmt, quality=90)
+        img.save(path, fmt, quality=92)
         del img
-        child = BIG_UPLOAD_CHILD.format(repo=str(REPO), path=str(path))
-        out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True).stdout.split()
         mb = path.stat().st_size / 2**20
-        results.append((f"{name}, {mb:.1f} MB", float(out[0]), float(out[1]), float(out[2])))
+        results.append((f"{name}, {mb:.1f} MB", *upload_cost(path)))
         path.unlink()
     return results
 
@@ -119,8 +105,8 @@ def main() -> None:
         raw_label = read_digit(mu[0], atlas.mu, atlas.labels).label
         ok = (photo_label == photo.label, clean_label == photo.label, raw_label == photo.label)
         rows[photo.kind].append((*ok, seconds, cpu))
-        if not ok[0] and ok[1]:
-            failures.append((photo.kind, photo.index, photo.label, photo_label))
+        if not ok[0]:
+            failures.append((not ok[1], photo.kind, photo.index, photo.label, photo_label, clean_label))
 
     print(f"checkpoint {checkpoint.name}, {args.per_kind} photos per kind, seed {args.seed}\n")
     print(
@@ -146,9 +132,12 @@ def main() -> None:
         f"| {1000 * np.median(all_ms):.0f} (p95 {1000 * np.percentile(all_ms, 95):.0f}) "
         f"| {1000 * np.median(all_cpu):.0f} (p95 {1000 * np.percentile(all_cpu, 95):.0f}) |"
     )
-    print(f"\nHardest failures (photo misread, clean source read right), {len(failures)} in all:")
-    for kind, index, label, got in failures[: args.failures]:
-        print(f"- {kind}: training digit #{index}, a {label}, read as {'nothing' if got is None else got}")
+    failures.sort()  # the hardest first: photos misread although their clean source was read right
+    lost = sum(1 for clean_wrong, *_ in failures if not clean_wrong)
+    print(f"\nPhotos misread: {len(failures)}; of those, {lost} whose clean source was read right. The first:")
+    for clean_wrong, kind, index, label, got, clean_got in failures[: args.failures]:
+        clean = f"clean source also read as {clean_got}" if clean_wrong else "clean source read right"
+        print(f"- {kind}: training digit #{index}, a {label}, read as {'nothing' if got is None else got} ({clean})")
     if not args.no_big:
         print("\n| big upload | wall s | CPU s | peak MB above baseline |\n|---|---:|---:|---:|")
         with tempfile.TemporaryDirectory() as workdir:
