@@ -25,6 +25,8 @@ P = ParamSpec("P")
 CALLBACK_ERROR = "callback_error"  # a guarded callback's failure, shown once at the top of the page
 REQUESTED_VIEW = "requested_view"  # a view a callback asked to open (its url path)
 CURRENT_VIEW = "view"  # the url path of the view on screen, set by app.py each run
+MODEL_CHOICE = "model_choice"  # the sidebar radio: a checkpoint path, a session model's key, or upload / path
+ACTIVE_MODEL = "active_model"  # the model the views show (the last choice that loaded)
 
 
 def slider_key(ctx_key: str, dim: int) -> str:
@@ -77,7 +79,7 @@ def reroll() -> None:
 
 @guarded
 def switch_model(path: str) -> None:
-    ss["model_choice"] = path
+    ss[MODEL_CHOICE] = path
 
 
 def morph_pair() -> list[int]:

@@ -24,7 +24,18 @@ LOOK_FOR = {
 
 NO_MODEL = (
     "No model to explore yet: {folder} holds no checkpoint. Train one with `python -m vae train`, then map it "
-    "with `python -m vae atlas <checkpoint>`, or pick “Another file…” in the sidebar."
+    "with `python -m vae atlas <checkpoint>`, or upload a checkpoint in the sidebar."
+)
+
+CAPTION_UPLOAD = "a .safetensors checkpoint from your computer, for this session only"
+CAPTION_SERVER_PATH = "a checkpoint path on the server (the operator turned this on)"
+UPLOAD_HELP = (
+    "A checkpoint written by `python -m vae train` or `python -m vae export`. It is checked like any "
+    "checkpoint, kept for your session only and forgotten when you leave; nothing is stored on the server."
+)
+NO_MAP_FOR_UPLOAD = (
+    "{name} was uploaded without its map, so the map views have nothing to show. Build its atlas with "
+    "`python -m vae atlas {name}` and run the explorer on your own machine to see it."
 )
 
 

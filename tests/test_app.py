@@ -97,29 +97,50 @@ def test_sidebar_lists_the_checkpoints_with_their_metadata():
     at = start()
     radio = at.sidebar.radio(key="model_choice")
     assert radio.options[: len(LISTING.checkpoints)] == [c.name for c in LISTING.checkpoints]
-    assert radio.options[-1] == "Another file…"
+    assert radio.options[-1] == "Upload a checkpoint…"  # no server paths unless the operator allows them
     assert list(radio.proto.captions)[: len(LISTING.checkpoints)] == [describe(c) for c in LISTING.checkpoints]
     assert any(FIRST.name in caption.value for caption in at.caption)  # the page says which model it shows
 
 
-def test_a_bad_checkpoint_path_shows_a_message_and_keeps_the_model(tmp_path):
-    bad = tmp_path / "broken.safetensors"
-    bad.write_bytes(b"definitely not safetensors")
-    at = start()
-    at.sidebar.radio(key="model_choice").set_value("__other__").run()
-    at.sidebar.text_input(key="custom_path").input(str(bad)).run()
+def upload_checkpoint(at: AppTest, name: str, payload: bytes) -> AppTest:
+    at.sidebar.radio(key="model_choice").set_value("__upload__").run()
+    at.sidebar.file_uploader(key="checkpoint_upload").upload(name, payload).run()
+    return at
+
+
+def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
+    other = [c for c in LISTING.checkpoints if c.path != FIRST.path]
+    source = other[0] if other else FIRST
+    at = upload_checkpoint(start(), "mine.safetensors", source.path.read_bytes())
+    assert not at.exception
+    assert at.session_state["active_model"] == "session:mine.safetensors"
+    assert "mine.safetensors (yours)" in at.sidebar.radio(key="model_choice").options
+    assert any("mine.safetensors" in caption.value for caption in at.main.caption)
+    assert images_with(at, "decoded from the sliders")
+    open_view(at, "map")  # an upload comes without its map: the map view says so, in words
+    assert not at.exception and "python -m vae atlas" in at.error[0].value
+    fresh = start()  # another visitor: the upload is not theirs
+    assert "mine.safetensors (yours)" not in fresh.sidebar.radio(key="model_choice").options
+    assert fresh.session_state["active_model"] == str(FIRST.path)
+
+
+def test_a_bad_upload_shows_a_message_and_keeps_the_model():
+    at = upload_checkpoint(start(), "broken.safetensors", b"definitely not safetensors")
     assert not at.exception
     messages = [e.value for e in at.sidebar.error]
     assert len(messages) == 1 and "broken.safetensors" in messages[0] and "previous model" in messages[0]
+    assert at.session_state["active_model"] == str(FIRST.path)
     assert any(FIRST.name in caption.value for caption in at.main.caption)
     assert images_with(at, "decoded from the sliders")  # the views still work
+
+
+def test_server_paths_only_when_the_operator_turns_them_on(tmp_path, monkeypatch):
+    assert "A path on this server…" not in start().sidebar.radio(key="model_choice").options
+    monkeypatch.setenv("VAE_EXPLORER_SERVER_PATHS", "1")
+    at = start()
+    at.sidebar.radio(key="model_choice").set_value("__server_path__").run()
     at.sidebar.text_input(key="custom_path").input(str(tmp_path / "missing.safetensors")).run()
     assert not at.exception and "no such checkpoint file" in at.sidebar.error[0].value
-
-
-def test_another_checkpoint_path_that_works_is_used(tmp_path):
-    at = start()
-    at.sidebar.radio(key="model_choice").set_value("__other__").run()
     at.sidebar.text_input(key="custom_path").input(str(FIRST.path)).run()
     assert_clean(at)
     assert at.session_state["active_model"] == str(FIRST.path)
@@ -255,11 +276,12 @@ def test_the_map_view_shows_the_map_and_a_picked_digit():
     assert images_with(at, "4 selected digits")
 
 
-def test_the_map_view_explains_a_missing_or_stale_atlas_instead_of_failing(tmp_path):
+def test_the_map_view_explains_a_missing_or_stale_atlas_instead_of_failing(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_SERVER_PATHS", "1")
     copy = tmp_path / "copy.safetensors"
     shutil.copy(FIRST.path, copy)  # a real checkpoint without its atlas beside it
     at = start()
-    at.sidebar.radio(key="model_choice").set_value("__other__").run()
+    at.sidebar.radio(key="model_choice").set_value("__server_path__").run()
     at.sidebar.text_input(key="custom_path").input(str(copy)).run()
     open_view(at, "map")
     assert not at.exception and "python -m vae atlas" in at.error[0].value and "missing" in at.error[0].value

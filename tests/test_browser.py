@@ -289,3 +289,22 @@ def test_a_digit_drawn_with_the_mouse_is_reconstructed(page):
     expect(recon).to_contain_text("nats")
     shot(page, "5_drawn")
     assert_no_exception(page)
+
+
+def test_a_checkpoint_uploaded_from_the_browser_becomes_the_sessions_model(page):
+    """Visitors bring a model by uploading it, never by typing a server path; a broken file gets a message."""
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("A path on this server…")).to_have_count(0)
+    bs.rerun(page, lambda: sidebar.get_by_text("Upload a checkpoint…").click())
+    bs.rerun(page, lambda: bs.upload(page, "broken.safetensors", b"not a checkpoint", "application/octet-stream"))
+    expect(sidebar.get_by_text("broken.safetensors", exact=False).first).to_be_visible()
+    expect(sidebar.get_by_text("Still showing the previous model", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"Model: {DEFAULT.name}")).to_be_visible()
+    plane = DEFAULT.parent / "vae_d2.safetensors"
+    payload = (plane if plane.is_file() else DEFAULT).read_bytes()
+    bs.rerun(page, lambda: bs.upload(page, "my_model.safetensors", payload, "application/octet-stream"))
+    bs.wait_settled(page)
+    shot(page, "9_checkpoint_uploaded")
+    expect(page.get_by_text("Model: my_model.safetensors")).to_be_visible()
+    expect(sidebar.get_by_text("my_model.safetensors (yours)")).to_be_visible()
+    assert_no_exception(page)

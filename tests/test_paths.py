@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import REPO_ROOT
 
 from vae import checkpoint, data, paths
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_environment_wins_and_is_read_on_each_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
