@@ -13,7 +13,6 @@ for the person who uploaded the file, never a decoder exception.
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,11 +94,11 @@ def _open(data: bytes) -> Image.Image:
             f"The file is {len(data) / 2**20:.0f} MB; the limit is 20 MB. Upload a smaller photo or crop it."
         )
     try:
-        # Pillow only warns about big images up to twice its limit; make that warning an error here.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Only the header is read here. Pillow refuses bombs past twice its pixel limit itself; below that it
+        # merely warns, and _check_size refuses anything over MAX_PIXELS before a pixel is decoded. (No
+        # warnings.catch_warnings: it changes process-wide state, and a server runs many sessions at once.)
+        return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
         raise InvalidImageError(too_large_message()) from exc
     except Exception as exc:
         # Decoder plugins raise many types (OSError, SyntaxError, ValueError, struct.error...) on
