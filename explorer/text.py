@@ -19,7 +19,7 @@ LOOK_FOR = {
     "morph": "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
     "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
     "plane": "Click the gaps between clusters: the decoder still draws a plausible digit there.",
-    "digit": "Compare your digit's reconstruction loss with an average test digit's: how unusual is it?",
+    "digit": "Photograph a digit you wrote: does the model read it right? Do the digits in its bubble look like it?",
 }
 
 NO_MODEL = (
