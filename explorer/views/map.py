@@ -9,6 +9,7 @@ from explorer.components.map_marks import map_marks
 from explorer.display_images import selection_grid, subset_rows
 from explorer.links import write_address
 from explorer.model_picker import Context
+from explorer.posterior_panel import show_posterior
 from explorer.resources import cached_test_set
 from explorer.state import next_end, pick_on_map, set_code, set_next_end, ss
 from explorer.text import MAP_SNAPSHOTS_HELP, map_help, reconstruction_caption
@@ -59,6 +60,7 @@ def map_and_pick(ctx: Context) -> None:
                 width="stretch",
             )
             b2.button(f"Make it morph end {next_end()}", on_click=set_next_end, args=(pick,), width="stretch")
+            show_posterior(ctx.model, test.images[pick], key="map", columns=4)
         if len(rows) > 1:
             grid = selection_grid(test.images, rows, limit=100, columns=10)
             shown = min(len(rows), 100)
