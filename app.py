@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.links import apply_address_code, copy_link_button, read_address, write_address
 from explorer.model_picker import model_picker
 from explorer.navigation import navigate
 from explorer.resources import LOG
@@ -23,6 +24,7 @@ def main() -> None:
     st.sidebar.title(APP_TITLE)
     st.sidebar.caption(TAGLINE)
     try:
+        read_address()  # a link's state, once per session
         ctx = model_picker()
     except Exception as exc:  # e.g. an unreadable checkpoint folder: a message, not a traceback
         LOG.exception("model picker failed")
@@ -33,7 +35,10 @@ def main() -> None:
         st.markdown(INTRO)
         st.info(NO_MODEL.format(folder=checkpoint_dir()))
         return
+    apply_address_code(ctx)
+    copy_link_button()
     navigate(ctx)
+    write_address(ctx)  # the address says what the page shows: a reload or a copied link brings it back
 
 
 main()

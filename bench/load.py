@@ -97,9 +97,15 @@ async def one_user(url: str, args: argparse.Namespace, stop_at: float, out: dict
             out["connected"] += 1
             while time.monotonic() < stop_at:
                 await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
-                slider = rng.choice(user.sliders())
-                extent = min(abs(slider.proto.min), abs(slider.proto.max))
-                run = await user.move_slider(slider, round(rng.uniform(-extent, extent), 2))
+                live = user.live_sliders()
+                if live is not None:  # the sliders decode in the page: the server hears a drag's end
+                    data = json.loads(live.proto.json)
+                    code = [round(rng.uniform(-3.0, 3.0), 2) for _ in data["code"]]
+                    run = await user.release_live_sliders(live, code)
+                else:
+                    slider = rng.choice(user.sliders())
+                    extent = min(abs(slider.proto.min), abs(slider.proto.max))
+                    run = await user.move_slider(slider, round(rng.uniform(-extent, extent), 2))
                 out["runs_s"].append(run.seconds)
                 if run.errors:
                     out["failures"].append("; ".join(run.errors)[:200])

@@ -10,6 +10,7 @@ on loopback is the server's time for the run. Used by bench/load.py; loopback on
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ WIDGET_KINDS = frozenset(
     {"slider", "button_group", "radio", "button", "selectbox", "number_input", "checkbox", "text_input"}
 )
 ERROR_ALERT = 1  # Alert.Format.ERROR
+LIVE_SLIDERS = "vae_latent_sliders"  # the in-page sliders (explorer/components/latent_sliders)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class StreamlitUser:
         if self.ws is not None:
             await self.ws.close()
 
-    async def run(self, fragment_id: str = "", timeout: float = 60.0) -> Run:
+    async def run(self, fragment_id: str = "", timeout: float = 60.0, extra: list[WidgetState] = ()) -> Run:
         """Asks for a script run with every value set so far; waits for its end (a run that ends early for
         a rerun the app asked for is followed by that rerun, which is waited for too)."""
         assert self.ws is not None, "use `async with`"
@@ -78,7 +80,7 @@ class StreamlitUser:
         state.query_string = self.query_string
         state.page_script_hash = self.page_hash
         state.fragment_id = fragment_id
-        state.widget_states.widgets.extend(self.states.values())
+        state.widget_states.widgets.extend([*self.states.values(), *extra])  # extra: one-shot triggers
         if not fragment_id:  # a whole run draws the page anew: only the widgets it shows can be used after it
             self.widgets.clear()
         started = time.perf_counter()
@@ -121,6 +123,9 @@ class StreamlitUser:
         if kind in WIDGET_KINDS:
             proto = getattr(element, kind)
             self.widgets[proto.label] = Widget(kind, proto.id, proto.label, delta.fragment_id, proto)
+        elif kind == "bidi_component" and element.bidi_component.component_name == LIVE_SLIDERS:
+            proto = element.bidi_component  # labelled by its name: the in-page sliders have no label
+            self.widgets[LIVE_SLIDERS] = Widget(kind, proto.id, LIVE_SLIDERS, delta.fragment_id, proto)
         elif kind == "alert" and element.alert.format == ERROR_ALERT:
             run.errors.append(element.alert.body)
         elif kind == "exception":
@@ -136,6 +141,21 @@ class StreamlitUser:
 
     def sliders(self) -> list[Widget]:
         return [w for w in self.widgets.values() if w.kind == "slider"]
+
+    def live_sliders(self) -> Widget | None:
+        return self.widgets.get(LIVE_SLIDERS)
+
+    async def release_live_sliders(self, sliders: Widget, code: list[float]) -> Run:
+        """What the page sends when a drag of the in-page sliders ends: one "commit" trigger with the code."""
+        from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+        data = json.loads(sliders.proto.json)
+        self.commits = getattr(self, "commits", data["seq"]) + 1
+        trigger = _make_trigger_id(sliders.id, "events")
+        state = WidgetState(id=trigger)
+        state.json_trigger_value = json.dumps([{"event": "commit", "value": {"code": code, "seq": self.commits}}])
+        self.states.pop(trigger, None)  # a trigger is sent once, not with every later run
+        return await self.run(fragment_id=sliders.fragment_id, extra=[state])
 
     async def move_slider(self, slider: Widget, value: float) -> Run:
         state = WidgetState(id=slider.id)

@@ -3,13 +3,14 @@ ellipse outlines, preprocessing previews and selection grids."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
-from vae.images import as_uint8, tile
+from vae.images import as_uint8, png_bytes, tile
 
 BRAILLE_BASE = 0x2800
 # Dot bit for (row, column) inside one 4×2 braille cell (Unicode's dot numbering).
@@ -85,3 +86,8 @@ def preview_stages(stages: dict[str, Image.Image], size: int = 112, background: 
         )
         previews[caption] = tile_image
     return previews
+
+
+def thumbnail_uri(image: np.ndarray, scale: int = 2) -> str:
+    """A digit as a PNG data URI (56 px by default): a picture Plotly can place on a map."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(as_uint8(image)[0], scale=scale)).decode("ascii")

@@ -12,21 +12,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explorer.colours import DIGIT_COLOURS
 from explorer.display_images import ellipse_outlines
 from vae.latent import latent_grid
 
-DIGIT_COLOURS: tuple[str, ...] = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 # Braille hover pictures need a monospace font, and a size and colour that make the dots readable.
 HOVER_LABEL = {
     "font": {"family": "DejaVu Sans Mono, Menlo, Consolas, monospace", "size": 15, "color": "black"},
@@ -56,8 +45,12 @@ def map_figure(
     star: tuple[float, float] | None = None,
     height: int = 560,
     show_axes: bool = False,
+    revision: str = "map",
 ) -> go.Figure:
-    """Every test mean on the 2-D map, one WebGL trace per digit, plus marked digits and a star."""
+    """Every test mean on the 2-D map, one WebGL trace per digit, plus marked digits and a star.
+
+    `revision` is Plotly's uirevision (zoom and pan survive a new figure while it stays the same; but
+    Streamlit remounts a chart whose figure changed: explorer/components/map_marks.py)."""
     # Three decimals are plenty on screen and keep the page's JSON small (float32 prints 17 digits).
     coords = np.round(np.asarray(coords, dtype=np.float64), 3)
     texts = np.asarray(hover, dtype=object) if hover is not None else None
@@ -108,7 +101,7 @@ def map_figure(
         margin={"l": 10, "r": 10, "t": 30, "b": 10},  # room for the toolbar above the legend
         legend={"title": {"text": "digit"}, "itemsizing": "constant"},
         hoverlabel=HOVER_LABEL,
-        uirevision="map",  # keep zoom and pan across reruns
+        uirevision=revision,
     )
     _square_axes(figure, show_axes)
     return figure

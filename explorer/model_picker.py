@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.catalog_text import describe, model_facts
+from explorer.code_range import code_extent
 from explorer.heavy_work import ServerBusy, heavy_work
 from explorer.resources import cached_atlas, model_at
 from explorer.session_models import (
@@ -19,8 +20,7 @@ from explorer.session_models import (
     server_paths_allowed,
     session_models,
 )
-from explorer.slider_values import slider_extent
-from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, guarded, slider_key, ss
+from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, guarded, ss
 from explorer.text import CAPTION_SERVER_PATH, CAPTION_UPLOAD, NO_MAP_FOR_UPLOAD, UPLOAD_HELP
 from vae import CheckpointError, LatentModel
 from vae.atlas import Atlas, AtlasError, atlas_path
@@ -43,14 +43,11 @@ class Context:
     atlas: Atlas | None
     atlas_error: str | None
     key: str  # namespaces this model's widgets (other models have other slider ranges)
-    extent: float  # slider range ±extent
+    extent: float  # slider range ±extent (covers every test code and prior samples up to T = 2)
 
     @property
     def is_vae(self) -> bool:
         return self.summary.kind == "vae"
-
-    def slider_key(self, dim: int) -> str:
-        return slider_key(self.key, dim)
 
 
 @guarded
@@ -156,5 +153,5 @@ def model_picker() -> Context | None:
         atlas=atlas,
         atlas_error=atlas_error,
         key=state_key(active) if active not in mine else active.removeprefix(CHOICE_PREFIX),
-        extent=slider_extent(summary.kind, mu),
+        extent=code_extent(mu),
     )

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from explorer.catalog_text import describe
+from explorer.links import show_address_notes
 from explorer.model_picker import Context
 from explorer.state import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
 from explorer.text import INTRO, LOOK_FOR
@@ -20,6 +21,7 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
         st.caption(f"Model: **{ctx.summary.name}** · {describe(ctx.summary)}")
         if message := ss.pop(CALLBACK_ERROR, None):
             st.error(message)
+        show_address_notes()
         if view.url_path == DEFAULT_VIEW:
             st.markdown(INTRO)
         st.markdown(f"**What to look for:** {LOOK_FOR[view.url_path]}")

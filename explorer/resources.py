@@ -11,7 +11,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.display_images import map_hover_texts
 from vae import LatentModel, load_checkpoint
 from vae.atlas import Atlas, load_atlas
 from vae.catalog import file_stamp
@@ -34,12 +33,6 @@ def cached_atlas(stamp: tuple[str, int, int], atlas_stamp: tuple[str, int, int])
 @st.cache_resource(show_spinner="Loading the MNIST test set…")
 def cached_test_set() -> MnistSplit:
     return load_mnist("test", progress=LOG.info, allow_download=False)
-
-
-@st.cache_resource(show_spinner="Drawing 10,000 hover pictures…")
-def cached_hover_texts() -> list[str]:
-    test = cached_test_set()
-    return map_hover_texts(test.images, test.labels)
 
 
 def model_at(path: str | Path) -> LatentModel:

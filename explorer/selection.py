@@ -6,7 +6,6 @@ its row id in customdata and only that is trusted here.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,29 +31,7 @@ def selected_rows(event: Mapping[str, Any] | None) -> list[int]:
     return rows
 
 
-def update_pair(pair: list[int], clicked: list[int]) -> list[int]:
-    """The two digits to morph after a click: a new digit pushes out the older of the two."""
-    result = list(pair)
-    for row in clicked:
-        if row in result:
-            continue
-        result = [*result, row][-2:]
-    return result
-
-
-def clicked_point(event: Mapping[str, Any] | None) -> tuple[float, float] | None:
-    """The (x, y) of the first clicked point in a selection event: on a 2-D model's plane, a code.
-
-    None when nothing usable was clicked (no points, or coordinates that are not finite numbers).
-    """
-    if not event:
-        return None
-    points = (event.get("selection") or {}).get("points") or []
-    for point in points:
-        try:
-            x, y = float(point["x"]), float(point["y"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if math.isfinite(x) and math.isfinite(y):
-            return x, y
-    return None
+def assign_end(pair: list[int], end: str, row: int) -> tuple[list[int], str]:
+    """The morph pair after a pick that sets `end` ("A" or "B") to `row`, and the end the next pick sets."""
+    a, b = pair
+    return ([row, b], "B") if end == "A" else ([a, row], "A")

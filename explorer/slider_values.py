@@ -1,33 +1,12 @@
-"""The latent sliders' range, values and labels (slider state keys live in explorer/state.py)."""
+"""The latent sliders' order and labels (their range: explorer/code_range.py; their code: explorer/state.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-import torch
 
-from vae.codes import PRIOR_EXTENT, plane_extent
 from vae.latent import usage_order
 
-SLIDER_STEP = 0.05
 UNUSED_NATS = 0.05  # below this mean KL a coordinate carries (almost) no information
-
-
-def slider_extent(kind: str, mu: np.ndarray | None = None) -> float:
-    """±3 prior std for a VAE; an autoencoder has no prior, so its range comes from its test codes."""
-    if kind == "vae" or mu is None or mu.size == 0:
-        return PRIOR_EXTENT
-    return plane_extent(mu)
-
-
-def to_slider_values(
-    z: Sequence[float] | np.ndarray | torch.Tensor, extent: float, step: float = SLIDER_STEP
-) -> list[float]:
-    """A code as slider values: clipped to the range (a slider refuses values outside it), on the step grid."""
-    values = np.asarray(torch.as_tensor(z, dtype=torch.float32).reshape(-1))
-    snapped = np.round(np.clip(values, -extent, extent) / step) * step
-    return [round(float(v), 4) for v in snapped]
 
 
 def dimension_order(dim_usage: np.ndarray | None, latent_dim: int) -> list[int]:

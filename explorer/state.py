@@ -7,15 +7,14 @@ itself; it asks for a view with `request_view` and app.py switches before the pa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import ParamSpec
 
 import streamlit as st
 
 from explorer.resources import LOG, cached_test_set
-from explorer.selection import clicked_point, selected_rows, update_pair
-from explorer.slider_values import to_slider_values
+from explorer.selection import assign_end, selected_rows
 from explorer.text import friendly_error
 from vae import LatentModel
 from vae.codes import encode_means, fresh_seed, random_code
@@ -29,9 +28,20 @@ MODEL_CHOICE = "model_choice"  # the sidebar radio: a checkpoint path, a session
 ACTIVE_MODEL = "active_model"  # the model the views show (the last choice that loaded)
 
 
-def slider_key(ctx_key: str, dim: int) -> str:
-    """Slider state is per model: the same dimension of another model is another slider."""
-    return f"z:{ctx_key}:{dim}"
+def code_key(ctx_key: str) -> str:
+    """The sliders' code is per model: the same coordinate of another model means something else."""
+    return f"code:{ctx_key}"
+
+
+def code_seq_key(ctx_key: str) -> str:
+    """The number of the page's last slider drag the server took (explorer/components/latent_sliders.js)."""
+    return f"code_seq:{ctx_key}"
+
+
+def current_code(ctx_key: str, latent_dim: int) -> list[float]:
+    """The sliders' code for one model: the origin until something set it (or if it has the wrong size)."""
+    code = ss.get(code_key(ctx_key))
+    return list(code) if isinstance(code, list) and len(code) == latent_dim else [0.0] * latent_dim
 
 
 def request_view(view: str) -> None:
@@ -53,23 +63,37 @@ def guarded(callback: Callable[P, None]) -> Callable[P, None]:
 
 
 @guarded
-def set_code(ctx_key: str, extent: float, z: list[float], view: str | None = None) -> None:
-    """Write a code into the sliders of one model, optionally opening the sliders view."""
-    for dim, value in enumerate(to_slider_values(z, extent)):
-        ss[slider_key(ctx_key, dim)] = value
+def set_code(ctx_key: str, z: Sequence[float], view: str | None = None) -> None:
+    """Write a code into the sliders of one model, exactly (never clipped), optionally opening the sliders."""
+    ss[code_key(ctx_key)] = [round(float(v), 4) for v in z]
     if view:
         request_view(view)
 
 
 @guarded
-def randomise_code(ctx_key: str, extent: float, latent_dim: int) -> None:
-    set_code(ctx_key, extent, random_code(latent_dim, fresh_seed()))
+def hear_slider_code(ctx_key: str, code: list[float], seq: int) -> None:
+    """The page's sliders were released at `code` (its drag number `seq`)."""
+    ss[code_key(ctx_key)] = code
+    ss[code_seq_key(ctx_key)] = seq
 
 
 @guarded
-def start_from_test_digit(ctx_key: str, extent: float, model: LatentModel) -> None:
+def set_code_coordinates(ctx_key: str, latent_dim: int, dims: tuple[int, int], point: list[float]) -> None:
+    """The latent pad's pinned point: two coordinates of the sliders' code."""
+    code = current_code(ctx_key, latent_dim)
+    code[dims[0]], code[dims[1]] = point
+    set_code(ctx_key, code)
+
+
+@guarded
+def randomise_code(ctx_key: str, latent_dim: int) -> None:
+    set_code(ctx_key, random_code(latent_dim, fresh_seed()))
+
+
+@guarded
+def start_from_test_digit(ctx_key: str, model: LatentModel) -> None:
     image = cached_test_set().images[int(ss["slider_test_index"])]
-    set_code(ctx_key, extent, encode_means(model, image)[0].tolist())
+    set_code(ctx_key, encode_means(model, image)[0].tolist())
 
 
 @guarded
@@ -87,16 +111,26 @@ def morph_pair() -> list[int]:
     return [int(ss.get("morph_a", 0)), int(ss.get("morph_b", 1))]
 
 
+NEXT_END = "morph_next"  # which end of the morph pair the next pick sets: "A" or "B"
+
+
+def next_end() -> str:
+    return "B" if ss.get(NEXT_END) == "B" else "A"
+
+
 @guarded
-def add_to_pair(rows: list[int]) -> None:
-    ss["morph_a"], ss["morph_b"] = update_pair(morph_pair(), rows)
+def set_next_end(row: int) -> None:
+    """The next end of the morph pair becomes test digit `row`; then the other end is next."""
+    end = next_end()
+    (ss["morph_a"], ss["morph_b"]), ss[NEXT_END] = assign_end(morph_pair(), end, int(row))
+    st.toast(f"Test #{row} is now {end} of the morph pair; the next pick sets {ss[NEXT_END]}.")
 
 
 @guarded
 def pick_pair_from_chart(chart_key: str) -> None:
     rows = selected_rows(ss.get(chart_key))
     if rows:
-        add_to_pair(rows)
+        set_next_end(rows[0])
 
 
 @guarded
@@ -113,8 +147,3 @@ def pick_on_map(chart_key: str) -> None:
     ss["map_rows"] = rows
     if len(rows) == 1:
         ss["map_pick"] = rows[0]
-
-
-@guarded
-def pick_on_plane(chart_key: str) -> None:
-    ss["plane_z"] = clicked_point(ss.get(chart_key))

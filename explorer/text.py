@@ -18,7 +18,7 @@ LOOK_FOR = {
     "samples": "At T = 1 almost every random code of a VAE decodes to a digit; an autoencoder's mostly do not.",
     "morph": "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
     "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
-    "plane": "Click the gaps between clusters: the decoder still draws a plausible digit there.",
+    "plane": "Move over the gaps between clusters: the decoder still draws a plausible digit there.",
     "digit": "Photograph a digit you wrote: does the model read it right? Do the digits in its bubble look like it?",
 }
 
@@ -39,14 +39,17 @@ NO_MAP_FOR_UPLOAD = (
 )
 
 
-def sliders_help(vae: bool, latent_dim: int, unused: int) -> str:
+def sliders_help(vae: bool, latent_dim: int, unused: int, extent: float) -> str:
     if not vae:
         return (
-            "An autoencoder's codes have no set range, so the sliders span its test codes' range; the number is how "
-            "much a coordinate varies across test digits (its standard deviation)."
+            f"An autoencoder's codes have no set range, so the sliders span ±{extent:g}, as far as its test codes "
+            "reach; the number is how much a coordinate varies across test digits (its standard deviation). "
+            "The digit is decoded in your browser while you drag."
         )
     return (
-        f"Each slider is one of the {latent_dim} coordinates of the code z, over ±3 prior standard deviations. "
+        f"Each slider is one of the {latent_dim} coordinates of the code z, over ±{extent:g}: every test digit's "
+        "code and random samples up to temperature 2 fit (a value beyond is kept and shown in red). "
+        "The digit is decoded in your browser while you drag. "
         "They are sorted by how much the model uses them: the number is the average KL (in nats) that a "
         "test digit's posterior spends on that coordinate. Near 0 nats means the encoder always answers "
         "“N(0, 1)” there, so the decoder learned to ignore it: move it and nothing changes."
@@ -106,7 +109,7 @@ def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
         f"Each dot is one of the 10,000 test digits' {'means μ' if vae else 'codes'} ({latent_dim}-D), squeezed "
         "onto the page by t-SNE, which keeps neighbours together. Colours are the true labels, which the model never "
         "saw: it grouped the digits by itself. Closeness is meaningful, distances between clusters much less. "
-        "Hover to see a digit, click one to pick it, or draw a box or lasso to see a group."
+        "Hover to name a digit, click one to see it, or draw a box or lasso to see a group; scroll to zoom."
     )
 
 
@@ -131,11 +134,11 @@ PLANE_AE_HELP = (
 )
 PLANE_VAE_HELP = (
     "Each test digit's encoder output is a bubble: centre μ, radius σ along each axis "
-    "(drawn as μ ± σ, or magnified with the slider on the left). "
+    "(drawn as μ ± σ, or magnified with the slider below). "
     "Reconstruction pushes the bubbles of different digits apart, since overlapping bubbles would blur them. "
     "The KL term is a spring that pulls every bubble towards the origin and keeps it from shrinking. "
     "Together they pack the bubbles densely around 0 without gaps, so every point of the plane, including "
-    "the ones you click, decodes to a plausible digit. Compare the two pictures: same axes, same place."
+    "the ones under your pointer, decodes to a plausible digit. Compare the two pictures: same axes, same place."
 )
 
 

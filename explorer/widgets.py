@@ -42,7 +42,12 @@ def guarded_fragment(name: str) -> Callable[[Callable[P, None]], Callable[P, Non
 def pickable_chart(
     figure: object, key: str, on_pick: Callable[[str], None], modes: tuple[str, ...] = ("points", "box", "lasso")
 ) -> None:
-    """A Plotly chart whose click, box or lasso calls on_pick(key); plotly_chart passes its callback no args."""
+    """A Plotly chart whose click, box or lasso calls on_pick(key); plotly_chart passes its callback no args.
+    The mouse wheel zooms (the figure's uirevision keeps zoom and pan across clicks)."""
     st.plotly_chart(
-        figure, key=key, on_select=partial(on_pick, key), selection_mode=modes, config={"displaylogo": False}
+        figure,
+        key=key,
+        on_select=partial(on_pick, key),
+        selection_mode=modes,
+        config={"displaylogo": False, "scrollZoom": True},
     )

@@ -37,7 +37,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 STREAMLIT = Path(sys.executable).with_name("streamlit")
 
 # Locators (the app's widget labels and captions; see explorer/).
-SLIDER_IMAGE = "decoded from the sliders' code"
+LIVE_SLIDERS_READY = '.live-decoder[data-ready="true"]'  # the in-page decoder has its weights and drew
 RECONSTRUCTION_IMAGE = "its reconstruction (decoded μ)"
 VIEW_TITLES = {view.url_path: view.title for view in VIEWS}  # the navigation's link texts
 
@@ -268,10 +268,10 @@ def open_view(page: Any, view: str) -> None:
 
 
 def goto_app(page: Any, url: str, timeout: float = 90.0) -> None:
-    """Opens the app and waits for the default view's decoded digit and the end of the first run."""
+    """Opens the app and waits for the default view's digit, decoded in the page, and the end of the first run."""
     _RUNS[page] = ScriptRuns(page)  # before the page opens its websocket
     page.goto(url)
-    wait_image_loaded(page, SLIDER_IMAGE, timeout)
+    page.wait_for_selector(LIVE_SLIDERS_READY, state="attached", timeout=timeout * 1000)
     wait_idle(page, timeout)
 
 

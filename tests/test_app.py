@@ -6,6 +6,7 @@ canvas: those paths are plain functions tested in test_explorer.py; here their r
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -18,7 +19,6 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from explorer.catalog_text import describe
-from explorer.slider_values import slider_extent, to_slider_values
 from explorer.views import VIEWS
 from explorer.views.morph import digit_examples
 from vae.atlas import AtlasError, atlas_path, load_atlas
@@ -86,8 +86,22 @@ def png_of_seven() -> bytes:
 
 
 def slider_values(at: AppTest, latent_dim: int) -> list[float]:
+    """The sliders' code as the server holds it (the origin until something sets it)."""
     key = state_key(at.session_state["active_model"])
-    return [at.session_state[f"z:{key}:{dim}"] for dim in range(latent_dim)]
+    try:
+        return list(at.session_state[f"code:{key}"])
+    except KeyError:
+        return [0.0] * latent_dim
+
+
+def component_data(at: AppTest, name: str) -> dict:
+    """What the server sent to an in-page component (its JSON data): AppTest cannot run its JavaScript."""
+    (element,) = [e for e in at.main if getattr(e, "type", "") == "bidi_component" and e.proto.component_name == name]
+    return json.loads(element.proto.json)
+
+
+def rounded(code) -> list[float]:
+    return [round(float(v), 4) for v in np.asarray(code).reshape(-1)]
 
 
 # ---------------------------------------------------------------- sidebar
@@ -116,7 +130,7 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     assert at.session_state["active_model"] == "session:mine.safetensors"
     assert "mine.safetensors (yours)" in at.sidebar.radio(key="model_choice").options
     assert any("mine.safetensors" in caption.value for caption in at.main.caption)
-    assert images_with(at, "decoded from the sliders")
+    assert component_data(at, "vae_latent_sliders")
     open_view(at, "map")  # an upload comes without its map: the map view says so, in words
     assert not at.exception and "python -m vae atlas" in at.error[0].value
     fresh = start()  # another visitor: the upload is not theirs
@@ -131,7 +145,7 @@ def test_a_bad_upload_shows_a_message_and_keeps_the_model():
     assert len(messages) == 1 and "broken.safetensors" in messages[0] and "previous model" in messages[0]
     assert at.session_state["active_model"] == str(FIRST.path)
     assert any(FIRST.name in caption.value for caption in at.main.caption)
-    assert images_with(at, "decoded from the sliders")  # the views still work
+    assert component_data(at, "vae_latent_sliders")  # the views still work
 
 
 def test_server_paths_only_when_the_operator_turns_them_on(tmp_path, monkeypatch):
@@ -165,17 +179,21 @@ def test_every_view_renders_for_every_checkpoint(checkpoint: CheckpointSummary):
 # ---------------------------------------------------------------- latent sliders
 
 
-def test_moving_a_slider_changes_the_decoded_digit():
+def test_the_sliders_are_sent_to_the_page_with_their_labels_range_and_the_weights_once():
     at = start()
     d = FIRST.latent_dim
-    assert len(at.slider) == d
-    (picture,) = images_with(at, "decoded from the sliders")
-    before = picture.value
-    at.slider[0].set_value(2.5).run()
+    data = component_data(at, "vae_latent_sliders")
+    assert data["code"] == [0.0] * d and len(data["sliders"]) == d
+    assert data["weights"] is not None and data["weights"]["d"] == d  # the decoder, for the page
+    if has_atlas(FIRST):
+        assert data["extent"] >= np.abs(load_atlas(FIRST.path).mu).max()  # no test code beyond the sliders
+        if FIRST.kind == "vae":
+            assert all(re.fullmatch(r"z\d+ · \d+\.\d\d nats( \(unused\))?", label) for _, label in data["sliders"])
+    {b.label: b for b in at.button}["Randomise"].click().run()
     assert_clean(at)
-    assert images_with(at, "decoded from the sliders")[0].value != before
-    if has_atlas(FIRST) and FIRST.kind == "vae":
-        assert all(re.fullmatch(r"z\d+ · \d+\.\d\d nats( \(unused\))?", s.label) for s in at.slider)
+    data = component_data(at, "vae_latent_sliders")
+    assert data["weights"] is None  # this session's page has them already
+    assert data["code"] == slider_values(at, d) and any(v != 0 for v in data["code"])
 
 
 def test_slider_buttons_reset_randomise_and_start_from_a_test_digit():
@@ -190,11 +208,7 @@ def test_slider_buttons_reset_randomise_and_start_from_a_test_digit():
     assert_clean(at)
     model = load_checkpoint(FIRST.path)
     mu = encode_means(model, load_mnist("test", progress=lambda _: None).images[3])
-    assert slider_values(at, d) == to_slider_values(mu, slider_extent(FIRST.kind, _atlas_mu(FIRST)))
-
-
-def _atlas_mu(summary: CheckpointSummary) -> np.ndarray | None:
-    return load_atlas(summary.path).mu if has_atlas(summary) else None
+    assert slider_values(at, d) == rounded(mu)  # exactly, never clipped to the sliders' range
 
 
 # ---------------------------------------------------------------- prior samples
@@ -220,10 +234,8 @@ def test_a_sample_can_be_sent_to_the_sliders():
     at.number_input(key="prior_pick").set_value(2).run()
     {b.label: b for b in at.button}["Send this sample to the sliders"].click().run()
     assert_clean(at)
-    assert at.session_state["view"] == "sliders" and len(at.slider) == FIRST.latent_dim
-    extent = slider_extent(FIRST.kind, _atlas_mu(FIRST))
-    expected = to_slider_values(sample_prior(24, FIRST.latent_dim, 1.0, 0)[1], extent)
-    assert slider_values(at, FIRST.latent_dim) == expected
+    assert at.session_state["view"] == "sliders"
+    assert slider_values(at, FIRST.latent_dim) == rounded(sample_prior(24, FIRST.latent_dim, 1.0, 0)[1])
 
 
 # ---------------------------------------------------------------- morph
@@ -269,8 +281,11 @@ def test_the_map_view_shows_the_map_and_a_picked_digit():
     at.run()
     assert_clean(at)
     assert images_with(at, "test #5")
-    {b.label: b for b in at.button}["Add to the morph pair"].click().run()
-    assert [at.session_state["morph_a"], at.session_state["morph_b"]] == [1, 5]
+    {b.label: b for b in at.button}["Make it morph end A"].click().run()
+    assert [at.session_state["morph_a"], at.session_state["morph_b"]] == [5, 1]
+    assert "Make it morph end B" in {b.label for b in at.button}  # the other end is next
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["uirevision"].startswith("map:")
+    assert at.query_params["pick"] == "5"  # the address carries the pick
     at.session_state["map_rows"] = [1, 2, 3, 4]  # a box selection
     at.run()
     assert images_with(at, "4 selected digits")
@@ -304,10 +319,11 @@ def test_the_plane_view_switches_to_the_2d_model_and_decodes_a_click():
         {b.label: b for b in at.button}[f"Switch to the 2-D model ({PLANE.name})"].click().run()
     assert_clean(at)
     assert at.session_state["active_model"] == str(PLANE.path)
-    assert images_with(at, "the decoder's view") and at.get("plotly_chart")
-    at.session_state["plane_z"] = (0.5, -1.0)  # what a click at (0.5, −1) leaves behind (pick_on_plane)
+    assert component_data(at, "vae_latent_pad")["dims"] == [0, 1] and at.get("plotly_chart")
+    at.session_state["plane_z"] = [0.5, -1.0]  # what a click on the pad at (0.5, −1) leaves behind
     at.run()
-    assert images_with(at, "z = (0.50, -1.00)")
+    assert component_data(at, "vae_latent_pad")["pinned"] == [0.5, -1.0]
+    assert any("z = (0.50, -1.00)" in m.value for m in at.markdown)
     {b.label: b for b in at.button}["Send to the sliders"].click().run()
     assert_clean(at)
     assert at.session_state["view"] == "sliders" and slider_values(at, 2) == [0.5, -1.0]
@@ -419,3 +435,30 @@ def test_an_autoencoders_pages_speak_of_codes_not_of_a_prior():
         assert words and at.session_state["view"] == view
         for text in words:
             assert not re.search(r"posterior|prior|σ|μ|\bKL\b", text), (view, text)
+
+
+# ---------------------------------------------------------------- links
+
+
+def test_a_link_sets_the_state_and_the_address_follows_changes():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"a": "7", "b": "42", "k": "12", "seed": "5", "T": "1.5"})
+    at.run()
+    assert_clean(at)
+    assert [at.session_state[k] for k in ("morph_a", "morph_b", "morph_frames", "prior_seed")] == [7, 42, 12, 5]
+    assert at.session_state["prior_temperature"] == 1.5
+    {b.label: b for b in at.button}["Randomise"].click().run()
+    code = slider_values(at, FIRST.latent_dim)
+    assert [float(v) for v in at.query_params["z"].split(",")] == pytest.approx(code, abs=1e-4)
+    assert at.query_params["a"] == "7" and at.query_params["k"] == "12"
+
+
+def test_a_bad_link_gets_a_note_and_the_defaults():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"model": "gone", "z": "1,2", "a": "99999", "k": "12"})
+    at.run()
+    assert not at.exception
+    (note,) = at.warning
+    assert "model='gone'" in note.value and "a='99999'" in note.value and "z has 2 numbers" in note.value
+    assert at.session_state["morph_frames"] == 12  # the rest of the link still counts
+    assert slider_values(at, FIRST.latent_dim) == [0.0] * FIRST.latent_dim

@@ -14,8 +14,7 @@ from PIL import Image, ImageDraw
 from explorer.catalog_text import describe, model_facts
 from explorer.digit_sources import canvas_has_ink
 from explorer.display_images import braille, map_hover_texts, preview_stages, selection_grid, subset_rows
-from explorer.selection import clicked_point
-from explorer.slider_values import dimension_order, slider_extent, slider_labels, to_slider_values, unused_dimensions
+from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
 from explorer.text import friendly_error
 from explorer.views.morph import digit_examples, morph_captions
 from vae import CheckpointError, ModelConfig, build_model
@@ -192,20 +191,6 @@ def test_file_stamp_changes_when_the_file_is_replaced_and_state_keys_are_stable(
 # ---------------------------------------------------------------- sliders
 
 
-def test_slider_extent_is_the_prior_for_a_vae_and_the_codes_range_for_an_autoencoder():
-    assert slider_extent("vae", np.full((5, 2), 40.0)) == 3.0
-    assert slider_extent("ae", np.full((5, 2), 7.2)) == 7.5
-    assert slider_extent("ae", np.full((5, 2), 0.5)) == 3.0
-    assert slider_extent("ae", None) == 3.0
-
-
-def test_slider_values_are_clipped_and_snapped_to_the_step():
-    values = to_slider_values(torch.tensor([0.123, -7.0, 2.99, 4.0]), extent=3.0)
-    assert values == [0.1, -3.0, 3.0, 3.0]
-    assert all(isinstance(v, float) for v in values)
-    assert to_slider_values(np.array([[1.0, 2.0]]), 3.0) == [1.0, 2.0]
-
-
 def test_slider_labels_follow_usage_and_show_it():
     usage = np.array([0.01, 2.31, 0.9], dtype=np.float32)
     labels = slider_labels(usage, "mean KL (nats)", 3)
@@ -321,18 +306,6 @@ def test_manifold_image_tiles_the_decoded_plane():
     assert np.array_equal(image[:28, :28], top_left)
     with pytest.raises(ValueError, match="2-D"):
         manifold_image(tiny_model(latent_dim=3))
-
-
-def test_clicked_point_reads_the_first_usable_point():
-    event = {"selection": {"points": [{"x": None, "y": 1}, {"x": 0.5, "y": -1.25, "customdata": 4}]}}
-    assert clicked_point(event) == (0.5, -1.25)
-    assert clicked_point({"selection": {"points": [{"x": float("nan"), "y": 0.0}]}}) is None
-    assert clicked_point({"selection": {"points": []}}) is None
-    assert clicked_point(None) is None
-    assert clicked_point({}) is None
-
-
-# ---------------------------------------------------------------- your own digit
 
 
 def seven_png() -> bytes:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from explorer.selection import clicked_point, selected_rows, update_pair
+from explorer.selection import assign_end, selected_rows
 
 
 def event(*points: dict, box: list | None = None) -> dict:
@@ -65,50 +63,25 @@ def test_string_row_ids() -> None:
 )
 def test_empty_events(empty: dict | None) -> None:
     assert selected_rows(empty) == []
-    assert clicked_point(empty) is None
 
 
-def test_update_pair_fills_then_pushes_out_the_older() -> None:
-    pair: list[int] = []
-    pair = update_pair(pair, [10])
-    assert pair == [10]
-    pair = update_pair(pair, [20])
-    assert pair == [10, 20]
-    pair = update_pair(pair, [30])
-    assert pair == [20, 30]
-    pair = update_pair(pair, [40, 50])
-    assert pair == [40, 50]
+def test_picks_set_the_named_end_and_alternate() -> None:
+    pair, end = [0, 1], "A"
+    pair, end = assign_end(pair, end, 10)
+    assert (pair, end) == ([10, 1], "B")
+    pair, end = assign_end(pair, end, 20)
+    assert (pair, end) == ([10, 20], "A")
+    assert assign_end(pair, "B", 30) == ([10, 30], "A")  # the user chose B: A stays
 
 
-def test_update_pair_ignores_repeats() -> None:
-    assert update_pair([10, 20], [20]) == [10, 20]
-    assert update_pair([10, 20], [10]) == [10, 20]
-    assert update_pair([10, 20], [10, 30]) == [20, 30]
-    assert update_pair([10], [10, 10]) == [10]
-    assert update_pair([], []) == []
-
-
-def test_update_pair_does_not_change_its_argument() -> None:
+def test_assign_end_does_not_change_its_argument() -> None:
     pair = [1, 2]
-    update_pair(pair, [3])
+    assign_end(pair, "A", 3)
     assert pair == [1, 2]
 
 
 def test_a_full_click_sequence_from_events() -> None:
-    pair: list[int] = []
-    for row in (4, 4, 8, 15, 8):
-        pair = update_pair(pair, selected_rows(event(point([row]))))
-    assert pair == [8, 15]
-
-
-def test_clicked_point() -> None:
-    assert clicked_point(event(point([1], x=0.25, y=-2.0))) == (0.25, -2.0)
-    assert clicked_point(event(point([1], x=3, y=4), point([2], x=5, y=6))) == (3.0, 4.0)
-
-
-def test_clicked_point_skips_unusable_points() -> None:
-    no_y = point([1])
-    del no_y["y"]
-    picked = event(no_y, point([2], x=math.nan, y=1.0), point([3], x="a", y=1.0), point([4], x=math.inf, y=0.0))
-    assert clicked_point(picked) is None
-    assert clicked_point(event(point([2], x=math.nan, y=1.0), point([5], x=1.5, y="2.5"))) == (1.5, 2.5)
+    pair, end = [0, 1], "A"
+    for row in (4, 8, 15):
+        pair, end = assign_end(pair, end, selected_rows(event(point([row])))[0])
+    assert (pair, end) == ([15, 8], "B")

@@ -137,7 +137,7 @@ def render(ctx: Context) -> None:
             st.button(
                 "Send its code to the sliders",
                 on_click=set_code,
-                args=(ctx.key, ctx.extent, analysis.mu.tolist(), "sliders"),
+                args=(ctx.key, analysis.mu.tolist(), "sliders"),
             )
     show_posterior(ctx.model, prepared.tensor, key="digit")
     show_code_and_map(ctx, analysis)

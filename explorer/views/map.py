@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.components.map_marks import map_marks
 from explorer.display_images import selection_grid, subset_rows
+from explorer.links import write_address
 from explorer.model_picker import Context
 from explorer.posterior_panel import show_posterior
-from explorer.resources import cached_hover_texts, cached_test_set
-from explorer.state import add_to_pair, pick_on_map, set_code, ss
+from explorer.resources import cached_test_set
+from explorer.state import next_end, pick_on_map, set_code, set_next_end, ss
 from explorer.text import MAP_SNAPSHOTS_HELP, map_help, reconstruction_caption
-from explorer.widgets import pickable_chart
+from explorer.widgets import guarded_fragment, pickable_chart
 from vae.codes import decode_code
 from vae.images import enlarge
 
@@ -20,22 +22,26 @@ def render(ctx: Context) -> None:
     if ctx.atlas is None:
         st.error(ctx.atlas_error)
         return
-    from explorer.figures import map_figure, snapshot_figure
+    st.caption(map_help(ctx.is_vae, ctx.model.latent_dim, ctx.atlas.method == "latent"))
+    map_and_pick(ctx)
+    snapshots(ctx)
+
+
+@guarded_fragment("map")  # a click reruns the map and its panel, not the sidebar and the snapshots
+def map_and_pick(ctx: Context) -> None:
+    from explorer.figures import map_figure
 
     atlas = ctx.atlas
     test = cached_test_set()
-    st.caption(map_help(ctx.is_vae, ctx.model.latent_dim, atlas.method == "latent"))
     pick = ss.get("map_pick")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        figure = map_figure(
-            atlas.coords,
-            atlas.labels,
-            cached_hover_texts(),
-            marked=[("", pick)] if pick is not None else (),
-            show_axes=atlas.method == "latent",
-        )
+        # No picture per point in the hover (that was 7.5 MB of JSON per opening): the hover names the
+        # digit, a click shows it in the panel.
+        # The same figure whatever is picked (a changed figure loses zoom and pan); the pick is marked over it.
+        figure = map_figure(atlas.coords, atlas.labels, show_axes=atlas.method == "latent", revision=f"map:{ctx.key}")
         pickable_chart(figure, "tsne_map", pick_on_map)
+        map_marks("tsne_map", atlas.coords, test.images, [("", pick)] if pick is not None else [])
     with right:
         rows = ss.get("map_rows") or []
         if pick is None and len(rows) < 2:
@@ -50,15 +56,22 @@ def render(ctx: Context) -> None:
             b1.button(
                 "Send to the sliders",
                 on_click=set_code,
-                args=(ctx.key, ctx.extent, mu.tolist(), "sliders"),
+                args=(ctx.key, mu.tolist(), "sliders"),
                 width="stretch",
             )
-            b2.button("Add to the morph pair", on_click=add_to_pair, args=([pick],), width="stretch")
+            b2.button(f"Make it morph end {next_end()}", on_click=set_next_end, args=(pick,), width="stretch")
             show_posterior(ctx.model, test.images[pick], key="map", columns=4)
         if len(rows) > 1:
             grid = selection_grid(test.images, rows, limit=100, columns=10)
             shown = min(len(rows), 100)
             st.image(grid, caption=f"{len(rows)} selected digits" + (f" (first {shown})" if shown < len(rows) else ""))
+    write_address(ctx)  # the pick is part of the link; a click reruns this fragment only
+
+
+def snapshots(ctx: Context) -> None:
+    from explorer.figures import snapshot_figure
+
+    atlas = ctx.atlas
     if atlas.snapshot_coords:
         st.subheader("How the map forms", divider="gray")
         st.caption(MAP_SNAPSHOTS_HELP)

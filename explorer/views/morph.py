@@ -7,9 +7,10 @@ import numpy as np
 import streamlit as st
 import torch
 
+from explorer.components.map_marks import map_marks
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set, model_at
-from explorer.state import morph_pair, pick_pair_from_chart, pick_pair_from_gallery, ss
+from explorer.state import NEXT_END, morph_pair, pick_pair_from_chart, pick_pair_from_gallery, ss
 from explorer.text import MORPH_AUTOENCODER_HELP, morph_linear_help, morph_spherical_help
 from explorer.widgets import guarded_fragment, pickable_chart
 from vae import CheckpointError
@@ -35,7 +36,7 @@ def render(ctx: Context) -> None:
     labels = test.labels.numpy()
     for key, row in zip(("morph_a", "morph_b"), morph_pair(), strict=True):
         ss.setdefault(key, row)  # the number inputs take their value from the state, never from `value=`
-    pickers, chart = st.columns([1, 1], gap="large")
+    pickers, chart = st.columns([2, 3], gap="large")
     with pickers:
         a1, a2 = st.columns(2)
         a = a1.number_input("Digit A: test #", 0, len(test) - 1, key="morph_a", persist_state="session")
@@ -60,10 +61,20 @@ def render(ctx: Context) -> None:
         else:
             from explorer.figures import map_figure
 
-            st.caption("Click a digit on the map: it replaces the older of A and B.")
-            # No braille hover here: it would make every rerun of this view send megabytes (the t-SNE view has it).
-            figure = map_figure(ctx.atlas.coords, ctx.atlas.labels, marked=[("A", a), ("B", b)], height=430)
-            pickable_chart(figure, "morph_map", pick_pair_from_chart)
+            ss.setdefault(NEXT_END, "A")
+            st.segmented_control(
+                "Next click on the map sets",
+                ["A", "B"],
+                key=NEXT_END,
+                required=True,
+                help="A click sets this end, then the other one is next.",
+            )
+            # The figure never changes with the pair (a changed figure would lose zoom and pan): the pair is
+            # marked over it, in the page.
+            figure = map_figure(ctx.atlas.coords, ctx.atlas.labels, height=620, revision=f"morph:{ctx.key}")
+            pickable_chart(figure, "morph_map", pick_pair_from_chart, modes=("points",))
+            map_marks("morph_map", ctx.atlas.coords, test.images, [("A", a), ("B", b)])
+            st.caption("Scroll to zoom into a cluster, drag to pan, double-click to see the whole map again.")
     morph_rows(ctx, test.images[a], test.images[b])
 
 

@@ -1,18 +1,25 @@
-"""The 2-D plane: a 2-D model's decoded manifold beside its test codes (a VAE's with their μ ± σ bubbles);
-a click decodes that point."""
+"""The 2-D plane: a 2-D model's latent plane as a pad the pointer explores (decoded live in the page, with
+a crosshair on the plane and a marker on the decoded grid), and its test codes' μ ± σ bubbles."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from explorer.colours import DIGIT_COLOURS
+from explorer.components.latent_pad import latent_pad, packed_points
 from explorer.display_images import subset_rows
 from explorer.model_picker import Context
-from explorer.state import pick_on_plane, set_code, ss, switch_model
+from explorer.state import guarded, set_code, ss, switch_model
 from explorer.text import PLANE_AE_HELP, PLANE_BUBBLES_HELP, PLANE_VAE_HELP
-from explorer.widgets import pickable_chart
 from vae.catalog import plane_checkpoint
-from vae.codes import decode_code, manifold_image, plane_extent
-from vae.images import enlarge, png_bytes
+from vae.codes import plane_extent
+
+PINNED = "plane_z"
+
+
+@guarded
+def pin(point: list[float]) -> None:
+    ss[PINNED] = point
 
 
 def render(ctx: Context) -> None:
@@ -22,52 +29,64 @@ def render(ctx: Context) -> None:
     if ctx.atlas is None:
         st.error(ctx.atlas_error)
         return
+    atlas = ctx.atlas
+    extent = plane_extent(atlas.mu)
+    controls, pad = st.columns([1, 5], gap="medium")
+    with controls:
+        steps = st.slider("Digits per side", 8, 25, 15, key="plane_steps", persist_state="session")
+        z = ss.get(PINNED)
+        if z is None:
+            st.info("Move over the plane or the grid to decode a point; click to pin it.")
+        else:
+            st.markdown(f"Pinned: z = ({z[0]:.2f}, {z[1]:.2f})")
+            st.button("Send to the sliders", on_click=set_code, args=(ctx.key, list(z), "sliders"))
+    with pad:
+        latent_pad(
+            ctx.model,
+            (0, 1),
+            [0.0, 0.0],
+            extent,
+            packed_points(atlas.mu[:, 0], atlas.mu[:, 1], atlas.labels),
+            DIGIT_COLOURS,
+            pin,
+            key=f"plane_pad:{ctx.key}",
+            pinned=z,
+            steps=steps,
+            captions=(
+                "the latent plane: each dot a test digit's code, coloured by its label",
+                f"the decoder's view: a digit decoded at every point of a grid over [−{extent:g}, {extent:g}]²",
+            ),
+        )
+    st.caption(PLANE_VAE_HELP if ctx.is_vae else PLANE_AE_HELP)
+    bubbles(ctx, extent)
+
+
+def bubbles(ctx: Context, extent: float) -> None:
+    """The test codes with their μ ± σ bubbles (a VAE), as a Plotly figure one can zoom into."""
     from explorer.figures import plane_figure
 
     atlas = ctx.atlas
-    extent = plane_extent(atlas.mu)
-    controls, grid, plane = st.columns([1, 2, 2], gap="medium")
-    with controls:
-        steps = st.slider("Digits per side", 8, 25, 15, key="plane_steps", persist_state="session")
-        count = st.slider("Test digits drawn", 300, 1000, 500, 100, key="plane_count", persist_state="session")
-        bubbles = 1
-        if ctx.is_vae:
-            bubbles = st.slider(
-                "Bubbles drawn at × σ",
-                1,
-                10,
-                1,
-                key="plane_bubble_scale",
-                persist_state="session",
-                help=PLANE_BUBBLES_HELP,
-            )
-        z = ss.get("plane_z")
-        if z is None:
-            st.info("Click anywhere on the plane to decode that point.")
-        else:
-            st.image(enlarge(decode_code(ctx.model, z), 5), caption=f"z = ({z[0]:.2f}, {z[1]:.2f})")
-            st.button("Send to the sliders", on_click=set_code, args=(ctx.key, ctx.extent, list(z), "sliders"))
-    with grid:
-        st.image(
-            png_bytes(manifold_image(ctx.model, extent, steps), scale=2),  # crisp when scaled down
-            caption=f"the decoder's view: a digit decoded at every point of a grid over [−{extent:g}, {extent:g}]²",
-            width="stretch",
+    st.subheader("The codes' bubbles" if ctx.is_vae else "The codes", divider="gray")
+    left, right = st.columns([1, 3])
+    count = left.slider("Test digits drawn", 300, 1000, 500, 100, key="plane_count", persist_state="session")
+    scale = 1
+    if ctx.is_vae:
+        scale = left.slider(
+            "Bubbles drawn at × σ", 1, 10, 1, key="plane_bubble_scale", persist_state="session", help=PLANE_BUBBLES_HELP
         )
-    with plane:
-        rows = subset_rows(len(atlas.labels), count)
-        pickable_chart(
-            plane_figure(atlas.mu, atlas.logvar, atlas.labels, rows, extent, height=450, bubble_scale=bubbles),
-            "plane_chart",
-            pick_on_plane,
-            modes=("points",),
+    rows = subset_rows(len(atlas.labels), count)
+    with right:
+        st.plotly_chart(
+            plane_figure(atlas.mu, atlas.logvar, atlas.labels, rows, extent, height=450, bubble_scale=scale),
+            config={"displaylogo": False, "scrollZoom": True},
         )
-    st.caption(PLANE_VAE_HELP if ctx.is_vae else PLANE_AE_HELP)
 
 
 def offer_the_2d_model(ctx: Context) -> None:
     st.info(
         f"This view draws the latent space itself, which needs a model with a 2-D code; "
-        f"{ctx.summary.name} has d = {ctx.model.latent_dim}. (The t-SNE map is the many-dimensional version.)"
+        f"{ctx.summary.name} has d = {ctx.model.latent_dim}. (The t-SNE map is the many-dimensional version; "
+        "the sliders view has a pad over any two coordinates.)"
     )
     plane_model = plane_checkpoint(ctx.listing.checkpoints)
     if plane_model is not None:

@@ -32,5 +32,5 @@ def render(ctx: Context) -> None:
     p2.button(
         "Send this sample to the sliders",
         on_click=set_code,
-        args=(ctx.key, ctx.extent, samples.codes[int(pick) - 1].tolist(), "sliders"),
+        args=(ctx.key, samples.codes[int(pick) - 1].tolist(), "sliders"),
     )

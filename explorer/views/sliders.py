@@ -1,59 +1,95 @@
-"""Latent sliders: one slider per coordinate of the code, the decoded digit beside them."""
+"""Latent sliders: one slider per coordinate of the code, the digit decoded in the page while a thumb moves;
+below, for more than two coordinates, a pad over any two of them (a slice through the current code)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
+from explorer.colours import DIGIT_COLOURS
+from explorer.components.latent_pad import latent_pad, packed_points
+from explorer.components.latent_sliders import latent_sliders
+from explorer.links import write_address
 from explorer.model_picker import Context
-from explorer.slider_values import SLIDER_STEP, slider_labels, unused_dimensions
-from explorer.state import randomise_code, set_code, ss, start_from_test_digit
+from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
+from explorer.state import (
+    code_seq_key,
+    current_code,
+    hear_slider_code,
+    randomise_code,
+    set_code,
+    set_code_coordinates,
+    ss,
+    start_from_test_digit,
+)
 from explorer.text import sliders_help
 from explorer.widgets import guarded_fragment
-from vae.codes import decode_code
-from vae.images import enlarge
+from vae.codes import PRIOR_EXTENT, plane_extent
 
-BIG = 10  # enlargement of a single digit: 280 px
 LAST_TEST_INDEX = 9999  # MNIST has 10,000 test digits
 
 
-@guarded_fragment("sliders")  # a slider move reruns this view alone, not the sidebar and the page around it
+@guarded_fragment("sliders")  # a drag's end reruns this view alone, not the sidebar and the page around it
 def render(ctx: Context) -> None:
     d = ctx.model.latent_dim
     atlas = ctx.atlas
     specs = slider_labels(atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", d)
-    for dim in range(d):
-        ss.setdefault(ctx.slider_key(dim), 0.0)
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        picture = st.empty()  # filled after the sliders, with the code they hold now
-        b1, b2 = st.columns(2)
-        b1.button("Reset to the origin", on_click=set_code, args=(ctx.key, ctx.extent, [0.0] * d), width="stretch")
-        b2.button("Randomise", on_click=randomise_code, args=(ctx.key, ctx.extent, d), width="stretch")
-        n1, n2 = st.columns([1, 1], vertical_alignment="bottom")
-        n1.number_input("Test digit #", 0, LAST_TEST_INDEX, key="slider_test_index", persist_state="session")
-        n2.button(
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.button("Reset to the origin", on_click=set_code, args=(ctx.key, [0.0] * d))
+        st.button("Randomise", on_click=randomise_code, args=(ctx.key, d))
+        st.number_input("Test digit #", 0, LAST_TEST_INDEX, key="slider_test_index", persist_state="session", width=160)
+        st.button(
             "Start from its μ" if ctx.is_vae else "Start from its code",
             on_click=start_from_test_digit,
-            args=(ctx.key, ctx.extent, ctx.model),
-            width="stretch",
+            args=(ctx.key, ctx.model),
         )
-    with right:
-        if atlas is None:
-            st.warning(f"Sliders are in index order: {ctx.atlas_error}")
-        else:
-            unused = unused_dimensions(atlas.dim_usage, atlas.usage_label) if ctx.is_vae else 0
-            st.caption(sliders_help(ctx.is_vae, d, unused))
-        columns = st.columns(2)
-        per_column = -(-len(specs) // 2)
-        for n, (dim, label) in enumerate(specs):
-            columns[n // per_column].slider(
-                label,
-                -ctx.extent,
-                ctx.extent,
-                step=SLIDER_STEP,
-                format="%.2f",
-                key=ctx.slider_key(dim),
-                persist_state="session",
-            )
-    code = [ss[ctx.slider_key(dim)] for dim in range(d)]
-    picture.image(enlarge(decode_code(ctx.model, code), BIG), caption="decoded from the sliders' code")
+    if atlas is None:
+        st.warning(f"Sliders are in index order: {ctx.atlas_error}")
+    else:
+        unused = unused_dimensions(atlas.dim_usage, atlas.usage_label) if ctx.is_vae else 0
+        st.caption(sliders_help(ctx.is_vae, d, unused, ctx.extent))
+    code = current_code(ctx.key, d)
+    latent_sliders(
+        ctx.model,
+        code,
+        int(ss.get(code_seq_key(ctx.key), 0)),
+        specs,
+        ctx.extent,
+        partial(hear_slider_code, ctx.key),
+        key=f"live_sliders:{ctx.key}",
+    )
+    if d > 2:
+        slice_pad(ctx, code)
+    write_address(ctx)  # a drag's end reruns this fragment only: the address follows here
+
+
+def slice_pad(ctx: Context, code: list[float]) -> None:
+    """A pad over two chosen coordinates, the others held at the sliders' code; a click sets those two."""
+    d = ctx.model.latent_dim
+    atlas = ctx.atlas
+    order = dimension_order(atlas.dim_usage if atlas else None, d)
+    st.subheader("Two coordinates at a time", divider="gray")
+    c1, c2, _ = st.columns([1, 1, 3])
+    first = c1.selectbox("Across", order, index=0, format_func=lambda i: f"z{i}", key=f"pad_x:{ctx.key}")
+    second = c2.selectbox(
+        "Up", [i for i in order if i != first], index=0, format_func=lambda i: f"z{i}", key=f"pad_y:{ctx.key}"
+    )
+    dims = (int(first), int(second))
+    points = packed_points(atlas.mu[:, dims[0]], atlas.mu[:, dims[1]], atlas.labels) if atlas else None
+    st.caption(
+        f"A slice through the space: z{dims[0]} across, z{dims[1]} up, every other coordinate held at the sliders' "
+        "code. The dots are the test digits' codes seen from this side. Move over it to decode; click to set "
+        "the two sliders."
+    )
+    latent_pad(
+        ctx.model,
+        dims,
+        code,
+        plane_extent(atlas.mu[:, list(dims)]) if atlas else PRIOR_EXTENT,
+        points,
+        DIGIT_COLOURS,
+        partial(set_code_coordinates, ctx.key, d, dims),
+        key=f"slice_pad:{ctx.key}",
+        captions=("the test digits' codes, seen from these two coordinates", "the decoder's view of this slice"),
+    )

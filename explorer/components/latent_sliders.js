@@ -1,0 +1,153 @@
+// The latent sliders with their decoded digit, drawn in the page on every move of a thumb.
+// The server hears the code once, when a drag ends (trigger "commit": {code, seq}); seq counts this
+// page's commits, so a code the server sends back is taken only once it has heard the latest one
+// (a reply to an older commit never yanks a thumb back). Codes beyond the range are kept exactly.
+
+const SLIDERS = new WeakMap(); // parentElement → its state; the function runs again on every rerun
+const COMMIT_AFTER_KEYS_MS = 300; // arrow keys: one commit once the user pauses, not one per press
+
+function buildSliders(parent) {
+  const root = element("div", "live-decoder", parent);
+  const figure = element("figure", "live-picture", root);
+  const canvas = element("canvas", "live-canvas", figure);
+  canvas.width = canvas.height = 28;
+  const caption = element("figcaption", "live-caption", figure);
+  const status = element("div", "live-status", figure);
+  const rows = element("div", "live-sliders", root);
+  const state = {
+    root,
+    canvas,
+    context: canvas.getContext("2d"),
+    image: new ImageData(28, 28),
+    pixels: new Uint8ClampedArray(784),
+    caption,
+    status,
+    rows,
+    inputs: new Map(), // dim → {input, output, row}
+    code: [],
+    seq: 0,
+    spec: "",
+    net: null,
+    model: null,
+    dragging: false,
+    timer: null,
+    frames: 0,
+    busy: 0,
+    trigger: () => {},
+  };
+  root.dataset.frames = "0";
+  root.addEventListener("pointerdown", (event) => {
+    if (event.target.type === "range") state.dragging = true;
+  });
+  const release = () => {
+    if (state.dragging) {
+      state.dragging = false;
+      commit(state, 0);
+    }
+  };
+  window.addEventListener("pointerup", release);
+  window.addEventListener("pointercancel", release);
+  state.cleanup = () => {
+    window.removeEventListener("pointerup", release);
+    window.removeEventListener("pointercancel", release);
+    clearTimeout(state.timer);
+    SLIDERS.delete(parent);
+  };
+  return state;
+}
+
+function drawSliders(state) {
+  if (state.net === null) return;
+  const started = performance.now();
+  decodeInto(state.net, state.code, state.pixels);
+  putDigit(state.image, state.pixels);
+  state.context.putImageData(state.image, 0, 0);
+  state.frames += 1;
+  state.busy += performance.now() - started;
+  state.root.dataset.frames = String(state.frames);
+  state.root.dataset.busyMs = state.busy.toFixed(1); // decoding and painting, for bench/decode_fps.py
+  state.root.dataset.code = JSON.stringify(state.code);
+}
+
+function showValue(state, dim) {
+  const { input, output, row } = state.inputs.get(dim);
+  const value = state.code[dim];
+  const extent = Number(input.max);
+  const outside = Math.abs(value) > extent + 1e-9;
+  if (document.activeElement !== input || !state.dragging) input.value = String(value);
+  output.textContent = formatValue(value) + (outside ? (value > 0 ? " ▶" : " ◀") : "");
+  row.classList.toggle("outside", outside);
+  row.title = outside ? `${formatValue(value)} is beyond the sliders' ±${extent} range: kept exactly, not clipped` : "";
+}
+
+function commit(state, delay) {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(() => {
+    state.seq += 1;
+    state.root.dataset.seq = String(state.seq);
+    state.trigger("commit", { code: state.code.slice(), seq: state.seq });
+  }, delay);
+}
+
+function buildRows(state, data) {
+  state.rows.replaceChildren();
+  state.inputs.clear();
+  for (const [dim, label] of data.sliders) {
+    const row = element("label", "live-row", state.rows);
+    const head = element("span", "live-head", row);
+    element("span", "live-label", head, label);
+    const output = element("output", "live-value", head);
+    const input = element("input", "live-range", row);
+    Object.assign(input, { type: "range", min: -data.extent, max: data.extent, step: data.step });
+    input.setAttribute("aria-label", label);
+    input.dataset.dim = String(dim);
+    input.addEventListener("input", () => {
+      state.code[dim] = Number(input.value);
+      showValue(state, dim);
+      drawSliders(state); // at once: the digit follows the thumb
+    });
+    input.addEventListener("change", () => {
+      if (!state.dragging) commit(state, COMMIT_AFTER_KEYS_MS); // a drag commits on pointerup
+    });
+    state.inputs.set(dim, { input, output, row });
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let state = SLIDERS.get(parentElement);
+  if (state === undefined) {
+    state = buildSliders(parentElement);
+    state.seq = data.seq;
+    SLIDERS.set(parentElement, state);
+  }
+  state.trigger = setTriggerValue;
+  state.caption.textContent = data.caption;
+  const spec = JSON.stringify([data.model, data.sliders, data.extent, data.step]);
+  if (spec !== state.spec) {
+    state.spec = spec;
+    buildRows(state, data);
+    state.code = data.code.slice();
+  } else if (!state.dragging && data.seq >= state.seq && !sameCode(data.code, state.code)) {
+    state.code = data.code.slice(); // a code from the server (reset, randomise, sent from another view)
+  }
+  state.seq = Math.max(state.seq, data.seq);
+  for (const dim of state.inputs.keys()) showValue(state, dim);
+  if (state.model !== data.model) {
+    state.model = data.model;
+    state.net = null;
+    state.status.textContent = "Loading the decoder…";
+    state.root.dataset.ready = "false";
+    decoderFor(data, (id) => state.trigger("need_weights", id)).then((net) => {
+      if (state.model !== net.id) return;
+      state.net = net;
+      state.status.textContent = "";
+      state.root.dataset.model = net.id;
+      state.root.dataset.ready = "true";
+      drawSliders(state);
+    });
+  } else {
+    drawSliders(state);
+  }
+  return state.cleanup; // Streamlit calls the last one returned when the component unmounts
+}

@@ -1,0 +1,34 @@
+"""Picked digits marked over a Plotly map with their pictures, drawn in the page (see map_marks.js for why
+they are not part of the figure: a changed figure loses the user's zoom)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from explorer.components.mount import register
+from explorer.display_images import thumbnail_uri
+
+_MARKS = register("vae_map_marks", "map_marks", decoder=False)
+
+
+def map_marks(chart_key: str, coords: np.ndarray, images: np.ndarray, marks: Sequence[tuple[str, int]]) -> None:
+    """Marks (label, test row) on the chart whose st.plotly_chart key is `chart_key`."""
+    _MARKS(
+        key=f"marks:{chart_key}",
+        data={
+            "chart": chart_key,
+            "marks": [
+                {
+                    "label": label,
+                    "row": int(row),
+                    "x": float(coords[row, 0]),
+                    "y": float(coords[row, 1]),
+                    "picture": thumbnail_uri(images[row]),
+                }
+                for label, row in marks
+            ],
+        },
+        height=0,
+    )

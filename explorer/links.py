@@ -1,0 +1,126 @@
+"""Links that bring a view back: the session's first address sets the state, every run writes the state
+into the address (st.query_params), and a "Copy link" button hands it on. Parsing: explorer/url_state.py."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.model_picker import Context
+from explorer.state import MODEL_CHOICE, code_key, current_code, morph_pair, ss
+from explorer.url_state import LinkState, link_params, parse_link
+from vae.catalog import CheckpointListing, list_checkpoints
+from vae.paths import checkpoint_dir
+
+READ = "link_read"  # this session has read the address it was opened with
+PENDING_CODE = "link_code"  # a code from the address, set once the model it belongs to is known
+NOTES = "link_notes"  # what the address held that did not fit
+STEM = ".safetensors"
+
+_COPY = st.components.v2.component(
+    "vae_copy_link",
+    html='<button class="copy" type="button">Copy link to this view</button><span class="done"></span>',
+    css="""
+.copy { font: inherit; font-size: 0.875rem; padding: 0.3rem 0.75rem; cursor: pointer; border-radius: 0.5rem;
+        border: 1px solid var(--st-border-color, #ccc); background: var(--st-background-color, #fff);
+        color: var(--st-text-color); }
+.copy:hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
+.done { font-size: 0.8rem; margin-left: 0.5rem; opacity: 0.7; }
+""",
+    js="""
+export default function ({ parentElement }) {
+  const button = parentElement.querySelector(".copy");
+  const done = parentElement.querySelector(".done");
+  button.onclick = async () => {
+    const link = window.location.href;
+    try {
+      await navigator.clipboard.writeText(link);
+      done.textContent = "copied";
+    } catch (error) {  // no clipboard (e.g. plain http on another machine): show it to copy by hand
+      window.prompt("Copy this link:", link);
+      done.textContent = "";
+    }
+    button.dataset.link = link;
+  };
+}
+""",
+)
+
+
+def model_names(listing: CheckpointListing) -> dict[str, str]:
+    """A shipped checkpoint's name in links (file name without .safetensors) → its path."""
+    return {c.name.removesuffix(STEM): str(c.path) for c in listing.checkpoints}
+
+
+def read_address() -> None:
+    """Once per session, before the model picker: the state the address carries."""
+    if ss.get(READ):
+        return
+    ss[READ] = True
+    names = model_names(list_checkpoints(checkpoint_dir()))
+    link = parse_link(st.query_params.to_dict(), list(names))
+    if link.model is not None:
+        ss[MODEL_CHOICE] = names[link.model]
+    for key, value in (
+        ("morph_a", link.a),
+        ("morph_b", link.b),
+        ("morph_frames", link.k),
+        ("prior_seed", link.seed),
+        ("prior_temperature", link.temperature),
+        ("map_pick", link.pick),
+    ):
+        if value is not None:
+            ss[key] = value
+    if link.code is not None:
+        ss[PENDING_CODE] = list(link.code)
+    if link.notes:
+        ss[NOTES] = list(link.notes)
+
+
+def apply_address_code(ctx: Context) -> None:
+    """The address's code, for the model now known (a code of another size is dropped with a note)."""
+    code = ss.pop(PENDING_CODE, None)
+    if code is None:
+        return
+    if len(code) == ctx.model.latent_dim:
+        ss[code_key(ctx.key)] = code
+    else:
+        ss.setdefault(NOTES, []).append(f"z has {len(code)} numbers, {ctx.summary.name} needs {ctx.model.latent_dim}")
+
+
+def show_address_notes() -> None:
+    if notes := ss.pop(NOTES, None):
+        st.warning("Part of this link did not fit and was left at its default: " + "; ".join(notes) + ".")
+
+
+def link_state(ctx: Context) -> tuple[LinkState, LinkState]:
+    """(what the session shows now, the defaults a link can leave out)."""
+    names = {path: name for name, path in model_names(ctx.listing).items()}
+    active = ss.get("active_model")
+    a, b = morph_pair()
+    now = LinkState(
+        model=names.get(active),
+        code=tuple(current_code(ctx.key, ctx.model.latent_dim)),
+        a=a,
+        b=b,
+        k=ss.get("morph_frames"),
+        seed=ss.get("prior_seed"),
+        temperature=ss.get("prior_temperature"),
+        pick=ss.get("map_pick"),
+    )
+    first = next(iter(names.values()), None)
+    defaults = LinkState(
+        model=first, code=(0.0,) * ctx.model.latent_dim, a=0, b=1, k=10, seed=0, temperature=1.0, pick=None
+    )
+    return now, defaults
+
+
+def write_address(ctx: Context) -> None:
+    """The address says what the page shows (written only when it changed); also from fragments."""
+    params = link_params(*link_state(ctx))
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+
+
+def copy_link_button() -> None:
+    with st.sidebar:
+        _COPY(key="copy_link", height=40)

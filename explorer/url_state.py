@@ -1,0 +1,116 @@
+"""The state a link carries: plain functions between the address's query parameters and the explorer's state.
+
+The view is the address's path (st.navigation's url_path); the rest is in the query:
+
+    /morph?model=vae_d20&a=7&b=42&k=12      /?model=vae_d2&z=0.5,-1.25 (the sliders)      /samples?seed=7&T=1.5
+
+Only values that differ from the defaults are written, so a plain visit has a plain address. A bad or stale
+value (an unknown model, a code of the wrong length, an index out of range) is dropped with a short note
+and its default is used: a link never breaks the page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+
+TEST_DIGITS = 10_000
+MAX_CODE = 100.0  # a coordinate's size beyond which a link's code is nonsense, not a far-out sample
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What a link can say; None means "the default" (each view has its own)."""
+
+    model: str | None = None  # a shipped checkpoint's file name without .safetensors
+    code: tuple[float, ...] | None = None  # the sliders' code
+    a: int | None = None  # morph pair, test indices
+    b: int | None = None
+    k: int | None = None  # in-between frames, 1–30
+    seed: int | None = None  # samples' seed, 0–999,999
+    temperature: float | None = None  # samples' T, 0.1–2.0
+    pick: int | None = None  # the map's picked test digit
+    notes: tuple[str, ...] = field(default=(), compare=False)  # what was dropped, in a few words each
+
+
+def _integer(text: str, low: int, high: int) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_code(text: str) -> tuple[float, ...] | None:
+    values = [_number(part) for part in text.split(",")] if text else []
+    if not values or any(v is None or abs(v) > MAX_CODE for v in values):
+        return None
+    return tuple(float(v) for v in values)
+
+
+def parse_link(params: Mapping[str, str], models: Sequence[str]) -> LinkState:
+    """The state in a link's query parameters; `models` are the checkpoint names it may name."""
+    found: dict[str, object] = {}
+    notes: list[str] = []
+
+    def take(name: str, key: str, value: object, what: str) -> None:
+        if value is None:
+            notes.append(f"{name}={params[name][:40]!r} is not {what}")
+        else:
+            found[key] = value
+
+    if "model" in params:
+        take("model", "model", params["model"] if params["model"] in models else None, "a model here")
+    if "z" in params:
+        take("z", "code", parse_code(params["z"]), "a code")
+    for name, what in (("a", "test digit"), ("b", "test digit"), ("pick", "test digit")):
+        if name in params:
+            take(name, name, _integer(params[name], 0, TEST_DIGITS - 1), f"a {what} (0–{TEST_DIGITS - 1})")
+    if "k" in params:
+        take("k", "k", _integer(params["k"], 1, 30), "a number of frames (1–30)")
+    if "seed" in params:
+        take("seed", "seed", _integer(params["seed"], 0, 999_999), "a seed (0–999999)")
+    if "T" in params:
+        value = _number(params["T"])
+        ok = value is not None and 0.1 <= value <= 2.0
+        take("T", "temperature", round(round(value / 0.05) * 0.05, 2) if ok else None, "a temperature (0.1–2)")
+    return LinkState(**found, notes=tuple(notes))
+
+
+def _short(value: float) -> str:
+    text = f"{round(float(value), 4) + 0.0:.4f}".rstrip("0").rstrip(".")  # + 0.0: no "-0"
+    return "0" if text in ("", "-0") else text
+
+
+def code_text(code: Sequence[float]) -> str:
+    """A code as the link writes it: 4 decimals at most (what the explorer keeps), no trailing zeros."""
+    return ",".join(_short(v) for v in code)
+
+
+def link_params(state: LinkState, defaults: LinkState) -> dict[str, str]:
+    """The query parameters for `state`, leaving out what equals `defaults` (and what is None)."""
+    names = {"code": "z", "temperature": "T"}
+    params: dict[str, str] = {}
+    for item in fields(LinkState):
+        if item.name == "notes":
+            continue
+        value = getattr(state, item.name)
+        if value is None or value == getattr(defaults, item.name):
+            continue
+        if item.name == "code":
+            text = code_text(value)
+        elif isinstance(value, str):
+            text = value
+        else:
+            text = f"{value:g}"
+        params[names.get(item.name, item.name)] = text
+    return params
