@@ -155,12 +155,13 @@ CODE_PRIOR_HELP = (
 
 def friendly_error(exc: BaseException) -> str:
     """A message for a person, never a traceback: known problems say what they are, others stay generic."""
+    from explorer.heavy_work import ServerBusy
     from vae.atlas import AtlasError
     from vae.checkpoint import CheckpointError
     from vae.data import DataError
     from vae.preprocess import InvalidImageError
 
-    if isinstance(exc, CheckpointError | AtlasError | InvalidImageError | DataError):
+    if isinstance(exc, CheckpointError | AtlasError | InvalidImageError | DataError | ServerBusy):
         return str(exc)
     if isinstance(exc, MemoryError):
         return "This view ran out of memory. Try fewer samples or frames."

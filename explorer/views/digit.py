@@ -16,6 +16,7 @@ from explorer.digit_text import (
     verdict_sentence,
 )
 from explorer.display_images import preview_stages
+from explorer.heavy_work import ServerBusy, heavy_work
 from explorer.model_picker import Context
 from explorer.posterior_panel import show_posterior
 from explorer.resources import cached_test_set
@@ -33,8 +34,11 @@ SMALL = 3  # enlargement of the neighbours: 84 px
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def prepare(data: bytes) -> PreprocessResult:
-    """Preprocessing is the costly part of a run (~0.1–0.3 s for a photo): once per image, not per rerun."""
-    return preprocess_steps(data)
+    """Preprocessing is the costly part of a run (~0.1–0.3 s for a photo): once per image, not per rerun.
+    At most a few photos are decoded at once in the whole server (a burst of 50 MP uploads would
+    otherwise add up); ServerBusy, never cached, tells this visitor to try again."""
+    with heavy_work("reading a photo"):
+        return preprocess_steps(data)
 
 
 def show_verdict(ctx: Context, analysis: DigitAnalysis) -> None:
@@ -111,6 +115,9 @@ def render(ctx: Context) -> None:
             prepared = prepare(data)
         except InvalidImageError as exc:
             st.error(str(exc))
+            return
+        except ServerBusy as busy:
+            st.warning(str(busy))
             return
         if prepared.source.first_of_frames > 1:
             st.info(ANIMATED.format(frames=prepared.source.first_of_frames))
