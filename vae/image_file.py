@@ -95,7 +95,7 @@ def _open(data: bytes) -> Image.Image:
         )
     try:
         # Only the header is read here. Pillow refuses bombs past twice its pixel limit itself; below that it
-        # merely warns, and _check_size refuses anything over MAX_PIXELS before a pixel is decoded. (No
+        # merely warns, and _check_size refuses anything over either limit before a pixel is decoded. (No
         # warnings.catch_warnings: it changes process-wide state, and a server runs many sessions at once.)
         return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
@@ -110,7 +110,8 @@ def _check_size(img: Image.Image) -> None:
     width, height = img.size
     if width < 1 or height < 1:
         raise InvalidImageError("The image has no pixels. Draw or upload a digit.")
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+    pillow_limit = Image.MAX_IMAGE_PIXELS or MAX_PIXELS  # Pillow only warns between its limit and twice it
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > min(MAX_PIXELS, pillow_limit):
         raise InvalidImageError(too_large_message(width, height))
     if img.format not in _DRAFT_FORMATS and width * height * _BYTES_PER_PIXEL.get(img.mode, 4) > MAX_FULL_DECODE_BYTES:
         raise InvalidImageError(
