@@ -72,7 +72,7 @@ class EpochResult:
     history: dict[str, Any] | None  # {"epoch", "train": {recon, kl, total}, "test": {...}, "seconds"}
     panel: Any  # uint8 [P, 28, 28]: the fixed panel's reconstructions
     codes: tuple[Any, Any] | None = None  # (μ, log σ²) of the shown test digits, d = 2 only
-    model: Any = None  # the model after this epoch (kept as the result: the last good epoch)
+    result: Any = None  # what the run has produced so far (the app: the checkpoint file of its last good epoch)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class JobView:
     history: list[dict[str, Any]]
     panels: list[tuple[int, Any]]
     codes: list[tuple[int, tuple[Any, Any]]]
-    model: Any
+    result: Any
     seconds: float  # since the job started running (0 while queued)
 
     @property
@@ -109,7 +109,7 @@ class TrainingJob:
     history: list[dict[str, Any]] = field(default_factory=list)
     panels: list[tuple[int, Any]] = field(default_factory=list)
     codes: list[tuple[int, tuple[Any, Any]]] = field(default_factory=list)
-    model: Any = None
+    result: Any = None
     started: float = 0.0
     ended: float = 0.0
     cancel_reason: str = ""
@@ -143,8 +143,8 @@ class TrainingJob:
             self.panels.append((result.epoch, result.panel))
             if result.codes is not None:
                 self.codes.append((result.epoch, result.codes))
-            if result.model is not None:
-                self.model = result.model
+            if result.result is not None:
+                self.result = result.result
 
     # ------------------------------------------------------------ called by anyone
 
@@ -241,7 +241,7 @@ class TrainingQueue:
                 history=list(job.history),
                 panels=list(job.panels),
                 codes=list(job.codes),
-                model=job.model,
+                result=job.result,
                 seconds=seconds,
             )
 
@@ -309,7 +309,7 @@ class TrainingQueue:
             self._train(job)
             outcome = JobState.DONE, f"Trained {job.epoch} epochs."
         except JobCancelled:
-            kept = f"; epoch {job.epoch} is kept" if job.model is not None and job.epoch > 0 else ""
+            kept = f"; epoch {job.epoch} is kept" if job.result is not None and job.epoch > 0 else ""
             outcome = JobState.CANCELLED, f"Cancelled at epoch {job.epoch} ({job.cancel_reason}){kept}."
         except TrainingDiverged as error:
             outcome = JobState.DIVERGED, f"Stopped: {error}"

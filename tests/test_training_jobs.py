@@ -25,7 +25,7 @@ def batches(job: TrainingJob, epochs: int = 3, per_epoch: int = 50, pause: float
             time.sleep(pause)
             job.report_batch(epoch, batch + 1, per_epoch)
             job.raise_if_cancelled()
-        job.report_epoch(EpochResult(epoch, {"epoch": epoch}, panel=f"panel {epoch}", model=f"model {epoch}"))
+        job.report_epoch(EpochResult(epoch, {"epoch": epoch}, panel=f"panel {epoch}", result=f"model {epoch}"))
 
 
 def training_threads() -> list[threading.Thread]:
@@ -46,7 +46,7 @@ def test_a_job_runs_and_records_every_epoch() -> None:
     view = queue.view(job.id)
     assert view.state is JobState.DONE and view.finished
     assert [h["epoch"] for h in view.history] == [1, 2, 3]
-    assert view.panels[-1] == (3, "panel 3") and view.model == "model 3"
+    assert view.panels[-1] == (3, "panel 3") and view.result == "model 3"
     assert training_threads() == []
 
 
@@ -96,7 +96,7 @@ def test_cancel_stops_a_running_job_within_a_batch_and_leaves_no_thread() -> Non
     assert time.monotonic() - started < 1.0
     view = queue.view(job.id)
     assert view.state is JobState.CANCELLED
-    assert "epoch" in view.message and view.model is not None  # the last finished epoch is kept
+    assert "epoch" in view.message and view.result is not None  # the last finished epoch is kept
     assert training_threads() == []
 
 
@@ -140,7 +140,7 @@ def test_divergence_stops_with_a_message_and_keeps_the_last_good_epoch() -> None
     assert queue.join()
     view = queue.view(job.id)
     assert view.state is JobState.DIVERGED
-    assert "nan" in view.message and view.model == "model 2" and len(view.history) == 2
+    assert "nan" in view.message and view.result == "model 2" and len(view.history) == 2
 
 
 def test_a_crash_shows_one_line_and_frees_the_slot() -> None:
