@@ -12,9 +12,12 @@ COPY requirements.txt .
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
 
 COPY --chown=explorer:explorer vae/ vae/
+COPY --chown=explorer:explorer explorer/ explorer/
 COPY --chown=explorer:explorer checkpoints/ checkpoints/
 COPY --chown=explorer:explorer .streamlit/ .streamlit/
 COPY --chown=explorer:explorer app.py pyproject.toml README.md ./
+# The `vae` command too; the pinned dependencies are already in place.
+RUN pip install --no-deps --no-build-isolation .
 
 USER explorer
 EXPOSE 8501

@@ -42,8 +42,8 @@ IMPORTS = {
     "torch": "import torch",
     "plotly.graph_objects": "import plotly.graph_objects as go; go.Figure(go.Scattergl(x=[0], y=[0]))",
     "sklearn": "import sklearn",
-    "vae.explorer": "import vae.explorer",
-    "vae.figures": "import vae.figures",
+    "explorer.navigation": "import explorer.navigation",
+    "explorer.figures": "import explorer.figures",
 }
 
 
@@ -90,8 +90,6 @@ def slider_reruns(runs: int) -> dict:
     """AppTest rerun time after moving one slider (the most used coordinate) to a new value."""
     from streamlit.testing.v1 import AppTest
 
-    from vae import explorer as ex
-
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception, at.exception
     slider = at.slider[0]
@@ -107,9 +105,10 @@ def slider_reruns(runs: int) -> dict:
     # The slider view's own work (decode one code, enlarge it) without Streamlit around it.
     model = default_model()
     code = [0.0] * model.latent_dim
+    from vae.codes import decode_code
     from vae.images import enlarge
 
-    compute = [timed(lambda: enlarge(ex.decode_code(model, code), 10)) for _ in range(runs)]
+    compute = [timed(lambda: enlarge(decode_code(model, code), 10)) for _ in range(runs)]
     return {"slider_key": key, "rerun_s": samples, "decode_s": compute}
 
 
@@ -129,10 +128,12 @@ def upload_analysis(runs: int) -> dict:
     """The app's upload path, function by function (as view_digit calls them), and AppTest's whole rerun."""
     from streamlit.testing.v1 import AppTest
 
-    from vae import explorer as ex
+    from explorer.display_images import preview_stages
+    from explorer.figures import code_figure, map_figure
+    from explorer.slider_values import slider_labels
     from vae.atlas import AtlasError, load_atlas
     from vae.checkpoint import default_checkpoint_path
-    from vae.figures import code_figure, map_figure
+    from vae.digit_analysis import analyse_digit
     from vae.preprocess import preprocess_steps
 
     model = default_model()
@@ -144,16 +145,12 @@ def upload_analysis(runs: int) -> dict:
 
     def analyse(data: bytes):
         prepared = preprocess_steps(data)
-        analysis = ex.analyse_digit(
-            model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None
-        )
-        ex.preview_stages(prepared.stages())
+        analysis = analyse_digit(model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None)
+        preview_stages(prepared.stages())
         return analysis
 
     def figures(analysis) -> None:
-        order = ex.slider_labels(
-            atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", model.latent_dim
-        )
+        order = slider_labels(atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", model.latent_dim)
         code_figure(analysis.mu, analysis.sigma, [dim for dim, _ in order]).to_json()
         if atlas is not None:
             map_figure(atlas.coords, atlas.labels, star=analysis.map_xy, height=360).to_json()
@@ -168,7 +165,8 @@ def upload_analysis(runs: int) -> dict:
         figures_s.append(timed(lambda analysis=analysis: figures(analysis)))
 
     at = AppTest.from_file(str(APP), default_timeout=60).run()
-    at.segmented_control(key="view").set_value("digit").run()
+    at.session_state["requested_view"] = "digit"  # as the app's own buttons open a view (see tests/test_app.py)
+    at.run()
     rerun_s = []
     for i in range(max(3, runs // 4) + 1):
         name = "seven.png" if i % 2 == 0 else "zero.png"

@@ -109,7 +109,7 @@ def our_run(config: TrainConfig, data: Path, device: str) -> Epoch:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True, type=Path, help="pytorch/examples vae/main.py")
-    parser.add_argument("--data-dir", type=Path, default=REPO / "data", help="holds MNIST/raw (IDX files)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="holds MNIST/raw (default: vae/paths.py)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument(
         "--variants",

@@ -22,6 +22,8 @@ from typing import IO, Any
 from PIL import Image, ImageDraw
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from explorer.views import VIEWS
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -34,17 +36,10 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 STREAMLIT = Path(sys.executable).with_name("streamlit")
 
-# Locators (the app's widget labels and captions; see app.py).
+# Locators (the app's widget labels and captions; see explorer/).
 SLIDER_IMAGE = "decoded from the sliders' code"
 RECONSTRUCTION_IMAGE = "its reconstruction (decoded μ)"
-VIEW_LABELS = {
-    "sliders": "Latent sliders",
-    "prior": "Sample the prior",
-    "morph": "Morph two digits",
-    "map": "t-SNE map",
-    "plane": "2-D plane",
-    "digit": "Your own digit",
-}
+VIEW_TITLES = {view.url_path: view.title for view in VIEWS}  # the navigation's link texts
 
 
 def free_port() -> int:
@@ -266,10 +261,10 @@ def wait_src_change(page: Any, caption: str, old_src: str, timeout: float = 30.0
 
 
 def open_view(page: Any, view: str) -> None:
-    """Clicks a view in the view selector (a segmented control) and waits for its run to end."""
-    # By role and exact name: a segmented control's options are radios named by their label (the icon's
-    # ligature text, e.g. "draw" of :material/draw:, is not part of the name but is part of the text).
-    rerun(page, page.get_by_role("radio", name=VIEW_LABELS[view], exact=True).click)
+    """Clicks a view's link in the sidebar navigation and waits for its run to end."""
+    # By text, not by role and name: the link's text also holds its icon's ligature (e.g. "draw").
+    link = page.get_by_test_id("stSidebarNavLink").filter(has_text=VIEW_TITLES[view])
+    rerun(page, link.click)
 
 
 def goto_app(page: Any, url: str, timeout: float = 90.0) -> None:

@@ -17,15 +17,20 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from vae import explorer as ex
+from explorer.catalog_text import describe
+from explorer.slider_values import slider_extent, to_slider_values
+from explorer.views import VIEWS
+from explorer.views.morph import digit_examples
 from vae.atlas import AtlasError, atlas_path, load_atlas
+from vae.catalog import CheckpointSummary, autoencoder_for_comparison, list_checkpoints, plane_checkpoint, state_key
 from vae.checkpoint import CHECKPOINT_DIR, load_checkpoint, read_checkpoint, write_checkpoint
+from vae.codes import encode_means
 from vae.data import load_mnist
 from vae.latent import sample_prior
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-LISTING = ex.list_checkpoints(CHECKPOINT_DIR)
+LISTING = list_checkpoints(CHECKPOINT_DIR)
 FIRST = LISTING.checkpoints[0] if LISTING.checkpoints else None
 
 pytestmark = pytest.mark.skipif(
@@ -35,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def has_atlas(summary: ex.CheckpointSummary | None) -> bool:
+def has_atlas(summary: CheckpointSummary | None) -> bool:
     if summary is None:
         return False
     try:
@@ -48,8 +53,17 @@ def has_atlas(summary: ex.CheckpointSummary | None) -> bool:
 def start(view: str | None = None) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     if view is not None:
-        at.segmented_control(key="view").set_value(view).run()
+        open_view(at, view)
     assert_clean(at)
+    return at
+
+
+def open_view(at: AppTest, view: str) -> AppTest:
+    """Opens a view the way the app's own buttons do ("Send to the sliders"): AppTest cannot click the
+    navigation, and its switch_page only knows file pages, not the app's callable ones."""
+    at.session_state["requested_view"] = view
+    at.run()
+    assert at.session_state["view"] == view
     return at
 
 
@@ -72,7 +86,7 @@ def png_of_seven() -> bytes:
 
 
 def slider_values(at: AppTest, latent_dim: int) -> list[float]:
-    key = ex.state_key(at.session_state["active_model"])
+    key = state_key(at.session_state["active_model"])
     return [at.session_state[f"z:{key}:{dim}"] for dim in range(latent_dim)]
 
 
@@ -83,43 +97,64 @@ def test_sidebar_lists_the_checkpoints_with_their_metadata():
     at = start()
     radio = at.sidebar.radio(key="model_choice")
     assert radio.options[: len(LISTING.checkpoints)] == [c.name for c in LISTING.checkpoints]
-    assert radio.options[-1] == "Another file…"
-    assert list(radio.proto.captions)[: len(LISTING.checkpoints)] == [c.describe() for c in LISTING.checkpoints]
+    assert radio.options[-1] == "Upload a checkpoint…"  # no server paths unless the operator allows them
+    assert list(radio.proto.captions)[: len(LISTING.checkpoints)] == [describe(c) for c in LISTING.checkpoints]
     assert any(FIRST.name in caption.value for caption in at.caption)  # the page says which model it shows
 
 
-def test_a_bad_checkpoint_path_shows_a_message_and_keeps_the_model(tmp_path):
-    bad = tmp_path / "broken.safetensors"
-    bad.write_bytes(b"definitely not safetensors")
-    at = start()
-    at.sidebar.radio(key="model_choice").set_value("__other__").run()
-    at.sidebar.text_input(key="custom_path").input(str(bad)).run()
+def upload_checkpoint(at: AppTest, name: str, payload: bytes) -> AppTest:
+    at.sidebar.radio(key="model_choice").set_value("__upload__").run()
+    at.sidebar.file_uploader(key="checkpoint_upload").upload(name, payload).run()
+    return at
+
+
+def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
+    other = [c for c in LISTING.checkpoints if c.path != FIRST.path]
+    source = other[0] if other else FIRST
+    at = upload_checkpoint(start(), "mine.safetensors", source.path.read_bytes())
+    assert not at.exception
+    assert at.session_state["active_model"] == "session:mine.safetensors"
+    assert "mine.safetensors (yours)" in at.sidebar.radio(key="model_choice").options
+    assert any("mine.safetensors" in caption.value for caption in at.main.caption)
+    assert images_with(at, "decoded from the sliders")
+    open_view(at, "map")  # an upload comes without its map: the map view says so, in words
+    assert not at.exception and "python -m vae atlas" in at.error[0].value
+    fresh = start()  # another visitor: the upload is not theirs
+    assert "mine.safetensors (yours)" not in fresh.sidebar.radio(key="model_choice").options
+    assert fresh.session_state["active_model"] == str(FIRST.path)
+
+
+def test_a_bad_upload_shows_a_message_and_keeps_the_model():
+    at = upload_checkpoint(start(), "broken.safetensors", b"definitely not safetensors")
     assert not at.exception
     messages = [e.value for e in at.sidebar.error]
     assert len(messages) == 1 and "broken.safetensors" in messages[0] and "previous model" in messages[0]
+    assert at.session_state["active_model"] == str(FIRST.path)
     assert any(FIRST.name in caption.value for caption in at.main.caption)
     assert images_with(at, "decoded from the sliders")  # the views still work
+
+
+def test_server_paths_only_when_the_operator_turns_them_on(tmp_path, monkeypatch):
+    assert "A path on this server…" not in start().sidebar.radio(key="model_choice").options
+    monkeypatch.setenv("VAE_EXPLORER_SERVER_PATHS", "1")
+    at = start()
+    at.sidebar.radio(key="model_choice").set_value("__server_path__").run()
     at.sidebar.text_input(key="custom_path").input(str(tmp_path / "missing.safetensors")).run()
     assert not at.exception and "no such checkpoint file" in at.sidebar.error[0].value
-
-
-def test_another_checkpoint_path_that_works_is_used(tmp_path):
-    at = start()
-    at.sidebar.radio(key="model_choice").set_value("__other__").run()
     at.sidebar.text_input(key="custom_path").input(str(FIRST.path)).run()
     assert_clean(at)
     assert at.session_state["active_model"] == str(FIRST.path)
 
 
-VIEW_NAMES = ("sliders", "prior", "morph", "map", "plane", "digit")
+VIEW_NAMES = tuple(view.url_path for view in VIEWS)
 
 
 @pytest.mark.parametrize("checkpoint", LISTING.checkpoints, ids=lambda c: c.name)
-def test_every_view_renders_for_every_checkpoint(checkpoint: ex.CheckpointSummary):
+def test_every_view_renders_for_every_checkpoint(checkpoint: CheckpointSummary):
     at = start()
     at.sidebar.radio(key="model_choice").set_value(str(checkpoint.path)).run()
     for view in VIEW_NAMES:
-        at.segmented_control(key="view").set_value(view).run()
+        open_view(at, view)
         assert not at.exception, (view, [e.value for e in at.exception])
         errors = [e.value for e in at.error]
         # The only acceptable error box is the one explaining a missing or stale atlas.
@@ -154,11 +189,11 @@ def test_slider_buttons_reset_randomise_and_start_from_a_test_digit():
     {b.label: b for b in at.button}["Start from its μ"].click().run()
     assert_clean(at)
     model = load_checkpoint(FIRST.path)
-    mu = ex.encode_means(model, load_mnist("test", progress=lambda _: None).images[3])
-    assert slider_values(at, d) == ex.to_slider_values(mu, ex.slider_extent(FIRST.kind, _atlas_mu(FIRST)))
+    mu = encode_means(model, load_mnist("test", progress=lambda _: None).images[3])
+    assert slider_values(at, d) == to_slider_values(mu, slider_extent(FIRST.kind, _atlas_mu(FIRST)))
 
 
-def _atlas_mu(summary: ex.CheckpointSummary) -> np.ndarray | None:
+def _atlas_mu(summary: CheckpointSummary) -> np.ndarray | None:
     return load_atlas(summary.path).mu if has_atlas(summary) else None
 
 
@@ -166,7 +201,7 @@ def _atlas_mu(summary: ex.CheckpointSummary) -> np.ndarray | None:
 
 
 def test_the_seed_decides_the_samples():
-    at = start("prior")
+    at = start("samples")
     first = at.image[0].value
     assert len(first) == 24
     at.number_input(key="prior_seed").set_value(123).run()
@@ -181,13 +216,13 @@ def test_the_seed_decides_the_samples():
 
 
 def test_a_sample_can_be_sent_to_the_sliders():
-    at = start("prior")
+    at = start("samples")
     at.number_input(key="prior_pick").set_value(2).run()
     {b.label: b for b in at.button}["Send this sample to the sliders"].click().run()
     assert_clean(at)
     assert at.session_state["view"] == "sliders" and len(at.slider) == FIRST.latent_dim
-    extent = ex.slider_extent(FIRST.kind, _atlas_mu(FIRST))
-    expected = ex.to_slider_values(sample_prior(24, FIRST.latent_dim, 1.0, 0)[1], extent)
+    extent = slider_extent(FIRST.kind, _atlas_mu(FIRST))
+    expected = to_slider_values(sample_prior(24, FIRST.latent_dim, 1.0, 0)[1], extent)
     assert slider_values(at, FIRST.latent_dim) == expected
 
 
@@ -199,7 +234,7 @@ def test_the_morph_shows_k_frames_between_the_two_digits():
     at.slider(key="morph_frames").set_value(7).run()
     assert_clean(at)
     rows = images_with(at, "recon A")
-    comparison = ex.autoencoder_for_comparison(LISTING.checkpoints, FIRST)
+    comparison = autoencoder_for_comparison(LISTING.checkpoints, FIRST)
     assert len(rows) == (3 if comparison else 2)
     for row in rows:
         assert len(row.value) == 7 + 4
@@ -216,7 +251,7 @@ def test_morph_ends_come_from_the_indices_and_the_gallery():
     assert_clean(at)
     assert images_with(at, "A: a ")
     assert at.pills(key="gallery_b").options == [str(digit) for digit in range(10)]
-    first_five = ex.digit_examples(load_mnist("test", progress=lambda _: None).labels)[5]
+    first_five = digit_examples(load_mnist("test", progress=lambda _: None).labels)[5]
     at.pills(key="gallery_b").set_value(first_five).run()  # the option "5" stands for the first 5's index
     assert_clean(at)
     assert at.session_state["morph_b"] == first_five
@@ -241,13 +276,14 @@ def test_the_map_view_shows_the_map_and_a_picked_digit():
     assert images_with(at, "4 selected digits")
 
 
-def test_the_map_view_explains_a_missing_or_stale_atlas_instead_of_failing(tmp_path):
+def test_the_map_view_explains_a_missing_or_stale_atlas_instead_of_failing(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_SERVER_PATHS", "1")
     copy = tmp_path / "copy.safetensors"
     shutil.copy(FIRST.path, copy)  # a real checkpoint without its atlas beside it
     at = start()
-    at.sidebar.radio(key="model_choice").set_value("__other__").run()
+    at.sidebar.radio(key="model_choice").set_value("__server_path__").run()
     at.sidebar.text_input(key="custom_path").input(str(copy)).run()
-    at.segmented_control(key="view").set_value("map").run()
+    open_view(at, "map")
     assert not at.exception and "python -m vae atlas" in at.error[0].value and "missing" in at.error[0].value
     # an atlas made from another file is refused too, not drawn as if it were this model's map
     shutil.copy(atlas_path(FIRST.path), atlas_path(copy))
@@ -257,7 +293,7 @@ def test_the_map_view_explains_a_missing_or_stale_atlas_instead_of_failing(tmp_p
     assert not at.exception and "another version" in at.error[0].value
 
 
-PLANE = ex.plane_checkpoint(LISTING.checkpoints)
+PLANE = plane_checkpoint(LISTING.checkpoints)
 
 
 @pytest.mark.skipif(not has_atlas(PLANE), reason="no 2-D VAE with an atlas in the checkpoint folder")
@@ -280,11 +316,11 @@ def test_the_plane_view_switches_to_the_2d_model_and_decodes_a_click():
 def test_an_unexpected_error_in_a_view_becomes_a_message():
     at = start()
     at.session_state["prior_pick"] = "not a number"  # a state no widget could produce: the view's code fails
-    at.segmented_control(key="view").set_value("prior").run()
+    open_view(at, "samples")
     assert not at.exception
     assert len(at.error) == 1 and "Something went wrong" in at.error[0].value
     assert "Traceback" not in at.error[0].value
-    at.segmented_control(key="view").set_value("sliders").run()
+    open_view(at, "sliders")
     assert_clean(at)  # the other views still work
 
 
@@ -310,7 +346,7 @@ def test_a_bad_upload_shows_an_error_and_the_app_keeps_working():
     assert "not an image we can read" in at.error[0].value
     at.file_uploader(key="digit_upload").set_value(("seven.png", png_of_seven(), "image/png")).run()
     assert_clean(at)
-    at.segmented_control(key="view").set_value("sliders").run()
+    open_view(at, "sliders")
     assert_clean(at)
 
 
@@ -324,8 +360,45 @@ def test_the_first_page_does_not_import_figures_sklearn_or_the_canvas():
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({str(APP)!r}, default_timeout=60).run()\n"
         "assert not at.exception\n"
-        "print(sorted(m for m in ('vae.figures', 'sklearn', 'streamlit_drawable_canvas') if m in sys.modules))\n"
+        "print(sorted(m for m in ('explorer.figures', 'sklearn', 'streamlit_drawable_canvas') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_failing_fragment_shows_a_message_and_the_page_goes_on():
+    def page() -> None:
+        import streamlit as st
+
+        from explorer.widgets import guarded_fragment
+
+        @guarded_fragment("broken")
+        def broken(value: int) -> None:
+            st.write("fragment started")
+            raise RuntimeError(f"boom {value}")
+
+        broken(1)
+        st.write("after the fragment")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "Something went wrong in this view (RuntimeError)" in at.error[0].value
+    assert [m.value for m in at.markdown] == ["fragment started", "after the fragment"]
+
+
+AUTOENCODER = next((c for c in LISTING.checkpoints if c.kind == "ae"), None)
+
+
+@pytest.mark.skipif(AUTOENCODER is None, reason="no plain autoencoder in the checkpoint folder")
+def test_an_autoencoders_pages_speak_of_codes_not_of_a_prior():
+    at = start()
+    at.sidebar.radio(key="model_choice").set_value(str(AUTOENCODER.path)).run()
+    for view in VIEW_NAMES:
+        open_view(at, view)
+        assert_clean(at)
+        words = [e.value for kind in ("markdown", "caption", "info", "warning") for e in at.main.get(kind)]
+        words += [b.label for b in at.main.button] + [s.label for s in at.main.slider]
+        assert words and at.session_state["view"] == view
+        for text in words:
+            assert not re.search(r"posterior|prior|σ|μ|\bKL\b", text), (view, text)

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae import explorer as ex
 from vae.atlas import atlas_path
 from vae.checkpoint import default_checkpoint_path, load_checkpoint
+from vae.codes import decode_code
 from vae.images import enlarge
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -152,7 +152,7 @@ def test_a_slider_moved_with_the_keyboard_changes_the_decoded_digit(page):
     # What the browser shows is the decoder's picture of the slider's code (mean error 0.004 here; 10 for z = 0).
     code = [0.0] * 20
     code[int(re.match(r"z(\d+)", label).group(1))] = 0.5
-    expected = np.asarray(enlarge(ex.decode_code(load_checkpoint(DEFAULT), code), 10), dtype=np.int16)
+    expected = np.asarray(enlarge(decode_code(load_checkpoint(DEFAULT), code), 10), dtype=np.int16)
     assert np.abs(after - expected).mean() < 2, f"the shown digit is not the decoding of {label} = 0.50"
     shot(page, "2_slider_moved")
     assert_no_exception(page)
@@ -269,7 +269,7 @@ def test_an_uploaded_digit_is_reconstructed_and_a_bad_file_gets_a_message(page):
     shot(page, "4b_bad_upload")
     assert_no_exception(page)
 
-    bs.open_view(page, "prior")  # the app still works
+    bs.open_view(page, "samples")  # the app still works
     bs.wait_image_loaded(page, "#24")
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
     shot(page, "4c_still_works")
@@ -288,4 +288,23 @@ def test_a_digit_drawn_with_the_mouse_is_reconstructed(page):
     recon = page.get_by_test_id("stMetric").filter(has_text="Reconstruction loss")
     expect(recon).to_contain_text("nats")
     shot(page, "5_drawn")
+    assert_no_exception(page)
+
+
+def test_a_checkpoint_uploaded_from_the_browser_becomes_the_sessions_model(page):
+    """Visitors bring a model by uploading it, never by typing a server path; a broken file gets a message."""
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("A path on this server…")).to_have_count(0)
+    bs.rerun(page, lambda: sidebar.get_by_text("Upload a checkpoint…").click())
+    bs.rerun(page, lambda: bs.upload(page, "broken.safetensors", b"not a checkpoint", "application/octet-stream"))
+    expect(sidebar.get_by_text("broken.safetensors", exact=False).first).to_be_visible()
+    expect(sidebar.get_by_text("Still showing the previous model", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"Model: {DEFAULT.name}")).to_be_visible()
+    plane = DEFAULT.parent / "vae_d2.safetensors"
+    payload = (plane if plane.is_file() else DEFAULT).read_bytes()
+    bs.rerun(page, lambda: bs.upload(page, "my_model.safetensors", payload, "application/octet-stream"))
+    bs.wait_settled(page)
+    shot(page, "9_checkpoint_uploaded")
+    expect(page.get_by_text("Model: my_model.safetensors")).to_be_visible()
+    expect(sidebar.get_by_text("my_model.safetensors (yours)")).to_be_visible()
     assert_no_exception(page)

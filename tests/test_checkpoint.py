@@ -20,10 +20,12 @@ from vae.checkpoint import (
     load_checkpoint,
     model_tensors,
     read_checkpoint,
+    read_meta,
     tensors_digest,
     write_checkpoint,
 )
 from vae.config import ModelConfig
+from vae.meta import CheckpointMeta
 from vae.model import build_model
 
 X = torch.rand(6, 784, generator=torch.Generator().manual_seed(3))
@@ -293,3 +295,57 @@ def test_export_is_float16_without_optimizer_or_rng(trained_checkpoint: Path, tm
         assert torch.allclose(small.decode(original.encode(X)[0]), original.decode(original.encode(X)[0]), atol=2e-3)
         assert torch.allclose(small.encode(X)[0], original.encode(X)[0], atol=2e-2)
     assert file_sha256(trained_checkpoint) == source_sha  # the source is untouched
+
+
+# ---------------------------------------------------------------- typed metadata
+
+
+def test_typed_metadata_of_a_trained_checkpoint(trained_checkpoint: Path) -> None:
+    meta = read_meta(trained_checkpoint)
+    assert isinstance(meta, CheckpointMeta)
+    assert meta.model == ModelConfig(kind="vae", hidden_dim=32, latent_dim=4)
+    assert meta.train is not None and meta.train.epochs == 3 and meta.beta == 1.0
+    assert meta.epoch == 3 and [r.epoch for r in meta.history] == [1, 2, 3]
+    assert meta.last_epoch.test.total == pytest.approx(meta.last_epoch.test.recon + meta.last_epoch.test.kl)
+    assert meta.resumable and meta.evaluation is None and meta.kind == "vae"
+    model = load_checkpoint(trained_checkpoint)
+    assert model.meta == meta and model.metadata == meta.to_dict()
+
+
+def old_style_meta() -> dict:
+    """Metadata as the first checkpoints wrote it: no training config, no history, only the last metrics."""
+    return {
+        "model": {"kind": "vae", "input_dim": 784, "hidden_dim": 8, "latent_dim": 2},
+        "kind": "vae",
+        "metrics": {"epoch": 7, "train": {"recon": 100.0, "kl": 5.0}, "test": {"recon": 101.0, "kl": 5.5}},
+    }
+
+
+def test_an_older_checkpoint_loads_with_defaults(tmp_path: Path) -> None:
+    model = build_model(ModelConfig(kind="vae", hidden_dim=8, latent_dim=2))
+    path = tmp_path / "old.safetensors"
+    write_checkpoint(path, model_tensors(model), old_style_meta())
+    loaded = load_checkpoint(path)
+    meta = loaded.meta
+    assert meta.train is None and meta.beta == 1.0  # where `metadata["train"]["beta"]` raised a KeyError
+    assert meta.epoch == 7 and meta.last_epoch.test.total == pytest.approx(106.5)
+    assert meta.evaluation is None and not meta.resumable and meta.weights_dtype == "float32"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"train": {"beta": "much"}}, "'train' part"),
+        ({"train": {"epochs": 3, "colour": "red"}}, "colour"),
+        ({"history": [{"epoch": 1}]}, "'history' part"),
+        ({"evaluation": {"recon": 1.0}}, "'evaluation' part"),
+        ({"model": {"kind": "gan"}}, "'model' part"),
+    ],
+)
+def test_malformed_metadata_is_a_checkpoint_error(tmp_path: Path, change: dict, problem: str) -> None:
+    model = build_model(ModelConfig(kind="vae", hidden_dim=8, latent_dim=2))
+    path = tmp_path / "bad.safetensors"
+    write_checkpoint(path, model_tensors(model), {**old_style_meta(), **change})
+    with pytest.raises(CheckpointError, match="metadata is damaged") as info:
+        read_meta(path)
+    assert problem in str(info.value)

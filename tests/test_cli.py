@@ -97,6 +97,27 @@ def test_evaluate_a_damaged_checkpoint(tmp_path: Path, capsys: pytest.CaptureFix
     assert str(path) in err
 
 
+def test_debug_shows_the_traceback_of_a_user_error(tmp_path: Path) -> None:
+    from vae.checkpoint import CheckpointError
+
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        main(["--debug", "evaluate", str(tmp_path / "absent.safetensors"), "--device", "cpu"])
+
+
+def test_a_bug_keeps_its_traceback(checkpoint_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A ValueError from inside the library is a bug, not a mistake of the user's: it must not be
+    # turned into a one-line message that hides where it came from.
+    import vae.evaluate
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("an internal shape mismatch")
+
+    monkeypatch.setattr(vae.evaluate, "evaluate", broken)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: MnistSplit(images=None, labels=None, md5={}))
+    with pytest.raises(ValueError, match="internal shape mismatch"):
+        main(["evaluate", str(checkpoint_copy), "--device", "cpu"])
+
+
 def test_train_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "x.safetensors"
     out.write_bytes(b"an earlier run")
@@ -227,3 +248,21 @@ def test_train_and_evaluate_on_mnist(tmp_path: Path, mnist_data_dir: Path) -> No
     assert again.returncode == 2
     assert f"error: {out} exists: pass --resume to continue it, or choose another --out" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_evaluate_an_older_checkpoint_without_a_training_config(
+    tmp_path: Path, fake_mnist: list[str], capsys: pytest.CaptureFixture
+) -> None:
+    # `metadata["train"]["beta"]` used to raise a KeyError past the CLI's handler here.
+    import torch
+
+    from vae.checkpoint import model_tensors, write_checkpoint
+    from vae.config import ModelConfig
+    from vae.model import build_model
+
+    path = tmp_path / "old.safetensors"
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="vae", hidden_dim=8, latent_dim=2))
+    write_checkpoint(path, model_tensors(model), {"model": model.config.to_dict()})
+    assert main(["evaluate", str(path), "--k", "2", "--device", "cpu"]) == 0
+    assert "−ELBO" in capsys.readouterr().out

@@ -373,13 +373,34 @@ def test_a_damaged_real_file_is_rejected(mnist_data_dir: Path, tmp_path: Path, d
 def test_the_shipped_copy_serves_the_test_split_offline(
     mnist_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shipped = tmp_path / "shipped"
+    shipped = tmp_path / "checkpoints" / "mnist"
     data.ship_test_split(mnist_data_dir, destination=shipped)
     assert sorted(p.name for p in shipped.iterdir()) == sorted(f"{f.name}.gz" for f in SPLITS["test"])
     for expected in SPLITS["test"]:
         assert md5_of(gzip.decompress((shipped / f"{expected.name}.gz").read_bytes())) == expected.md5
-    monkeypatch.setattr(data, "SHIPPED_TEST_DIR", shipped)
+    monkeypatch.setenv("VAE_CHECKPOINT_DIR", str(shipped.parent))
     no_network(monkeypatch)
-    test = load_mnist("test", tmp_path / "empty", progress=lambda _: None)
+    test = load_mnist("test", tmp_path / "empty", progress=lambda _: None, allow_download=False)
     assert test.images.shape == (10000, 784)
     assert test.labels[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+def test_without_downloads_a_missing_split_is_a_clear_error_and_nothing_is_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_network(monkeypatch)
+    monkeypatch.setenv("VAE_CHECKPOINT_DIR", str(tmp_path / "no-checkpoints"))
+    for split in ("train", "test"):
+        with pytest.raises(DataError, match="downloads are off") as info:
+            load_mnist(split, tmp_path / "empty", progress=lambda _: None, allow_download=False)
+        assert str(tmp_path / "empty") in str(info.value)
+    assert not (tmp_path / "empty").exists()
+
+
+def test_without_downloads_the_shipped_test_split_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = data.shipped_test_dir()
+    if not (shipped / f"{TEST_IMAGES.name}.gz").is_file():
+        pytest.skip(f"no shipped test split in {shipped}")
+    no_network(monkeypatch)
+    test = load_mnist("test", tmp_path / "empty", progress=lambda _: None, allow_download=False)
+    assert test.images.shape == (10000, 784)

@@ -1,5 +1,5 @@
-"""The explorer app's computations (vae.explorer, vae.figures and the app's additions to vae.images and
-vae.selection) on real, tiny models: no mocks."""
+"""What the explorer shows, computed on real, tiny models (no mocks): the library parts it calls (vae.catalog,
+vae.codes, vae.morph, vae.digit_analysis) and its own (slider values, display images, figures, selection, words)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,43 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from explorer.catalog_text import describe, model_facts
+from explorer.display_images import braille, map_hover_texts, preview_stages, selection_grid, subset_rows
+from explorer.selection import clicked_point
+from explorer.slider_values import dimension_order, slider_extent, slider_labels, to_slider_values, unused_dimensions
+from explorer.text import friendly_error
+from explorer.views.digit import canvas_has_ink
+from explorer.views.morph import digit_examples, morph_captions
 from vae import CheckpointError, ModelConfig, build_model
-from vae import explorer as ex
 from vae.atlas import AtlasError
-from vae.checkpoint import file_sha256, model_tensors, read_metadata, write_checkpoint
-from vae.images import braille
+from vae.catalog import (
+    CheckpointListing,
+    CheckpointSummary,
+    autoencoder_for_comparison,
+    file_stamp,
+    list_checkpoints,
+    plane_checkpoint,
+    state_key,
+    summarize_meta,
+    typical_terms,
+)
+from vae.checkpoint import file_sha256, model_tensors, read_meta, read_metadata, write_checkpoint
+from vae.codes import (
+    PRIOR_EXTENT,
+    decode_code,
+    encode_means,
+    fresh_seed,
+    manifold_image,
+    plane_extent,
+    prior_samples,
+    random_code,
+)
+from vae.digit_analysis import analyse_digit
 from vae.latent import decode_to_uint8
 from vae.losses import kl_to_prior, reconstruction_nats
+from vae.meta import CheckpointMeta
+from vae.morph import morph_row
 from vae.preprocess import InvalidImageError, preprocess_steps
-from vae.selection import clicked_point
 
 N_TEST = 60  # a small fake "test set" for maps and neighbours
 
@@ -46,12 +74,17 @@ def meta_for(kind: str, latent_dim: int, **extra) -> dict:
         "train": {"epochs": 10, "batch_size": 128, "lr": 1e-3, "lr_schedule": "constant", "beta": 1.0, "seed": 1},
         "epoch": 10,
         "metrics": {
+            "epoch": 10,
             "train": {"recon": 80.0, "kl": 25.0, "total": 105.0},
             "test": {"recon": 78, "kl": 26, "total": 104},
         },
     }
     meta.update(extra)
     return meta
+
+
+def typed(meta: dict) -> CheckpointMeta:
+    return CheckpointMeta.from_dict(meta)
 
 
 def save_checkpoint(path, kind: str = "vae", latent_dim: int = 3, **extra) -> None:
@@ -68,10 +101,10 @@ def test_list_checkpoints_orders_default_first_and_skips_atlases_and_broken_file
     save_checkpoint(tmp_path / ".vae_d20.safetensors.tmp.safetensors", "vae", 20)  # an interrupted write
     (tmp_path / "vae_d20.atlas.safetensors").write_bytes(b"not a checkpoint")
     (tmp_path / "broken.safetensors").write_bytes(b"\x00" * 16)
-    listing = ex.list_checkpoints(tmp_path)
+    listing = list_checkpoints(tmp_path)
     assert [c.name for c in listing.checkpoints] == ["vae_d20.safetensors", "vae_d2.safetensors", "ae_d20.safetensors"]
     assert len(listing.skipped) == 1 and "broken.safetensors" in listing.skipped[0]
-    assert ex.list_checkpoints(tmp_path / "missing") == ex.CheckpointListing([], [])
+    assert list_checkpoints(tmp_path / "missing") == CheckpointListing([], [])
 
 
 def test_read_metadata_reads_the_header_and_refuses_foreign_files(tmp_path):
@@ -87,107 +120,117 @@ def test_read_metadata_reads_the_header_and_refuses_foreign_files(tmp_path):
 
 
 def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
-    evaluated = meta_for("vae", 20, evaluation={"recon": 77.0, "kl": 25.0, "neg_elbo": 102.0, "k": 1000})
-    summary = ex.summarize_metadata(evaluated, "vae_d20.safetensors")
+    evaluated = meta_for(
+        "vae", 20, evaluation={"images": 10000, "recon": 77.0, "kl": 25.0, "neg_elbo": 102.0, "k": 1000}
+    )
+    summary = summarize_meta(typed(evaluated), "vae_d20.safetensors")
     assert (summary.kind, summary.latent_dim, summary.beta, summary.epochs) == ("vae", 20, 1.0, 10)
     assert summary.test_loss == 102.0 and summary.test_loss_label == "−ELBO"
-    assert summary.describe() == "VAE · d=20 · β=1 · 10 epochs · test −ELBO 102.0 nats"
+    assert describe(summary) == "VAE · d=20 · β=1 · 10 epochs · test −ELBO 102.0 nats"
 
-    trained = ex.summarize_metadata(meta_for("vae", 20), "run.safetensors")
+    trained = summarize_meta(typed(meta_for("vae", 20)), "run.safetensors")
     assert trained.test_loss == 104.0 and trained.test_loss_label == "−ELBO"
 
     beta4 = meta_for("vae", 20)
     beta4["train"]["beta"] = 4.0
-    assert ex.summarize_metadata(beta4, "b.safetensors").test_loss_label == "loss"  # not a −ELBO when β ≠ 1
+    assert summarize_meta(typed(beta4), "b.safetensors").test_loss_label == "loss"  # not a −ELBO when β ≠ 1
 
-    autoencoder = ex.summarize_metadata(meta_for("ae", 20, evaluation={"recon": 70.0}), "ae_d20.safetensors")
+    autoencoder = summarize_meta(
+        typed(meta_for("ae", 20, evaluation={"recon": 70.0, "images": 10000})), "ae_d20.safetensors"
+    )
     assert autoencoder.test_loss == 104.0  # metrics' total; the AE has no −ELBO
-    assert autoencoder.describe().startswith("AE · d=20 · 10 epochs") and "β" not in autoencoder.describe()
+    assert describe(autoencoder).startswith("AE · d=20 · 10 epochs") and "β" not in describe(autoencoder)
 
-    bare = ex.summarize_metadata({"model": {"kind": "vae", "latent_dim": 5}}, "bare.safetensors")
-    assert bare.describe() == "VAE · d=5" and bare.test_loss is None
+    bare = summarize_meta(typed({"model": {"kind": "vae", "latent_dim": 5}}), "bare.safetensors")
+    assert describe(bare) == "VAE · d=5" and bare.test_loss is None
 
 
 def test_model_facts_and_typical_terms():
-    meta = meta_for("vae", 20, evaluation={"recon": 77.0, "kl": 25.0, "neg_elbo": 102.0, "neg_iwae_k": 97.5, "k": 1000})
-    facts = dict(ex.model_facts(meta))
+    meta = typed(
+        meta_for(
+            "vae",
+            20,
+            evaluation={"images": 10000, "recon": 77.0, "kl": 25.0, "neg_elbo": 102.0, "neg_iwae_k": 97.5, "k": 1000},
+        )
+    )
+    facts = dict(model_facts(meta))
     assert facts["layers"] == "784 → 16 → 20"
     assert facts["test −ELBO"] == "102.0 nats"
     assert facts["−log p(x) bound (IWAE, k=1000)"] == "97.5 nats"
-    assert ex.typical_terms(meta) == (77.0, 25.0)
-    assert ex.typical_terms(meta_for("ae", 20)) == (78.0, None)
-    assert "test KL" not in dict(ex.model_facts(meta_for("ae", 20)))
-    assert ex.typical_terms({"model": {"kind": "vae"}}) is None
+    assert typical_terms(meta) == (77.0, 25.0)
+    assert typical_terms(typed(meta_for("ae", 20))) == (78.0, None)
+    assert "test KL" not in dict(model_facts(typed(meta_for("ae", 20))))
+    assert typical_terms(typed({"model": {"kind": "vae", "latent_dim": 5}, "train": None})) is None
 
 
 def test_autoencoder_comparison_and_plane_model_availability(tmp_path):
-    def summary(name: str, kind: str, d: int) -> ex.CheckpointSummary:
-        return ex.summarize_metadata(meta_for(kind, d), tmp_path / name)
+    def summary(name: str, kind: str, d: int) -> CheckpointSummary:
+        return summarize_meta(typed(meta_for(kind, d)), tmp_path / name)
 
     vae20, vae2 = summary("vae_d20.safetensors", "vae", 20), summary("vae_d2.safetensors", "vae", 2)
     ae2, ae20 = summary("ae_d2.safetensors", "ae", 2), summary("ae_d20.safetensors", "ae", 20)
     listing = [vae20, vae2, ae2, ae20]
-    assert ex.autoencoder_for_comparison(listing, vae20) == ae20  # same d preferred
-    assert ex.autoencoder_for_comparison(listing, vae2) == ae2
-    assert ex.autoencoder_for_comparison([vae20, ae2], vae20) == ae2  # any autoencoder beats none
-    assert ex.autoencoder_for_comparison(listing, ae20) is None  # only shown beside a VAE
-    assert ex.autoencoder_for_comparison([vae20, vae2], vae20) is None
-    assert ex.plane_checkpoint(listing) == vae2
-    assert ex.plane_checkpoint([vae20, ae2]) is None  # a 2-D autoencoder has no bubbles to show
+    assert autoencoder_for_comparison(listing, vae20) == ae20  # same d preferred
+    assert autoencoder_for_comparison(listing, vae2) == ae2
+    assert autoencoder_for_comparison([vae20, ae2], vae20) == ae2  # any autoencoder beats none
+    assert autoencoder_for_comparison(listing, ae20) is None  # only shown beside a VAE
+    assert autoencoder_for_comparison([vae20, vae2], vae20) is None
+    assert plane_checkpoint(listing) == vae2
+    assert plane_checkpoint([vae20, ae2]) is None  # a 2-D autoencoder has no bubbles to show
 
 
 def test_file_stamp_changes_when_the_file_is_replaced_and_state_keys_are_stable(tmp_path):
     path = tmp_path / "m.safetensors"
-    assert ex.file_stamp(path) == (str(path), 0, 0)
+    assert file_stamp(path) == (str(path), 0, 0)
     save_checkpoint(path, "vae", 3)
-    first = ex.file_stamp(path)
+    first = file_stamp(path)
     save_checkpoint(path, "vae", 5)
-    assert ex.file_stamp(path) != first
-    assert ex.state_key(path) == ex.state_key(str(path)) != ex.state_key(tmp_path / "n.safetensors")
+    assert file_stamp(path) != first
+    assert state_key(path) == state_key(str(path)) != state_key(tmp_path / "n.safetensors")
 
 
 # ---------------------------------------------------------------- sliders
 
 
 def test_slider_extent_is_the_prior_for_a_vae_and_the_codes_range_for_an_autoencoder():
-    assert ex.slider_extent("vae", np.full((5, 2), 40.0)) == 3.0
-    assert ex.slider_extent("ae", np.full((5, 2), 7.2)) == 7.5
-    assert ex.slider_extent("ae", np.full((5, 2), 0.5)) == 3.0
-    assert ex.slider_extent("ae", None) == 3.0
+    assert slider_extent("vae", np.full((5, 2), 40.0)) == 3.0
+    assert slider_extent("ae", np.full((5, 2), 7.2)) == 7.5
+    assert slider_extent("ae", np.full((5, 2), 0.5)) == 3.0
+    assert slider_extent("ae", None) == 3.0
 
 
 def test_slider_values_are_clipped_and_snapped_to_the_step():
-    values = ex.to_slider_values(torch.tensor([0.123, -7.0, 2.99, 4.0]), extent=3.0)
+    values = to_slider_values(torch.tensor([0.123, -7.0, 2.99, 4.0]), extent=3.0)
     assert values == [0.1, -3.0, 3.0, 3.0]
     assert all(isinstance(v, float) for v in values)
-    assert ex.to_slider_values(np.array([[1.0, 2.0]]), 3.0) == [1.0, 2.0]
+    assert to_slider_values(np.array([[1.0, 2.0]]), 3.0) == [1.0, 2.0]
 
 
 def test_slider_labels_follow_usage_and_show_it():
     usage = np.array([0.01, 2.31, 0.9], dtype=np.float32)
-    labels = ex.slider_labels(usage, "mean KL (nats)", 3)
+    labels = slider_labels(usage, "mean KL (nats)", 3)
     assert labels == [(1, "z1 · 2.31 nats"), (2, "z2 · 0.90 nats"), (0, "z0 · 0.01 nats (unused)")]
-    assert ex.slider_labels(np.array([0.5, 1.5]), "std of the code", 2) == [(1, "z1 · std 1.50"), (0, "z0 · std 0.50")]
-    assert ex.slider_labels(None, "", 2) == [(0, "z0"), (1, "z1")]
-    assert ex.dimension_order(usage, 3) == [1, 2, 0] and ex.dimension_order(None, 3) == [0, 1, 2]
-    assert ex.unused_dimensions(usage, "mean KL (nats)") == 1
-    assert ex.unused_dimensions(usage, "std of the code") == 0
+    assert slider_labels(np.array([0.5, 1.5]), "std of the code", 2) == [(1, "z1 · std 1.50"), (0, "z0 · std 0.50")]
+    assert slider_labels(None, "", 2) == [(0, "z0"), (1, "z1")]
+    assert dimension_order(usage, 3) == [1, 2, 0] and dimension_order(None, 3) == [0, 1, 2]
+    assert unused_dimensions(usage, "mean KL (nats)") == 1
+    assert unused_dimensions(usage, "std of the code") == 0
 
 
 def test_decode_code_and_random_code():
     model = tiny_model(latent_dim=3)
-    image = ex.decode_code(model, [0.5, -1.0, 2.0])
+    image = decode_code(model, [0.5, -1.0, 2.0])
     assert image.shape == (28, 28) and image.dtype == np.uint8
     assert np.array_equal(image, decode_to_uint8(model, torch.tensor([[0.5, -1.0, 2.0]]))[0].numpy())
-    assert ex.random_code(3, seed=5) == ex.random_code(3, seed=5) != ex.random_code(3, seed=6)
-    assert 0 <= ex.fresh_seed() < 1_000_000
+    assert random_code(3, seed=5) == random_code(3, seed=5) != random_code(3, seed=6)
+    assert 0 <= fresh_seed() < 1_000_000
 
 
 def test_encode_means_is_the_encoder_mean_without_noise():
     model = tiny_model()
     images = fake_images(4)
-    assert torch.equal(ex.encode_means(model, images), model.encode(images)[0].detach())
-    assert ex.encode_means(model, images[0]).shape == (1, 3)
+    assert torch.equal(encode_means(model, images), model.encode(images)[0].detach())
+    assert encode_means(model, images[0]).shape == (1, 3)
 
 
 # ---------------------------------------------------------------- prior samples
@@ -195,14 +238,14 @@ def test_encode_means_is_the_encoder_mean_without_noise():
 
 def test_prior_samples_are_reproducible_from_the_seed():
     model = tiny_model()
-    first, again, other = (ex.prior_samples(model, 8, 1.0, seed) for seed in (3, 3, 4))
+    first, again, other = (prior_samples(model, 8, 1.0, seed) for seed in (3, 3, 4))
     assert first.images.shape == (8, 28, 28) and first.codes.shape == (8, 3)
     assert np.array_equal(first.images, again.images)
     assert not np.array_equal(first.images, other.images)
-    cold = ex.prior_samples(model, 8, 0.1, 3)
+    cold = prior_samples(model, 8, 0.1, 3)
     assert torch.allclose(cold.codes, first.codes * 0.1)
     with pytest.raises(ValueError):
-        ex.prior_samples(model, 0, 1.0, 0)
+        prior_samples(model, 0, 1.0, 0)
 
 
 # ---------------------------------------------------------------- morphs
@@ -212,12 +255,11 @@ def test_prior_samples_are_reproducible_from_the_seed():
 def test_morph_row_has_the_originals_reconstructions_and_k_frames(frames):
     model = tiny_model()
     images = fake_images(2)
-    row = ex.morph_row(model, images[0], images[1], frames, "linear")
+    row = morph_row(model, images[0], images[1], frames, "linear")
     assert row.images.shape == (frames + 4, 28, 28) and row.images.dtype == np.uint8
-    assert len(row.captions) == frames + 4 and row.frames.shape[0] == frames
-    assert row.captions[:2] == ["A", "recon A"] and row.captions[-2:] == ["recon B", "B"]
+    assert row.frames.shape[0] == frames and len(morph_captions(frames)) == frames + 4
     assert np.array_equal(row.images[0], (images[0].reshape(28, 28) * 255).round().numpy().astype(np.uint8))
-    mu = ex.encode_means(model, images)
+    mu = encode_means(model, images)
     assert np.array_equal(row.images[1], decode_to_uint8(model, mu[:1])[0].numpy())
     assert np.array_equal(row.images[-2], decode_to_uint8(model, mu[1:])[0].numpy())
     gif = Image.open(io.BytesIO(row.gif()))
@@ -229,16 +271,16 @@ def test_morph_row_has_the_originals_reconstructions_and_k_frames(frames):
 def test_linear_and_spherical_morphs_differ_but_share_their_ends():
     model = tiny_model()
     images = fake_images(2, seed=3)
-    linear = ex.morph_row(model, images[0], images[1], 5, "linear")
-    spherical = ex.morph_row(model, images[0], images[1], 5, "spherical")
+    linear = morph_row(model, images[0], images[1], 5, "linear")
+    spherical = morph_row(model, images[0], images[1], 5, "spherical")
     assert np.array_equal(linear.images[:2], spherical.images[:2])
     assert not np.array_equal(linear.frames, spherical.frames)
     with pytest.raises(ValueError):
-        ex.morph_row(model, images[0], images[1], 5, "wiggly")
+        morph_row(model, images[0], images[1], 5, "wiggly")
 
 
 def test_morph_captions_count_the_way_from_a_to_b():
-    assert ex.morph_captions(3) == ["A", "recon A", "t=0.25", "t=0.50", "t=0.75", "recon B", "B"]
+    assert morph_captions(3) == ["A", "recon A", "t=0.25", "t=0.50", "t=0.75", "recon B", "B"]
 
 
 # ---------------------------------------------------------------- maps and selections
@@ -246,39 +288,39 @@ def test_morph_captions_count_the_way_from_a_to_b():
 
 def test_digit_examples_subsets_and_selection_grids():
     labels = np.array([3, 1, 1, 0, 3, 2])
-    assert ex.digit_examples(labels) == [3, 1, 5, 0]
-    rows = ex.subset_rows(100, 30, seed=1)
+    assert digit_examples(labels) == [3, 1, 5, 0]
+    rows = subset_rows(100, 30, seed=1)
     assert len(rows) == 30 == len(set(rows.tolist())) and np.all(np.diff(rows) > 0)
-    assert np.array_equal(rows, ex.subset_rows(100, 30, seed=1))
-    assert len(ex.subset_rows(10, 50)) == 10
+    assert np.array_equal(rows, subset_rows(100, 30, seed=1))
+    assert len(subset_rows(10, 50)) == 10
     images = fake_images(30)
-    assert ex.selection_grid(images, []) is None
-    grid = ex.selection_grid(images, list(range(25)), limit=12, columns=5)
+    assert selection_grid(images, []) is None
+    grid = selection_grid(images, list(range(25)), limit=12, columns=5)
     assert grid.shape == (3 * 30 + 2, 5 * 30 + 2)
 
 
 def test_map_hover_texts_carry_index_label_and_picture():
     images = fake_images(5)
-    texts = ex.map_hover_texts(images, np.array([7, 1, 2, 3, 4]))
+    texts = map_hover_texts(images, np.array([7, 1, 2, 3, 4]))
     assert len(texts) == 5
     assert texts[0].startswith("#0 · digit 7<br>") and texts[0].endswith(braille(images[0].numpy()))
 
 
 def test_plane_extent_covers_the_means_and_never_shrinks_below_the_prior():
-    assert ex.plane_extent(np.zeros((100, 2))) == ex.PRIOR_EXTENT
+    assert plane_extent(np.zeros((100, 2))) == PRIOR_EXTENT
     spread = np.linspace(-4.2, 4.2, 1001)[:, None].repeat(2, axis=1)
-    assert ex.plane_extent(spread, coverage=100) == 4.5
-    assert ex.plane_extent(spread, coverage=50) == ex.PRIOR_EXTENT
+    assert plane_extent(spread, coverage=100) == 4.5
+    assert plane_extent(spread, coverage=50) == PRIOR_EXTENT
 
 
 def test_manifold_image_tiles_the_decoded_plane():
     model = tiny_model(latent_dim=2)
-    image = ex.manifold_image(model, 3.0, 6)
+    image = manifold_image(model, 3.0, 6)
     assert image.shape == (6 * 28, 6 * 28) and image.dtype == np.uint8
     top_left = decode_to_uint8(model, torch.tensor([[-3.0, 3.0]]))[0].numpy()
     assert np.array_equal(image[:28, :28], top_left)
     with pytest.raises(ValueError, match="2-D"):
-        ex.manifold_image(tiny_model(latent_dim=3))
+        manifold_image(tiny_model(latent_dim=3))
 
 
 def test_clicked_point_reads_the_first_usable_point():
@@ -307,10 +349,10 @@ def test_analyse_digit_reports_the_loss_terms_code_and_neighbours():
     x = tensor.reshape(1, 784)
     bank = fake_images(N_TEST)
     bank[17] = x[0]  # the digit itself is in the bank: it must come out as its own nearest neighbour
-    bank_mu = ex.encode_means(model, bank).numpy()
+    bank_mu = encode_means(model, bank).numpy()
     coords = np.random.default_rng(0).normal(size=(N_TEST, 2)).astype(np.float32)
     before = bank_mu.copy()
-    analysis = ex.analyse_digit(model, tensor, bank_mu, coords, k=5)
+    analysis = analyse_digit(model, tensor, bank_mu, coords, k=5)
     mu, logvar = model.encode(x)
     with torch.no_grad():
         assert analysis.recon_nats == pytest.approx(float(reconstruction_nats(model.decode_logits(mu), x)), rel=1e-5)
@@ -324,29 +366,29 @@ def test_analyse_digit_reports_the_loss_terms_code_and_neighbours():
 
 
 def test_analyse_digit_for_an_autoencoder_and_without_an_atlas():
-    analysis = ex.analyse_digit(tiny_model("ae"), preprocess_steps(seven_png()).tensor)
+    analysis = analyse_digit(tiny_model("ae"), preprocess_steps(seven_png()).tensor)
     assert analysis.sigma is None and analysis.kl_nats is None and analysis.map_xy is None
     assert analysis.recon_nats > 0 and len(analysis.neighbours) == 0
 
 
 def test_preview_stages_share_one_size():
     stages = preprocess_steps(seven_png()).stages()
-    previews = ex.preview_stages(stages, size=100)
+    previews = preview_stages(stages, size=100)
     assert list(previews) == list(stages)
     assert all(image.size == (100, 100) and image.mode == "L" for image in previews.values())
 
 
 def test_canvas_has_ink():
-    assert not ex.canvas_has_ink(None)
-    assert not ex.canvas_has_ink({"objects": []})
-    assert ex.canvas_has_ink({"objects": [{"type": "path"}]})
+    assert not canvas_has_ink(None)
+    assert not canvas_has_ink({"objects": []})
+    assert canvas_has_ink({"objects": [{"type": "path"}]})
 
 
 def test_friendly_error_keeps_known_messages_and_hides_the_rest():
-    assert ex.friendly_error(InvalidImageError("The image looks blank.")) == "The image looks blank."
-    assert ex.friendly_error(AtlasError("no map; rebuild it")) == "no map; rebuild it"
-    assert ex.friendly_error(CheckpointError("bad file")) == "bad file"
-    message = ex.friendly_error(KeyError("internal_detail_xyz"))
+    assert friendly_error(InvalidImageError("The image looks blank.")) == "The image looks blank."
+    assert friendly_error(AtlasError("no map; rebuild it")) == "no map; rebuild it"
+    assert friendly_error(CheckpointError("bad file")) == "bad file"
+    message = friendly_error(KeyError("internal_detail_xyz"))
     assert "internal_detail_xyz" not in message and "KeyError" in message and "still works" in message
 
 
@@ -358,7 +400,7 @@ def point_ids(figure) -> list[int]:
 
 
 def test_map_figure_has_one_trace_per_digit_with_row_ids():
-    from vae.figures import map_figure
+    from explorer.figures import map_figure
 
     labels = labels_for()
     coords = np.random.default_rng(1).normal(size=(N_TEST, 2)).astype(np.float32)
@@ -376,7 +418,7 @@ def test_map_figure_has_one_trace_per_digit_with_row_ids():
 
 
 def test_snapshot_figure_has_a_panel_per_epoch():
-    from vae.figures import snapshot_figure
+    from explorer.figures import snapshot_figure
 
     labels = labels_for()
     snapshots = {e: np.random.default_rng(e).normal(size=(N_TEST, 2)).astype(np.float32) for e in (0, 5, 10)}
@@ -387,7 +429,7 @@ def test_snapshot_figure_has_a_panel_per_epoch():
 
 
 def test_plane_figure_has_a_click_grid_ellipses_and_means():
-    from vae.figures import plane_figure
+    from explorer.figures import plane_figure
 
     labels = labels_for()
     mu = np.random.default_rng(2).normal(size=(N_TEST, 2)).astype(np.float32)
@@ -403,7 +445,7 @@ def test_plane_figure_has_a_click_grid_ellipses_and_means():
 
 
 def test_code_figure_plots_mu_with_sigma_in_usage_order():
-    from vae.figures import code_figure
+    from explorer.figures import code_figure
 
     figure = code_figure(np.array([0.1, 2.0, -1.0]), np.array([1.0, 0.1, 0.5]), [1, 2, 0])
     (trace,) = figure.data
@@ -416,14 +458,14 @@ def test_code_figure_plots_mu_with_sigma_in_usage_order():
 
 
 def test_shipped_checkpoints_list_and_summarise():
-    from vae.checkpoint import CHECKPOINT_DIR
+    from vae.paths import checkpoint_dir
 
-    listing = ex.list_checkpoints(CHECKPOINT_DIR)
+    listing = list_checkpoints(checkpoint_dir())
     if not listing.checkpoints:
-        pytest.skip(f"no checkpoints in {CHECKPOINT_DIR} yet")
+        pytest.skip(f"no checkpoints in {checkpoint_dir()} yet")
     assert not listing.skipped
     for summary in listing.checkpoints:
-        meta = read_metadata(summary.path)
-        assert summary.latent_dim == meta["model"]["latent_dim"] and summary.test_loss is not None
-        assert json.dumps(ex.model_facts(meta))
+        meta = read_meta(summary.path)
+        assert summary.latent_dim == meta.model.latent_dim and summary.test_loss is not None
+        assert json.dumps(model_facts(meta))
     assert file_sha256(listing.checkpoints[0].path)

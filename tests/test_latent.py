@@ -11,7 +11,6 @@ from vae.config import ModelConfig
 from vae.data import MnistSplit
 from vae.latent import (
     decode_to_uint8,
-    ellipse_outlines,
     encode_all,
     interpolate,
     latent_grid,
@@ -108,12 +107,54 @@ def test_spherical_of_parallel_codes_is_the_line() -> None:
     assert torch.allclose(interpolate(z0, z1, 3, "spherical"), interpolate(z0, z1, 3, "linear"))
 
 
+def test_spherical_near_opposite_codes_keeps_the_norm() -> None:
+    # The angle is π − 1e-4: arccos of a float32 cosine rounded to −1 gave frames of norm ~1000 here.
+    z0, z1 = torch.tensor([1.0, 0.0]), torch.tensor([-1.0, 1e-4])
+    frames = interpolate(z0, z1, 9, "spherical")
+    assert torch.allclose(frames.norm(dim=1), torch.ones(9), atol=1e-4)
+    # half way round the circle through +y, the side z1 leans to
+    assert torch.allclose(frames[4], torch.tensor([0.0, 1.0]), atol=1e-3)
+
+
+def test_spherical_of_opposite_codes_turns_through_a_fixed_orthogonal_axis() -> None:
+    z0 = torch.tensor([0.6, 0.8, 0.0])
+    frames = interpolate(z0, -z0, 3, "spherical")
+    assert torch.allclose(frames.norm(dim=1), torch.ones(3), atol=1e-6)
+    assert abs(float(frames[1] @ z0)) < 1e-6  # the middle frame is orthogonal to both codes
+    assert torch.equal(frames, interpolate(z0, -z0, 3, "spherical"))  # and the same every time
+    assert torch.allclose(frames[1], torch.tensor([0.0, 0.0, 1.0]), atol=1e-6)  # z's least-used axis
+
+
+def test_spherical_with_a_zero_code_is_the_line() -> None:
+    z0, z1 = torch.zeros(3), torch.tensor([1.0, 2.0, 3.0])
+    assert torch.allclose(interpolate(z0, z1, 4, "spherical"), interpolate(z0, z1, 4, "linear"))
+
+
+@pytest.mark.parametrize("method", ["linear", "spherical"])
+def test_interpolate_batched_pairs_match_one_at_a_time(method: str) -> None:
+    g = torch.Generator().manual_seed(3)
+    z0, z1 = torch.randn(5, 8, generator=g), torch.randn(5, 8, generator=g)
+    z1[2] = -z0[2]  # one exactly opposite pair in the batch
+    batched = interpolate(z0, z1, 6, method)
+    assert batched.shape == (5, 6, 8) and batched.dtype == torch.float32
+    for i in range(5):
+        assert torch.allclose(batched[i], interpolate(z0[i], z1[i], 6, method), atol=1e-6)
+
+
+def test_spherical_norm_goes_linearly_between_the_norms() -> None:
+    z0, z1 = torch.tensor([2.0, 0.0]), torch.tensor([0.0, 4.0])
+    frames = interpolate(z0, z1, 3, "spherical")
+    assert torch.allclose(frames.norm(dim=1), torch.tensor([2.5, 3.0, 3.5]), atol=1e-6)
+
+
 def test_interpolate_rejects_bad_arguments() -> None:
     z0, z1 = torch.zeros(2), torch.ones(2)
     with pytest.raises(ValueError, match="method"):
         interpolate(z0, z1, 3, "cubic")
     with pytest.raises(ValueError, match="at least one frame"):
         interpolate(z0, z1, 0)
+    with pytest.raises(ValueError, match="codes must"):
+        interpolate(z0, torch.ones(3), 3)
 
 
 # ---------------------------------------------------------------- prior samples
@@ -224,22 +265,3 @@ def test_latent_grid_shape_and_order() -> None:
     assert float(grid[-1, :, 1].max()) == -2.0
     assert bool((grid[:, 1:, 0] > grid[:, :-1, 0]).all())  # z₁ grows to the right
     assert bool((grid[1:, :, 1] < grid[:-1, :, 1]).all())  # z₂ falls downwards
-
-
-def test_ellipse_outlines() -> None:
-    mu = torch.tensor([[1.0, 2.0], [0.0, 0.0], [-1.0, 5.0]])
-    logvar = torch.tensor([[math.log(4.0), 0.0], [0.0, 0.0], [0.0, math.log(9.0)]])
-    xs, ys = ellipse_outlines(mu, logvar, points=5)  # angles 0, π/2, π, 3π/2, 2π
-    assert len(xs) == len(ys) == 3 * (5 + 1)
-    assert [i for i, v in enumerate(xs) if v is None] == [5, 11, 17]
-    assert [i for i, v in enumerate(ys) if v is None] == [5, 11, 17]
-    # first ellipse: centre (1, 2), σ = (2, 1)
-    assert xs[0:5] == pytest.approx([3.0, 1.0, -1.0, 1.0, 3.0], abs=1e-5)
-    assert ys[0:5] == pytest.approx([2.0, 3.0, 2.0, 1.0, 2.0], abs=1e-5)
-    # magnified: the radii scale, the centres stay
-    big_x, big_y = ellipse_outlines(mu, logvar, points=5, scale=3.0)
-    assert big_x[0:5] == pytest.approx([7.0, 1.0, -5.0, 1.0, 7.0], abs=1e-5)
-    assert big_y[0:5] == pytest.approx([2.0, 5.0, 2.0, -1.0, 2.0], abs=1e-5)
-    # third: centre (−1, 5), σ = (1, 3)
-    assert xs[12:17] == pytest.approx([0.0, -1.0, -2.0, -1.0, 0.0], abs=1e-5)
-    assert ys[12:17] == pytest.approx([5.0, 8.0, 5.0, 2.0, 5.0], abs=1e-5)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from vae.selection import clicked_point, selected_rows, update_pair
+from explorer.selection import clicked_point, selected_rows, update_pair
 
 
 def event(*points: dict, box: list | None = None) -> dict:

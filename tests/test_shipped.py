@@ -58,6 +58,12 @@ def test_shipped_checkpoint_loads(name: str) -> None:
     expected = {"images", "recon", "kl"} | ({"neg_elbo", "neg_elbo_k", "neg_iwae_k", "k"} if kind == "vae" else set())
     assert set(meta["evaluation"]) == expected
     assert meta["evaluation"]["images"] == 10000
+    typed = model.meta  # the same, parsed once into CheckpointMeta
+    assert typed.model == model.config and typed.kind == kind and typed.train is not None
+    assert typed.evaluation is not None and typed.evaluation.images == 10000
+    assert (typed.evaluation.neg_iwae_k is not None) == (kind == "vae")
+    assert typed.epoch == typed.train.epochs == typed.last_epoch.epoch
+    assert typed.weights_dtype == "float16" and not typed.resumable
     if kind == "vae":
         assert meta["evaluation"]["neg_iwae_k"] <= meta["evaluation"]["neg_elbo_k"]
 

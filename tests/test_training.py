@@ -145,11 +145,26 @@ def test_resume_equals_an_uninterrupted_run(
     model_whole = train(small_model_config, small_train_config, fake_train, fake_test, whole)
     train(small_model_config, dataclasses.replace(small_train_config, epochs=1), fake_train, fake_test, pieces)
     assert read_checkpoint(pieces)[1]["epoch"] == 1
-    torch.manual_seed(12345)  # whatever the global RNG did in between, the resume restores it
+    torch.manual_seed(12345)  # the run draws from its own generators: the global RNG plays no part
     model_pieces = train(small_model_config, small_train_config, fake_train, fake_test, pieces, resume=True)
     for key, value in model_whole.state_dict().items():
         assert torch.equal(value, model_pieces.state_dict()[key]), key
     assert_same_run(whole, pieces)
+
+
+def test_training_leaves_the_global_rng_alone_and_saves_its_noise_generator(
+    tmp_path: Path,
+    small_model_config: ModelConfig,
+    small_train_config: TrainConfig,
+    fake_train: MnistSplit,
+    fake_test: MnistSplit,
+) -> None:
+    torch.manual_seed(777)
+    before = torch.get_rng_state()
+    train(small_model_config, small_train_config, fake_train, fake_test, tmp_path / "run.safetensors")
+    assert torch.equal(torch.get_rng_state(), before)
+    tensors, _ = read_checkpoint(tmp_path / "run.safetensors")
+    assert {"rng.shuffle", "rng.noise"} <= set(tensors) and "rng.torch" not in tensors
 
 
 def test_resume_after_an_interruption_with_the_cosine_schedule(

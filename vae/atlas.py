@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.checkpoint import atomic_write_bytes, default_checkpoint_path, file_sha256, load_checkpoint, read_checkpoint
+from vae.checkpoint import atomic_write_bytes, default_checkpoint_path, file_sha256, model_from_tensors, open_checkpoint
 from vae.latent import encode_all
 
 ATLAS_FORMAT = "vae-latent-explorer-atlas/1"
@@ -84,8 +84,8 @@ def build_atlas(
     from vae.data import load_mnist
 
     checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint_path()
-    model = load_checkpoint(checkpoint)
-    tensors, _ = read_checkpoint(checkpoint)
+    tensors, meta = open_checkpoint(checkpoint)
+    model = model_from_tensors(tensors, meta, checkpoint).eval()
     test = load_mnist("test", data_dir, log)
     mu, logvar = encode_all(model, test.images)
     flat = model.latent_dim == 2

@@ -18,11 +18,11 @@ from typing import Any
 
 import torch
 
-from vae.config import ModelConfig
+from vae.meta import CheckpointMeta
 from vae.model import LatentModel, build_model
+from vae.paths import checkpoint_dir, checkpoint_dir_hint
 
 FORMAT = "vae-latent-explorer/1"
-CHECKPOINT_DIR = Path(os.environ.get("VAE_CHECKPOINT_DIR", Path(__file__).resolve().parent.parent / "checkpoints"))
 DEFAULT_CHECKPOINT_NAME = "vae_d20.safetensors"
 MODEL_PREFIX = "model."
 
@@ -31,8 +31,19 @@ class CheckpointError(Exception):
     """A checkpoint that cannot be loaded; the message names the file and what is wrong."""
 
 
+def __getattr__(name: str) -> Any:
+    """`CHECKPOINT_DIR`, looked up on each use (vae/paths.py), so the environment is read when it matters."""
+    if name == "CHECKPOINT_DIR":
+        return checkpoint_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def default_checkpoint_path() -> Path:
-    return CHECKPOINT_DIR / DEFAULT_CHECKPOINT_NAME
+    """The shipped default model; CheckpointError, saying how to point at one, when it is not there."""
+    path = checkpoint_dir() / DEFAULT_CHECKPOINT_NAME
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint given and the default {path} does not exist: {checkpoint_dir_hint()}")
+    return path
 
 
 def library_versions() -> dict[str, str]:
@@ -112,7 +123,7 @@ def write_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: d
     atomic_write_bytes(path, payload)
 
 
-def _open_checkpoint(path: Path, with_tensors: bool) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def _open_checkpoint(path: Path, with_tensors: bool) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:
     """The metadata (validated) and, when asked, the tensors; any problem raises CheckpointError."""
     from safetensors import safe_open
 
@@ -130,35 +141,47 @@ def _open_checkpoint(path: Path, with_tensors: bool) -> tuple[dict[str, torch.Te
     if header.get("format") != FORMAT:
         raise CheckpointError(f"{path}: a safetensors file, but not a VAE explorer checkpoint (format {FORMAT!r})")
     try:
-        meta = json.loads(header["meta"])
-        ModelConfig.from_dict(meta["model"])
+        meta = CheckpointMeta.from_dict(json.loads(header["meta"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: checkpoint metadata is damaged: {exc}") from exc
     return tensors, meta
 
 
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """A checkpoint's metadata from its header alone: cheap enough for a picker on every rerun.
-    (Loading the model runs the full checks of read_checkpoint, the digests included.)"""
+def read_meta(path: str | Path) -> CheckpointMeta:
+    """A checkpoint's typed metadata from its header alone: cheap enough for a picker on every rerun.
+    (Loading the model runs the full checks of open_checkpoint, the digests included.)"""
     return _open_checkpoint(Path(path), with_tensors=False)[1]
 
 
-def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata as its JSON dict (validated as read_meta does)."""
+    return read_meta(path).to_dict()
+
+
+def open_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:
     """Read and validate a checkpoint file on the CPU; any problem raises CheckpointError."""
     path = Path(path)
     tensors, meta = _open_checkpoint(path, with_tensors=True)
-    if tensors_digest(tensors) != meta.get("weights_sha256"):
+    if tensors_digest(tensors) != meta.raw.get("weights_sha256"):
         raise CheckpointError(f"{path}: the weights do not match their recorded SHA-256 (file corrupted)")
     # The shipped checkpoints were exported before this second digest existed: check it where present.
-    if "state_sha256" in meta and state_digest(tensors) != meta["state_sha256"]:
+    if "state_sha256" in meta.raw and state_digest(tensors) != meta.raw["state_sha256"]:
         raise CheckpointError(f"{path}: the optimizer, RNG or snapshot data do not match their SHA-256 (corrupted)")
     return tensors, meta
 
 
+def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """open_checkpoint with the metadata as its JSON dict."""
+    tensors, meta = open_checkpoint(path)
+    return tensors, meta.to_dict()
+
+
 def model_from_tensors(
-    tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: str | Path = "<memory>"
+    tensors: dict[str, torch.Tensor], meta: CheckpointMeta | dict[str, Any], path: str | Path = "<memory>"
 ) -> LatentModel:
-    model = build_model(ModelConfig.from_dict(meta["model"]))
+    if isinstance(meta, dict):
+        meta = CheckpointMeta.from_dict(meta)
+    model = build_model(meta.model)
     state = {k[len(MODEL_PREFIX) :]: v.float() for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
     try:
         model.load_state_dict(state, strict=True)
@@ -169,14 +192,16 @@ def model_from_tensors(
 
 
 def load_checkpoint(path: str | Path | None = None, device: str | torch.device = "cpu") -> LatentModel:
-    """The model in eval mode, with `.metadata` (dict) and `.checkpoint_path` set.
+    """The model in eval mode, with `.meta` (CheckpointMeta), `.metadata` (its JSON dict) and
+    `.checkpoint_path` set.
 
-    `path=None` loads the shipped default under checkpoints/.
+    `path=None` loads the default model (vae_d20) from the checkpoint folder (vae/paths.py).
     """
     path = Path(path) if path is not None else default_checkpoint_path()
-    tensors, meta = read_checkpoint(path)
+    tensors, meta = open_checkpoint(path)
     model = model_from_tensors(tensors, meta, path)
-    model.metadata = meta
+    model.meta = meta
+    model.metadata = meta.to_dict()
     model.checkpoint_path = path
     return model.to(device).eval()
 

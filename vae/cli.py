@@ -7,19 +7,25 @@ import json
 import sys
 from pathlib import Path
 
-from vae.config import LR_SCHEDULES, MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ModelConfig, TrainConfig
+from vae.config import LR_SCHEDULES, MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ConfigError, ModelConfig, TrainConfig
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
         default=None,
-        help="folder in torchvision's MNIST layout (DIR/MNIST/raw); default $VAE_DATA_DIR or ./data",
+        help="folder in torchvision's MNIST layout (DIR/MNIST/raw); default $VAE_DATA_DIR, a checkout's data/, "
+        "else ~/.cache/vae-latent-explorer/data",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vae", description="Train, evaluate and map the lecture's VAE on MNIST.")
+    parser = argparse.ArgumentParser(
+        prog="vae",
+        description="Train, evaluate and map the lecture's VAE on MNIST.",
+        epilog="Checkpoints default to $VAE_CHECKPOINT_DIR, else the checkpoints/ folder of the clone you run in.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of any error")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a VAE or a plain autoencoder")
@@ -58,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bar, only the per-epoch lines")
 
     evaluate = commands.add_parser("evaluate", help="test-set reconstruction, KL, −ELBO and the IWAE bound")
-    evaluate.add_argument("checkpoint", nargs="?", default=None, help="default: the shipped model")
+    evaluate.add_argument(
+        "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
+    )
     evaluate.add_argument("--k", type=int, default=1000, help="samples for the k-sample bounds (0 to skip)")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--device", default="auto")
@@ -73,8 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--device", default="auto")
     _add_data_dir(export)
 
+    info = commands.add_parser("info", help="what a checkpoint holds, from its metadata (no data needed)")
+    info.add_argument(
+        "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
+    )
+
     atlas = commands.add_parser("atlas", help="t-SNE maps and per-dimension KL, stored beside the checkpoint")
-    atlas.add_argument("checkpoint", nargs="?", default=None, help="default: the shipped model")
+    atlas.add_argument(
+        "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
+    )
     atlas.add_argument("--seed", type=int, default=0)
     _add_data_dir(atlas)
     return parser
@@ -103,7 +118,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     out = Path(args.out or f"runs/{args.kind}_d{args.latent_dim}.safetensors")
     if out.exists() and not args.resume:
-        raise ValueError(f"{out} exists: pass --resume to continue it, or choose another --out")
+        raise ConfigError(f"{out} exists: pass --resume to continue it, or choose another --out")
     train_data, test_data = load_mnist("train", args.data_dir, _log), load_mnist("test", args.data_dir, _log)
     fit(model_config, config, train_data, test_data, out, args.device, args.resume, not args.no_progress, print)
     print(f"checkpoint: {out}")
@@ -131,7 +146,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     model = load_checkpoint(args.checkpoint, resolve_device(args.device))
     test = load_mnist("test", args.data_dir, _log)
-    report = evaluate(model, test.images, k=args.k, beta=model.metadata["train"]["beta"], seed=args.seed)
+    report = evaluate(model, test.images, k=args.k, beta=model.meta.beta, seed=args.seed)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
@@ -139,7 +154,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     import torch
 
-    from vae.checkpoint import export_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+    from vae.checkpoint import export_checkpoint, load_checkpoint, open_checkpoint, write_checkpoint
     from vae.data import load_mnist
     from vae.evaluate import evaluate
     from vae.training import resolve_device
@@ -147,10 +162,32 @@ def run_export(args: argparse.Namespace) -> int:
     export_checkpoint(args.source, args.destination, getattr(torch, args.dtype))
     model = load_checkpoint(args.destination, resolve_device(args.device))
     test = load_mnist("test", args.data_dir, _log)
-    report = evaluate(model, test.images, k=args.k, beta=model.metadata["train"]["beta"])
-    tensors, meta = read_checkpoint(args.destination)
-    write_checkpoint(args.destination, tensors, {**meta, "evaluation": report})
+    report = evaluate(model, test.images, k=args.k, beta=model.meta.beta)
+    tensors, meta = open_checkpoint(args.destination)
+    write_checkpoint(args.destination, tensors, {**meta.to_dict(), "evaluation": report})
     print(format_report(report))
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from vae.checkpoint import default_checkpoint_path, read_meta
+    from vae.training import format_terms
+
+    path = Path(args.checkpoint) if args.checkpoint is not None else default_checkpoint_path()
+    meta = read_meta(path)
+    model = meta.model
+    print(f"{path}")
+    print(f"  {model.kind}, latent d = {model.latent_dim}, hidden {model.hidden_dim}, weights {meta.weights_dtype}")
+    if meta.train is not None:
+        train = meta.train
+        recipe = f"batch {train.batch_size}, lr {train.lr:g}, β {train.beta:g}"
+        print(f"  trained {meta.epoch} of {train.epochs} epochs, {recipe}")
+    if meta.last_epoch is not None:
+        print(f"  last epoch: {format_terms('test', vars(meta.last_epoch.test))}")
+    if meta.evaluation is not None:
+        report = {k: v for k, v in vars(meta.evaluation).items() if v is not None}
+        print("  " + format_report(report).replace("\n", "\n  "))
+    print(f"  resumable: {'yes' if meta.resumable else 'no (an exported copy)'}")
     return 0
 
 
@@ -163,17 +200,30 @@ def run_atlas(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Mistakes a user can fix (a missing file, a bad setting, absent data, a diverged run) end in one
+    `error:` line and exit 2; anything else is a bug and keeps its traceback, as does any error with --debug."""
     args = build_parser().parse_args(argv)
+    from vae.atlas import AtlasError
     from vae.checkpoint import CheckpointError
     from vae.data import DataError
     from vae.training import TrainingDiverged
 
-    handlers = {"train": run_train, "evaluate": run_evaluate, "export": run_export, "atlas": run_atlas}
+    handlers = {
+        "train": run_train,
+        "evaluate": run_evaluate,
+        "export": run_export,
+        "info": run_info,
+        "atlas": run_atlas,
+    }
     try:
         return handlers[args.command](args)
-    except (CheckpointError, DataError, TrainingDiverged, ValueError) as exc:
+    except (CheckpointError, AtlasError, ConfigError, DataError, TrainingDiverged) as exc:
+        if args.debug:
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        if args.debug:
+            raise
         print("interrupted: the last checkpoint written is intact (continue with --resume)", file=sys.stderr)
         return 130

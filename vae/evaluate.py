@@ -7,10 +7,8 @@ import math
 
 import torch
 
-from vae.losses import kl_to_prior, reconstruction_nats
+from vae.losses import elbo_loss, log_posterior, log_prior, reconstruction_nats
 from vae.model import LatentModel, sample_posterior
-
-LOG_2PI = math.log(2 * math.pi)
 
 
 def _device(model: LatentModel) -> torch.device:
@@ -29,9 +27,8 @@ def split_loss(
         x = images[start : start + batch_size].to(device)
         mu, logvar = model.encode(x)
         z = mu if logvar is None else sample_posterior(mu, logvar, generator)
-        sums[0] += reconstruction_nats(model.decode_logits(z), x).double()
-        if logvar is not None:
-            sums[1] += kl_to_prior(mu, logvar).double()
+        terms = elbo_loss(model.decode_logits(z), x, mu, logvar, beta)
+        sums += torch.stack((terms.recon, terms.kl)).double()
     recon, kl = (sums / images.shape[0]).tolist()
     return {"recon": recon, "kl": kl, "total": recon + beta * kl}
 
@@ -52,9 +49,7 @@ def k_sample_bounds(
         mu_k, logvar_k = mu.repeat_interleave(k, 0), logvar.repeat_interleave(k, 0)
         z = sample_posterior(mu_k, logvar_k, generator)
         log_px_z = -reconstruction_nats(model.decode_logits(z), x.repeat_interleave(k, 0), reduction="none")
-        log_pz = -0.5 * (z * z + LOG_2PI).sum(-1)
-        log_qz = -0.5 * ((z - mu_k) ** 2 * torch.exp(-logvar_k) + logvar_k + LOG_2PI).sum(-1)
-        log_w = (log_px_z + log_pz - log_qz).view(b, k).double()
+        log_w = (log_px_z + log_prior(z) - log_posterior(z, mu_k, logvar_k)).view(b, k).double()
         elbo_sum += log_w.mean(1).sum().item()
         iwae_sum += (torch.logsumexp(log_w, 1) - math.log(k)).sum().item()
     n = images.shape[0]

@@ -1,4 +1,4 @@
-"""Turning decoded digits into things a person sees: crisp enlargements, grids, GIFs, hover art."""
+"""Turning decoded digits into things a person sees: crisp enlargements, grids, PNGs and GIFs."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
-
-BRAILLE_BASE = 0x2800
-# Dot bit for (row, column) inside one 4×2 braille cell (Unicode's dot numbering).
-BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 
 
 def as_uint8(images: np.ndarray | Sequence) -> np.ndarray:
@@ -58,21 +54,3 @@ def gif_bytes(frames: np.ndarray, scale: int = 6, frame_ms: int = 120, bounce: b
     buffer = io.BytesIO()
     images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
     return buffer.getvalue()
-
-
-def braille(image: np.ndarray, threshold: int = 100) -> str:
-    """The digit as 7 lines of 14 braille characters (each a 4×2 block of pixels): a picture that
-    fits in a Plotly hover label, which can show text but not images."""
-    return braille_many(image, threshold)[0]
-
-
-def braille_many(images: np.ndarray, threshold: int = 100) -> list[str]:
-    """`braille` for a whole batch at once (vectorised: 10,000 hover pictures in well under a second)."""
-    # Each cell's code is the sum of the bits of its dots that are above the threshold.
-    pixels = as_uint8(images) > threshold
-    count = len(pixels)
-    bits = np.array(BRAILLE_BITS, dtype=np.uint32)  # [4 rows, 2 columns] inside a cell
-    cells = pixels.reshape(count, 7, 4, 14, 2)  # [N, cell row, dot row, cell column, dot column]
-    codes = (cells * bits[None, None, :, None, :]).sum(axis=(2, 4), dtype=np.uint32) + BRAILLE_BASE
-    lines = np.ascontiguousarray(codes).view("<U14").reshape(count, 7)  # 14 code points per line
-    return ["<br>".join(row) for row in lines.tolist()]

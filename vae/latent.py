@@ -30,21 +30,40 @@ def encode_all(
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, frames: int, method: str = "linear") -> torch.Tensor:
     """`frames` codes strictly between z0 and z1 (the ends are the two digits' own reconstructions).
 
-    linear: (1−t)·z0 + t·z1. spherical (slerp): follows the arc between the two directions, so the
-    in-between codes keep a norm typical of the prior instead of cutting through its low-density centre.
+    z0, z1: [d] or a batch of pairs [N, d]; the result is [frames, d] or [N, frames, d], in z0's dtype.
+    linear: (1−t)·z0 + t·z1. spherical (slerp): the direction turns along the great circle from z0's to
+    z1's while the norm goes linearly from |z0| to |z1|, so the in-between codes keep a norm typical of
+    the prior instead of cutting through its low-density centre. Computed in float64 from the angle
+    atan2(|sin|, cos), which stays exact near π where arccos of a rounded cosine does not.
     """
     if frames < 1:
         raise ValueError("the morph needs at least one frame")
-    t = torch.linspace(0.0, 1.0, frames + 2, dtype=z0.dtype, device=z0.device)[1:-1, None]
-    if method == "linear":
-        return (1 - t) * z0 + t * z1
-    if method != "spherical":
+    if method not in ("linear", "spherical"):
         raise ValueError(f"method must be 'linear' or 'spherical', not {method!r}")
-    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm()).clamp_min(1e-12)
-    omega = torch.arccos(cos.clamp(-1.0, 1.0))
-    if omega.abs() < 1e-4:  # parallel codes: the arc is the line
-        return (1 - t) * z0 + t * z1
-    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+    if z0.shape != z1.shape or z0.dim() not in (1, 2):
+        raise ValueError(f"codes must both be [d] or [N, d], not {tuple(z0.shape)} and {tuple(z1.shape)}")
+    a, b = z0.double().reshape(-1, z0.shape[-1]), z1.double().reshape(-1, z1.shape[-1])
+    t = torch.linspace(0.0, 1.0, frames + 2, dtype=torch.float64, device=z0.device)[1:-1, None]  # [F, 1]
+    linear = (1 - t) * a[:, None] + t * b[:, None]  # [N, F, d]
+    if method == "linear":
+        return linear.to(z0.dtype).reshape(*z0.shape[:-1], frames, z0.shape[-1])
+    r0, r1 = a.norm(dim=1, keepdim=True), b.norm(dim=1, keepdim=True)
+    u0, u1 = a / r0.clamp_min(1e-300), b / r1.clamp_min(1e-300)
+    cos = (u0 * u1).sum(1, keepdim=True)
+    across = u1 - cos * u0  # the part of z1's direction orthogonal to z0's: |across| = sin of the angle
+    sin = across.norm(dim=1, keepdim=True)
+    omega = torch.atan2(sin, cos)  # [N, 1] in [0, π]
+    # Exactly opposite codes span no plane: turn towards a fixed axis, the one least aligned with z0.
+    axis = torch.nn.functional.one_hot(u0.abs().argmin(1), u0.shape[1]).to(u0)
+    fallback = axis - (axis * u0).sum(1, keepdim=True) * u0
+    w = torch.where(sin > 1e-150, across / sin.clamp_min(1e-300), fallback / fallback.norm(dim=1, keepdim=True))
+    angle = t[None] * omega[:, None]  # [N, F, 1]
+    direction = torch.cos(angle) * u0[:, None] + torch.sin(angle) * w[:, None]
+    arc = ((1 - t) * r0[:, None] + t * r1[:, None]) * direction
+    # A zero code has no direction, and a 1-D code no plane to turn in: there the arc is the line.
+    flat = ((r0 == 0) | (r1 == 0)).reshape(-1, 1, 1) | (u0.shape[1] < 2)
+    out = torch.where(flat, linear, arc)
+    return out.to(z0.dtype).reshape(*z0.shape[:-1], frames, z0.shape[-1])
 
 
 def sample_prior(count: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
@@ -91,17 +110,3 @@ def latent_grid(extent: float = 3.0, steps: int = 15) -> torch.Tensor:
     axis = torch.linspace(-extent, extent, steps)
     z2, z1 = torch.meshgrid(axis.flip(0), axis, indexing="ij")
     return torch.stack((z1.reshape(-1), z2.reshape(-1)), dim=1)
-
-
-def ellipse_outlines(mu: torch.Tensor, logvar: torch.Tensor, points: int = 24, scale: float = 1.0) -> tuple[list, list]:
-    """x and y of the μ ± scale·σ ellipses of 2-D codes, joined into one polyline with None between them."""
-    angle = torch.linspace(0, 2 * torch.pi, points)
-    sigma = scale * torch.exp(0.5 * logvar.float())
-    xs = mu[:, :1].float() + sigma[:, :1] * torch.cos(angle)
-    ys = mu[:, 1:2].float() + sigma[:, 1:2] * torch.sin(angle)
-    x_out: list = []
-    y_out: list = []
-    for x_row, y_row in zip(xs.tolist(), ys.tolist(), strict=True):
-        x_out += [*x_row, None]
-        y_out += [*y_row, None]
-    return x_out, y_out

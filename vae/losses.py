@@ -1,4 +1,6 @@
-"""The VAE loss, its terms kept apart (nats, summed over pixels and over the batch).
+"""The VAE objective, written once: its terms, their closed-form gradients and the densities of the
+IWAE bound (nats, summed over pixels and over the batch). The autograd path (`elbo_loss`), the fast
+hand-written step (vae/train_step.py) and the evaluation (vae/evaluate.py) all call these.
 
 loss = BCE(x̂, x) summed over the 784 pixels + β·KL,   KL = ½·Σ(σ² − log σ² − 1 + μ²)
 (Kingma & Welling 2014, appendix B). The variance term keeps each posterior "bubble" from
@@ -7,9 +9,12 @@ collapsing, the μ² term pulls all bubbles towards 0; reconstruction pushes the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
+
+LOG_2PI = math.log(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,12 @@ class _SummedBCE(torch.autograd.Function):
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         logits, target = ctx.saved_tensors
-        return grad * (torch.sigmoid(logits) - target), None
+        return grad * reconstruction_grad(logits, target), None
+
+
+def reconstruction_grad(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """d bce_with_logits / d logits = σ(l) − x."""
+    return torch.sigmoid(logits) - target
 
 
 def reconstruction_nats(logits: torch.Tensor, x: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
@@ -63,6 +73,21 @@ def kl_to_prior(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "sum") 
     """KL(N(μ, σ²) ‖ N(0, I)) = ½·Σ(σ² − log σ² − 1 + μ²); exactly 0 at μ = 0, log σ² = 0."""
     per_dim = 0.5 * (torch.exp(logvar) - logvar - 1.0 + mu * mu)
     return per_dim.sum(dim=-1) if reduction == "none" else per_dim.sum()
+
+
+def kl_grads(mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """d KL / d μ = μ and d KL / d log σ² = ½·(σ² − 1), element-wise."""
+    return mu, 0.5 * torch.expm1(logvar)
+
+
+def log_prior(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, I) per row."""
+    return -0.5 * (z * z + LOG_2PI).sum(-1)
+
+
+def log_posterior(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; μ, σ²) per row."""
+    return -0.5 * ((z - mu) ** 2 * torch.exp(-logvar) + logvar + LOG_2PI).sum(-1)
 
 
 def elbo_loss(

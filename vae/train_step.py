@@ -1,13 +1,17 @@
-"""One training step of the lecture's MLP, its backward pass written out by hand.
+"""One training step: the loss of a batch and its gradients, ready for the optimizer.
 
-The model is four Linear layers, so the gradients have a short closed form (below). Writing them
-out instead of running autograd saves its per-op bookkeeping and, under bf16, autocast's recast of
-every weight on every step: on 2 CPU cores the step takes half the time (bench/train_speed.py).
-tests/test_train_step.py checks every gradient against autograd on the same noise.
+Two steps with one interface (`step(x, eps=None) -> LossTerms`, `step.parameters` for the optimizer,
+`step.refresh()` after each optimizer step):
 
-All parameters live in one flat fp32 buffer (the model's parameters become views of it), so Adam
-updates them in one fused call and the bf16 copy used by the matrix products is refreshed in one
-copy. The loss is summed in fp32 whatever the precision of the products.
+- `FastStep`, for the lecture's MLP (two Linear–ReLU–Linear halves): the backward pass written out
+  from the closed-form gradients in vae/losses.py. It saves autograd's per-op bookkeeping and, under
+  bf16, autocast's recast of every weight on every step: on 2 CPU cores the step takes half the time
+  (bench/train_speed.py). All parameters live in one flat fp32 buffer (the model's parameters become
+  views of it), so Adam updates them in one fused call and the bf16 copy is refreshed in one copy.
+- `AutogradStep`, the reference: forward, `elbo_loss`, backward. It trains any model the fast step
+  does not support; tests/test_train_step.py checks the two agree on every model kind and precision.
+
+`build_train_step` picks the fast step when the model's structure allows it and says why not otherwise.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae.losses import LossTerms, bce_with_logits, kl_to_prior
-from vae.model import LatentModel, sample_posterior
+from vae.losses import LossTerms, bce_with_logits, elbo_loss, kl_grads, kl_to_prior, reconstruction_grad
+from vae.model import VAE, Autoencoder, LatentModel, sample_posterior
 
 COMPUTE_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
@@ -37,9 +41,49 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return precision
 
 
-def flatten_parameters(model: LatentModel) -> nn.Parameter:
-    """Move the model's parameters into one flat buffer; each parameter becomes a view of it."""
-    params = list(model.parameters())
+def draw_noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """ε ~ N(0, I) shaped like μ, from `generator` (the run's own) or, when None, the global one."""
+    return torch.randn(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+
+
+# ---------------------------------------------------------------- the fast step
+
+
+def _is_mlp_half(half: nn.Module) -> bool:
+    return (
+        isinstance(half, nn.Sequential)
+        and len(half) == 3
+        and isinstance(half[0], nn.Linear)
+        and type(half[1]) is nn.ReLU
+        and isinstance(half[2], nn.Linear)
+        and all(layer.bias is not None for layer in (half[0], half[2]))
+    )
+
+
+def fast_step_unsupported(model: nn.Module) -> str | None:
+    """Why the fast step cannot train `model`, or None when it can."""
+    if type(model) not in (VAE, Autoencoder):
+        return f"{type(model).__name__} is not the library's VAE or Autoencoder (its forward may differ)"
+    for name in ("encoder", "decoder"):
+        if not _is_mlp_half(getattr(model, name)):
+            return f"its {name} is not Linear → ReLU → Linear with biases"
+    layers = [model.encoder[0], model.encoder[2], model.decoder[0], model.decoder[2]]
+    owned = {id(p) for layer in layers for p in (layer.weight, layer.bias)}
+    if any(id(p) not in owned for p in model.parameters()):
+        return "it has parameters outside its four Linear layers"
+    if any(layer._forward_hooks or layer._forward_pre_hooks for layer in model.modules()):
+        return "it has forward hooks, which the hand-written pass would skip"
+    return None
+
+
+def mlp_layers(model: LatentModel) -> list[nn.Linear]:
+    """The four Linear layers in the order data flows through them, taken by name from the model."""
+    return [model.encoder[0], model.encoder[2], model.decoder[0], model.decoder[2]]
+
+
+def flatten_parameters(layers: list[nn.Linear]) -> nn.Parameter:
+    """Move the layers' weights and biases into one flat buffer; each parameter becomes a view of it."""
+    params = [p for layer in layers for p in (layer.weight, layer.bias)]
     flat = nn.Parameter(torch.cat([p.detach().reshape(-1) for p in params]))
     offset = 0
     for p in params:
@@ -48,32 +92,40 @@ def flatten_parameters(model: LatentModel) -> nn.Parameter:
     return flat
 
 
-def layer_views(flat: torch.Tensor, model: LatentModel) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(weight, bias) of each Linear layer, in order, as views of `flat` laid out like the model's parameters."""
+def layer_views(flat: torch.Tensor, layers: list[nn.Linear]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(weight, bias) of each layer as views of `flat`, laid out as flatten_parameters put them."""
     views, offset = [], 0
-    for p in model.parameters():  # weight, bias, weight, bias, ...: LatentModel holds only Linear layers
-        views.append(flat[offset : offset + p.numel()].view(p.shape))
-        offset += p.numel()
-    return list(zip(views[0::2], views[1::2], strict=True))
+    for layer in layers:
+        pair = []
+        for p in (layer.weight, layer.bias):
+            pair.append(flat[offset : offset + p.numel()].view(p.shape))
+            offset += p.numel()
+        views.append((pair[0], pair[1]))
+    return views
 
 
-class TrainStep:
-    """Loss and gradients of one batch for a VAE or a plain autoencoder, written into `flat.grad`.
+class FastStep:
+    """Loss and gradients of one batch of the lecture's MLP (VAE or autoencoder), written into `flat.grad`."""
 
-    Call `refresh()` after each optimizer step so the products see the new weights.
-    """
+    fallback_reason: str | None = None
 
-    def __init__(self, model: LatentModel, precision: str = "fp32", beta: float = 1.0) -> None:
-        self.model = model
-        self.beta = beta
-        self.precision = precision
+    def __init__(
+        self, model: LatentModel, precision: str = "fp32", beta: float = 1.0, generator: torch.Generator | None = None
+    ) -> None:
+        reason = fast_step_unsupported(model)
+        if reason is not None:
+            raise ValueError(f"the fast step cannot train this model: {reason}")
+        self.model, self.beta, self.precision, self.generator = model, beta, precision, generator
         self.dtype = COMPUTE_DTYPES[precision]
-        self.flat = flatten_parameters(model)
-        self.flat.grad = torch.zeros_like(self.flat)
+        layers = mlp_layers(model)
+        self.flat = flatten_parameters(layers)
+        self.parameters = [self.flat]
+        self._grad = torch.zeros_like(self.flat)
+        self.flat.grad = self._grad
         # fp32: the products read the master weights directly; bf16: a copy refreshed after each update.
         self.compute = self.flat.data if self.dtype == torch.float32 else self.flat.data.to(self.dtype)
-        self.weights = layer_views(self.compute, model)
-        self.grads = layer_views(self.flat.grad, model)
+        self.weights = layer_views(self.compute, layers)
+        self.grads = layer_views(self._grad, layers)
 
     def refresh(self) -> None:
         if self.compute is not self.flat.data:
@@ -81,6 +133,9 @@ class TrainStep:
 
     def __call__(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> LossTerms:
         """x: [N, 784] in [0, 1]. eps: the reparameterisation noise (drawn here when None)."""
+        # optimizer.zero_grad() sets the grad to None: hand our buffer back, or Adam would skip the update.
+        if self.flat.grad is not self._grad:
+            self.flat.grad = self._grad
         (w1, b1), (w2, b2), (w3, b3), (w4, b4) = self.weights
         (g_w1, g_b1), (g_w2, g_b2), (g_w3, g_b3), (g_w4, g_b4) = self.grads
         x = x.reshape(x.shape[0], -1)
@@ -94,7 +149,7 @@ class TrainStep:
         if is_vae:
             mu, logvar = code[:, :d], code[:, d:]
             if eps is None:
-                eps = torch.randn_like(mu)
+                eps = draw_noise(mu, self.generator)
             std = torch.exp(0.5 * logvar)
             z = sample_posterior(mu, logvar, eps=eps)
         else:
@@ -105,8 +160,8 @@ class TrainStep:
         recon = bce_with_logits(logits, x).sum()
         kl = kl_to_prior(mu, logvar) if is_vae else recon.new_zeros(())
 
-        # Backward. d recon / d logits = σ(logits) − x; ReLU passes the gradient where its output is > 0.
-        d_logits = (torch.sigmoid(logits) - x).to(self.dtype)
+        # Backward; ReLU passes the gradient where its output is > 0.
+        d_logits = reconstruction_grad(logits, x).to(self.dtype)
         g_w4.copy_(d_logits.t() @ h3)
         g_b4.copy_(d_logits.sum(0))
         d_h3 = torch.ops.aten.threshold_backward(d_logits @ w4, h3, 0)
@@ -114,9 +169,10 @@ class TrainStep:
         g_b3.copy_(d_h3.sum(0))
         d_z = (d_h3 @ w3).float()
         if is_vae:
-            # z = μ + ε·σ, σ = exp(½·log σ²); KL = ½·Σ(σ² − log σ² − 1 + μ²).
-            d_mu = d_z + self.beta * mu
-            d_logvar = 0.5 * (d_z * eps * std + self.beta * (std * std - 1.0))
+            # z = μ + ε·σ with σ = exp(½·log σ²): dz/dμ = 1, dz/d log σ² = ½·ε·σ.
+            kl_mu, kl_logvar = kl_grads(mu, logvar)
+            d_mu = d_z + self.beta * kl_mu
+            d_logvar = 0.5 * d_z * eps * std + self.beta * kl_logvar
             d_code = torch.cat((d_mu, d_logvar), dim=1).to(self.dtype)
         else:
             d_code = d_z.to(self.dtype)
@@ -126,3 +182,57 @@ class TrainStep:
         g_w1.copy_(d_h1.t() @ xc)
         g_b1.copy_(d_h1.sum(0))
         return LossTerms(recon=recon, kl=kl, total=recon + self.beta * kl)
+
+
+# ---------------------------------------------------------------- the reference step
+
+
+class AutogradStep:
+    """Forward, `elbo_loss`, backward: any LatentModel, its products in bf16 under autocast if asked."""
+
+    def __init__(
+        self,
+        model: LatentModel,
+        precision: str = "fp32",
+        beta: float = 1.0,
+        generator: torch.Generator | None = None,
+        fallback_reason: str | None = None,
+    ) -> None:
+        self.model, self.beta, self.precision, self.generator = model, beta, precision, generator
+        self.parameters = list(model.parameters())
+        self.fallback_reason = fallback_reason
+
+    def refresh(self) -> None:
+        """Autograd reads the parameters themselves: nothing to copy."""
+
+    def __call__(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> LossTerms:
+        x = x.reshape(x.shape[0], -1)
+        device_type = x.device.type if x.device.type in ("cpu", "cuda") else "cpu"
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            mu, logvar = self.model.encode(x)
+            mu = mu.float()
+            logvar = None if logvar is None else logvar.float()
+            if logvar is None:
+                z = mu
+            else:
+                z = sample_posterior(mu, logvar, eps=eps if eps is not None else draw_noise(mu, self.generator))
+            logits = self.model.decode_logits(z)
+        terms = elbo_loss(logits, x, mu, logvar, self.beta)
+        for p in self.parameters:
+            p.grad = None
+        terms.total.backward()
+        return terms.detach()
+
+
+Step = FastStep | AutogradStep
+
+
+def build_train_step(
+    model: LatentModel, precision: str = "fp32", beta: float = 1.0, generator: torch.Generator | None = None
+) -> Step:
+    """The fast step where the model's structure allows it, else the autograd step with the reason kept
+    in `step.fallback_reason` (the trainer logs it)."""
+    reason = fast_step_unsupported(model)
+    if reason is None:
+        return FastStep(model, precision, beta, generator)
+    return AutogradStep(model, precision, beta, generator, fallback_reason=reason)

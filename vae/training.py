@@ -15,13 +15,13 @@ from typing import Any
 
 import torch
 
-from vae.checkpoint import CheckpointError, model_from_tensors, model_tensors, read_checkpoint, write_checkpoint
-from vae.config import ModelConfig, TrainConfig
+from vae.checkpoint import CheckpointError, model_from_tensors, model_tensors, open_checkpoint, write_checkpoint
+from vae.config import ConfigError, ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.evaluate import split_loss
 from vae.latent import encode_all
 from vae.model import LatentModel, build_model
-from vae.train_step import TrainStep, resolve_precision
+from vae.train_step import Step, build_train_step, resolve_precision
 
 Log = Callable[[str], None]
 
@@ -40,9 +40,9 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device(next(kind for kind in ("cuda", "mps", "cpu") if available[kind]))
     if name not in available:
-        raise ValueError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
+        raise ConfigError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
     if not available[name]:
-        raise ValueError(f"device {name!r} is not available on this machine; use --device cpu or auto")
+        raise ConfigError(f"device {name!r} is not available on this machine; use --device cpu or auto")
     return torch.device(name)
 
 
@@ -55,22 +55,20 @@ def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
 # ---------------------------------------------------------------- state that a resume needs
 
 
-def rng_tensors(shuffle: torch.Generator, device: torch.device) -> dict[str, torch.Tensor]:
-    tensors = {"rng.torch": torch.get_rng_state(), "rng.shuffle": shuffle.get_state()}
-    if device.type == "cuda":
-        tensors["rng.cuda"] = torch.cuda.get_rng_state(device)
-    elif device.type == "mps":
-        tensors["rng.mps"] = torch.mps.get_rng_state()
-    return tensors
+def rng_tensors(shuffle: torch.Generator, noise: torch.Generator) -> dict[str, torch.Tensor]:
+    return {"rng.shuffle": shuffle.get_state(), "rng.noise": noise.get_state()}
 
 
-def restore_rng(tensors: dict[str, torch.Tensor], shuffle: torch.Generator, device: torch.device) -> None:
-    torch.set_rng_state(tensors["rng.torch"])
+def noise_generator(device: torch.device, seed: int) -> torch.Generator:
+    """The run's own generator for ε, on the device that draws it: the global RNG is never touched."""
+    return torch.Generator(device).manual_seed(seed)
+
+
+def restore_rng(tensors: dict[str, torch.Tensor], shuffle: torch.Generator, noise: torch.Generator, path: Path) -> None:
     shuffle.set_state(tensors["rng.shuffle"])
-    if device.type == "cuda" and "rng.cuda" in tensors:
-        torch.cuda.set_rng_state(tensors["rng.cuda"], device)
-    elif device.type == "mps" and "rng.mps" in tensors:
-        torch.mps.set_rng_state(tensors["rng.mps"])
+    if "rng.noise" not in tensors:
+        raise CheckpointError(f"{path}: written before runs kept their own noise generator; it cannot be resumed")
+    noise.set_state(tensors["rng.noise"])
 
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list[dict]]:
@@ -91,57 +89,63 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch
 @dataclass
 class RunState:
     model: LatentModel
-    step: TrainStep
+    step: Step
     optimizer: torch.optim.Optimizer
     shuffle: torch.Generator
+    noise: torch.Generator
     epoch: int
     history: list[dict[str, Any]]
     snapshots: dict[str, torch.Tensor]
 
 
-def prepare(model: LatentModel, config: TrainConfig) -> tuple[TrainStep, torch.optim.Optimizer]:
+def prepare(model: LatentModel, config: TrainConfig, noise: torch.Generator) -> tuple[Step, torch.optim.Optimizer]:
     device = next(model.parameters()).device
-    step = TrainStep(model, resolve_precision(config.precision, device), config.beta)
-    # One flat parameter: the fused kernel updates all weights in one call, on CPU and GPU.
+    step = build_train_step(model, resolve_precision(config.precision, device), config.beta, noise)
+    # The fast step's one flat parameter: the fused kernel updates all weights in one call, on CPU and GPU.
     fused = device.type in ("cpu", "cuda")
-    return step, torch.optim.Adam([step.flat], lr=config.lr, fused=fused)
+    return step, torch.optim.Adam(step.parameters, lr=config.lr, fused=fused)
 
 
 def new_run(
     model_config: ModelConfig, config: TrainConfig, device: torch.device, train_images: torch.Tensor
 ) -> RunState:
-    torch.manual_seed(config.seed)
-    model = build_model(model_config).to(device)
+    with torch.random.fork_rng(devices=[]):  # PyTorch's layer init reads the global RNG: seed it, then put it back
+        torch.manual_seed(config.seed)
+        model = build_model(model_config)
+    model = model.to(device)
     if config.output_bias_init == "data-mean":
         model.start_at_mean_image(train_images)
     shuffle = torch.Generator().manual_seed(config.seed)
-    return RunState(model, *prepare(model, config), shuffle, 0, [], {})
+    noise = noise_generator(device, config.seed)
+    return RunState(model, *prepare(model, config, noise), shuffle, noise, 0, [], {})
 
 
 def resume_run(path: Path, model_config: ModelConfig, config: TrainConfig, device: torch.device) -> RunState:
-    tensors, meta = read_checkpoint(path)
-    if meta["model"] != model_config.to_dict():
-        raise CheckpointError(f"{path}: was trained with {meta['model']}, not {model_config.to_dict()}")
-    saved = TrainConfig.from_dict(meta["train"])
-    if {**saved.to_dict(), "epochs": config.epochs} != config.to_dict():
-        raise CheckpointError(f"{path}: was trained with {saved.to_dict()}; only --epochs may change on --resume")
-    if "optimizer" not in meta or "rng.torch" not in tensors:
+    tensors, meta = open_checkpoint(path)
+    if meta.model != model_config:
+        raise CheckpointError(f"{path}: was trained with {meta.model.to_dict()}, not {model_config.to_dict()}")
+    if meta.train is None:
+        raise CheckpointError(f"{path}: records no training configuration, so it cannot be resumed")
+    if {**meta.train.to_dict(), "epochs": config.epochs} != config.to_dict():
+        raise CheckpointError(f"{path}: was trained with {meta.train.to_dict()}; only --epochs may change on --resume")
+    if not meta.resumable or "rng.shuffle" not in tensors:
         raise CheckpointError(f"{path}: an exported checkpoint (no optimizer state) cannot be resumed")
     model = model_from_tensors(tensors, meta, path).to(device)
-    step, optimizer = prepare(model, config)
+    shuffle, noise = torch.Generator(), noise_generator(device, config.seed)
+    restore_rng(tensors, shuffle, noise, path)
+    step, optimizer = prepare(model, config, noise)
     try:
-        restore_optimizer(optimizer, tensors, meta["optimizer"]["param_groups"])
+        restore_optimizer(optimizer, tensors, meta.raw["optimizer"]["param_groups"])
     except (ValueError, KeyError) as error:
         raise CheckpointError(f"{path}: its optimizer state does not fit this trainer ({error})") from error
-    shuffle = torch.Generator()
-    restore_rng(tensors, shuffle, device)
     snapshots = {k: v for k, v in tensors.items() if k.startswith("snapshot.")}
-    return RunState(model, step, optimizer, shuffle, int(meta["epoch"]), list(meta["history"]), snapshots)
+    history = list(meta.raw.get("history") or [])  # kept as written: it is written back unchanged
+    return RunState(model, step, optimizer, shuffle, noise, meta.epoch or 0, history, snapshots)
 
 
 def save_run(path: Path, run: RunState, config: TrainConfig, device: torch.device, data_md5: dict) -> None:
     optim, groups = optimizer_tensors(run.optimizer)
-    tensors = {**model_tensors(run.model), **optim, **rng_tensors(run.shuffle, device), **run.snapshots}
+    tensors = {**model_tensors(run.model), **optim, **rng_tensors(run.shuffle, run.noise), **run.snapshots}
     meta = {
         "model": run.model.config.to_dict(),
         "kind": run.model.kind,
@@ -227,6 +231,8 @@ def fit(
         log(f"{out} is already at epoch {run.epoch} of {config.epochs}; nothing to do")
     if run.epoch < config.epochs:
         log(f"training on {device.type} with {run.step.precision} matrix products")
+        if run.step.fallback_reason:
+            log(f"using the autograd step: {run.step.fallback_reason}")
     while run.epoch < config.epochs:
         started = time.perf_counter()
         train_metrics = train_epoch(run, train_images, config, progress)

@@ -1,7 +1,7 @@
 """Plotly figures for the explorer app. Imported only by the views that draw them (Plotly is slow to load).
 
 Every point that stands for a test digit carries its row id in customdata, because with one trace
-per digit colour Plotly's own point index counts within a trace (see vae.selection).
+per digit colour Plotly's own point index counts within a trace (see explorer.selection).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vae.latent import ellipse_outlines, latent_grid
+from explorer.display_images import ellipse_outlines
+from vae.latent import latent_grid
 
 DIGIT_COLOURS: tuple[str, ...] = (
     "#1f77b4",

@@ -1,0 +1,45 @@
+"""How the model picker words a checkpoint: its one-line description and its "about" table."""
+
+from __future__ import annotations
+
+from vae.catalog import CheckpointSummary
+from vae.meta import CheckpointMeta
+
+
+def describe(summary: CheckpointSummary) -> str:
+    """One line for the picker: kind, d, β, epochs and test loss."""
+    parts = [f"{summary.kind.upper()} · d={summary.latent_dim}"]
+    if summary.kind == "vae" and summary.beta is not None:
+        parts.append(f"β={summary.beta:g}")
+    if summary.epochs is not None:
+        parts.append(f"{summary.epochs} epoch{'s' if summary.epochs != 1 else ''}")
+    if summary.test_loss is not None:
+        parts.append(f"test {summary.test_loss_label} {summary.test_loss:.1f} nats")
+    return " · ".join(parts)
+
+
+def model_facts(meta: CheckpointMeta) -> list[tuple[str, str]]:
+    """The "about this model" table: architecture, training recipe and test numbers (nats per image)."""
+    model, train, evaluation = meta.model, meta.train, meta.evaluation
+    is_vae = meta.kind == "vae"
+    facts = [
+        ("model", "variational autoencoder" if is_vae else "plain autoencoder (no KL, no sampling)"),
+        ("layers", f"{model.input_dim} → {model.hidden_dim} → {model.latent_dim}"),
+    ]
+    if is_vae and train is not None:
+        facts.append(("β (weight of the KL)", f"{train.beta:g}"))
+    epochs = meta.epoch if meta.epoch is not None else (train.epochs if train is not None else None)
+    if epochs is not None:
+        facts.append(("epochs", str(epochs)))
+    if train is not None:
+        facts.append(("batch · learning rate", f"{train.batch_size} · {train.lr:g} ({train.lr_schedule})"))
+    source = evaluation or (meta.last_epoch.test if meta.last_epoch is not None else None)
+    if source is not None:
+        facts.append(("test reconstruction", f"{source.recon:.1f} nats"))
+        if is_vae:
+            facts.append(("test KL", f"{source.kl:.1f} nats"))
+    if evaluation is not None and evaluation.neg_elbo is not None:
+        facts.append(("test −ELBO", f"{evaluation.neg_elbo:.1f} nats"))
+    if evaluation is not None and evaluation.neg_iwae_k is not None:
+        facts.append((f"−log p(x) bound (IWAE, k={evaluation.k})", f"{evaluation.neg_iwae_k:.1f} nats"))
+    return facts

@@ -1,0 +1,158 @@
+"""The sidebar's model picker, and the Context it hands to every view: the model, its map and the listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from explorer.catalog_text import describe, model_facts
+from explorer.resources import cached_atlas, model_at
+from explorer.session_models import (
+    CHOICE_PREFIX,
+    MAX_CHECKPOINT_MB,
+    SessionModel,
+    add_session_model,
+    load_uploaded_checkpoint,
+    server_paths_allowed,
+    session_models,
+)
+from explorer.slider_values import slider_extent
+from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, guarded, slider_key, ss
+from explorer.text import CAPTION_SERVER_PATH, CAPTION_UPLOAD, NO_MAP_FOR_UPLOAD, UPLOAD_HELP
+from vae import CheckpointError, LatentModel
+from vae.atlas import Atlas, AtlasError, atlas_path
+from vae.catalog import CheckpointListing, CheckpointSummary, file_stamp, list_checkpoints, state_key, summarize_model
+from vae.paths import checkpoint_dir
+
+UPLOAD = "__upload__"
+SERVER_PATH = "__server_path__"
+UPLOAD_KEY = "checkpoint_upload"
+UPLOAD_ERROR = "checkpoint_upload_error"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every view gets: the current model, its map (or why there is none) and the listing."""
+
+    model: LatentModel
+    summary: CheckpointSummary
+    listing: CheckpointListing
+    atlas: Atlas | None
+    atlas_error: str | None
+    key: str  # namespaces this model's widgets (other models have other slider ranges)
+    extent: float  # slider range ±extent
+
+    @property
+    def is_vae(self) -> bool:
+        return self.summary.kind == "vae"
+
+    def slider_key(self, dim: int) -> str:
+        return slider_key(self.key, dim)
+
+
+@guarded
+def take_upload() -> None:
+    """The uploader's callback: validate the file, make it this session's model, or say why not."""
+    upload = ss.get(UPLOAD_KEY)
+    if upload is None:
+        return
+    try:
+        model = load_uploaded_checkpoint(upload.name, upload.getvalue())
+    except CheckpointError as exc:
+        keeping = " Still showing the previous model." if ss.get(ACTIVE_MODEL) else ""
+        ss[UPLOAD_ERROR] = f"{exc}.{keeping}"
+        return
+    name = model.checkpoint_path.name
+    reason = NO_MAP_FOR_UPLOAD.format(name=name)
+    ss[MODEL_CHOICE] = add_session_model(SessionModel(name=name, model=model, no_map_reason=reason))
+
+
+def choose(listing: CheckpointListing, mine: dict[str, SessionModel]) -> str | None:
+    """The sidebar's radio and what goes with the choice; returns the key of a model to show, if any."""
+    bar = st.sidebar
+    shipped = {str(c.path): c for c in listing.checkpoints}
+    extra = [UPLOAD, SERVER_PATH] if server_paths_allowed() else [UPLOAD]
+    options = [*shipped, *mine, *extra]
+    if ss.get(MODEL_CHOICE) not in options:  # first visit, a removed file, or a session model from before a restart
+        ss[MODEL_CHOICE] = options[0]
+    labels = {UPLOAD: "Upload a checkpoint…", SERVER_PATH: "A path on this server…"}
+    labels |= {key: path.name for key, path in ((k, c.path) for k, c in shipped.items())}
+    labels |= {key: f"{entry.name} (yours)" for key, entry in mine.items()}
+    captions = [describe(c) for c in shipped.values()]
+    captions += [describe(entry.summary) for entry in mine.values()]
+    captions += [CAPTION_UPLOAD, CAPTION_SERVER_PATH][: len(extra)]
+    choice = bar.radio(
+        "Model", options, key=MODEL_CHOICE, persist_state="session", format_func=labels.get, captions=captions
+    )
+    if choice == UPLOAD:
+        bar.file_uploader(
+            "Checkpoint file",
+            type=["safetensors"],
+            key=UPLOAD_KEY,
+            max_upload_size=MAX_CHECKPOINT_MB,
+            on_change=take_upload,
+            help=UPLOAD_HELP,
+        )
+        if message := ss.pop(UPLOAD_ERROR, None):
+            bar.error(message)
+        return None
+    if choice == SERVER_PATH:
+        typed = bar.text_input(
+            "Checkpoint path", key="custom_path", placeholder="/path/to/model.safetensors", persist_state="session"
+        )
+        return str(Path(typed.strip()).expanduser()) if typed and typed.strip() else None
+    return choice
+
+
+def model_picker() -> Context | None:
+    """The sidebar: pick a shipped checkpoint, upload one, or (if the operator allows) give a server path;
+    None while there is no model to show."""
+    bar = st.sidebar
+    listing = list_checkpoints(checkpoint_dir())
+    mine = session_models()
+    candidate = choose(listing, mine)
+    for message in listing.skipped:
+        bar.caption(f"Skipped: {message}")
+    if candidate and candidate not in mine:
+        try:
+            model_at(candidate)
+            ss[ACTIVE_MODEL] = candidate
+        except CheckpointError as exc:
+            keeping = " Still showing the previous model." if ss.get(ACTIVE_MODEL) else ""
+            bar.error(f"{exc}.{keeping}")
+    elif candidate:
+        ss[ACTIVE_MODEL] = candidate
+    active = ss.get(ACTIVE_MODEL)
+    if not active:
+        return None
+    if active in mine:
+        entry = mine[active]
+        model, atlas, atlas_error, summary = entry.model, entry.atlas, entry.no_map_reason or None, entry.summary
+        if atlas is not None:
+            atlas_error = None
+    else:
+        try:
+            model = model_at(active)
+        except CheckpointError as exc:  # the file vanished or changed into something unreadable
+            bar.error(str(exc))
+            ss.pop(ACTIVE_MODEL, None)
+            return None
+        summary = summarize_model(model)
+        try:
+            atlas, atlas_error = cached_atlas(file_stamp(active), file_stamp(atlas_path(active))), None
+        except AtlasError as exc:
+            atlas, atlas_error = None, str(exc)
+    with bar.expander(f"About {summary.name}", expanded=False):
+        st.markdown("\n".join(f"- **{name}**: {value}" for name, value in model_facts(model.meta)))
+    mu = atlas.mu if atlas is not None else None
+    return Context(
+        model=model,
+        summary=summary,
+        listing=listing,
+        atlas=atlas,
+        atlas_error=atlas_error,
+        key=state_key(active) if active not in mine else active.removeprefix(CHOICE_PREFIX),
+        extent=slider_extent(summary.kind, mu),
+    )

@@ -1,0 +1,43 @@
+"""The pages: one st.Page per view, each run inside the error boundary with the current Context."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from explorer.catalog_text import describe
+from explorer.model_picker import Context
+from explorer.state import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
+from explorer.text import INTRO, LOOK_FOR
+from explorer.views import VIEWS, View
+from explorer.widgets import error_boundary
+
+DEFAULT_VIEW = VIEWS[0].url_path
+
+
+def page_for(view: View, ctx: Context) -> StreamlitPage:
+    def run() -> None:
+        st.caption(f"Model: **{ctx.summary.name}** · {describe(ctx.summary)}")
+        if message := ss.pop(CALLBACK_ERROR, None):
+            st.error(message)
+        if view.url_path == DEFAULT_VIEW:
+            st.markdown(INTRO)
+        st.markdown(f"**What to look for:** {LOOK_FOR[view.url_path]}")
+        with error_boundary(view.url_path):
+            view.render(ctx)
+
+    run.__name__ = f"view_{view.url_path}"  # st.Page names a callable page after its function
+    return st.Page(run, title=view.title, icon=view.icon, url_path=view.url_path, default=view.url_path == DEFAULT_VIEW)
+
+
+def navigate(ctx: Context) -> None:
+    """Registers the pages in the sidebar, opens a view a callback asked for, then runs the current page."""
+    pages = {view.url_path: page_for(view, ctx) for view in VIEWS}
+    current = st.navigation(list(pages.values()))
+    # url_path is "" for the default page, so the current view is found by its (unique) title.
+    shown = next((name for name, page in pages.items() if page.title == current.title), DEFAULT_VIEW)
+    requested = ss.pop(REQUESTED_VIEW, None)
+    if requested in pages and requested != shown:
+        st.switch_page(pages[requested])
+    ss[CURRENT_VIEW] = shown
+    current.run()

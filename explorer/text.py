@@ -1,0 +1,170 @@
+"""The app's words: the introduction, each view's "what to look for" line and explanations, and the
+one-line messages that replace tracebacks. A VAE's pages may speak of μ, σ, the prior and KL; a plain
+autoencoder has none of those, so its pages speak of codes."""
+
+from __future__ import annotations
+
+APP_TITLE = "VAE Latent Explorer"
+TAGLINE = "What a variational autoencoder learns on MNIST: NYU Deep Learning, week 8."
+INTRO = (
+    "An autoencoder squeezes each 28×28 digit into a short code z and draws the digit back from it. "
+    "Start here: drag the sliders to move through the codes and watch the decoder draw; then follow the views "
+    "in the menu, in the lecture's order."
+)
+
+# One line at the top of each view: what to notice there.
+LOOK_FOR = {
+    "sliders": "Move one slider at a time: the top ones change the digit's shape, the last ones barely anything.",
+    "samples": "At T = 1 almost every random code of a VAE decodes to a digit; an autoencoder's mostly do not.",
+    "morph": "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
+    "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
+    "plane": "Click the gaps between clusters: the decoder still draws a plausible digit there.",
+    "digit": "Compare your digit's reconstruction loss with an average test digit's: how unusual is it?",
+}
+
+NO_MODEL = (
+    "No model to explore yet: {folder} holds no checkpoint. Train one with `python -m vae train`, then map it "
+    "with `python -m vae atlas <checkpoint>`, or upload a checkpoint in the sidebar."
+)
+
+CAPTION_UPLOAD = "a .safetensors checkpoint from your computer, for this session only"
+CAPTION_SERVER_PATH = "a checkpoint path on the server (the operator turned this on)"
+UPLOAD_HELP = (
+    "A checkpoint written by `python -m vae train` or `python -m vae export`. It is checked like any "
+    "checkpoint, kept for your session only and forgotten when you leave; nothing is stored on the server."
+)
+NO_MAP_FOR_UPLOAD = (
+    "{name} was uploaded without its map, so the map views have nothing to show. Build its atlas with "
+    "`python -m vae atlas {name}` and run the explorer on your own machine to see it."
+)
+
+
+def sliders_help(vae: bool, latent_dim: int, unused: int) -> str:
+    if not vae:
+        return (
+            "An autoencoder's codes have no set range, so the sliders span its test codes' range; the number is how "
+            "much a coordinate varies across test digits (its standard deviation)."
+        )
+    return (
+        f"Each slider is one of the {latent_dim} coordinates of the code z, over ±3 prior standard deviations. "
+        "They are sorted by how much the model uses them: the number is the average KL (in nats) that a "
+        "test digit's posterior spends on that coordinate. Near 0 nats means the encoder always answers "
+        "“N(0, 1)” there, so the decoder learned to ignore it: move it and nothing changes."
+        + (f" This model leaves **{unused} of {latent_dim}** coordinates unused." if unused else "")
+    )
+
+
+def samples_help(vae: bool, latent_dim: int) -> str:
+    if not vae:
+        return (
+            f"Each digit is decoded from a random {latent_dim}-D code z ~ N(0, T²·I): lower T stays near the "
+            "centre, higher T wanders further out. The same seed always gives the same digits."
+        )
+    return (
+        f"Each digit is decoded from a fresh z ~ N(0, T²·I) in {latent_dim} dimensions. "
+        "At T = 1 you sample the prior the VAE was trained towards; lower T stays near the centre (cleaner, "
+        "more average digits), higher T wanders to the rim (stranger ones). The same seed always gives the same digits."
+    )
+
+
+AE_SAMPLES_WARNING = (
+    "A plain autoencoder was never asked to put its codes anywhere in particular, so most of these random "
+    "codes land where no training digit was, and decode to blobs. That is what a VAE's training fixes."
+)
+
+
+def morph_linear_help(vae: bool) -> str:
+    ends = "μ_A and μ_B" if vae else "z_A and z_B"
+    return f"A straight line between the two codes {ends}, decoded every step of the way."
+
+
+def morph_spherical_help(vae: bool) -> str:
+    if not vae:
+        return "The arc turns from one code to the other, keeping a length between the two codes' lengths."
+    return (
+        "In many dimensions almost all of the prior's mass sits on a shell of radius ≈ √d; the straight line cuts "
+        "through the emptier middle, the arc stays on the shell."
+    )
+
+
+MORPH_AUTOENCODER_HELP = (
+    "The autoencoder was only asked to reconstruct: its codes are isolated points with empty space "
+    "between them, which the decoder never learned to draw. So its in-between frames are ghostly "
+    "overlays of A and B, not digits. The VAE's noise and KL term pack the posterior bubbles tightly "
+    "together, so every point on the way decodes to something digit-like."
+)
+
+
+def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
+    codes = "μ" if vae else "code"
+    if latent_plane:
+        return (
+            f"This model's latent space is 2-D, so this map *is* the latent plane: every dot sits at a test "
+            f"digit's {codes} = (z₁, z₂), no t-SNE needed. Colours are the true labels, which the model never saw."
+        )
+    return (
+        f"Each dot is one of the 10,000 test digits' {'means μ' if vae else 'codes'} ({latent_dim}-D), squeezed "
+        "onto the page by t-SNE, which keeps neighbours together. Colours are the true labels, which the model never "
+        "saw: it grouped the digits by itself. Closeness is meaningful, distances between clusters much less. "
+        "Hover to see a digit, click one to pick it, or draw a box or lasso to see a group."
+    )
+
+
+MAP_SNAPSHOTS_HELP = (
+    "The same test digits encoded by the model at several epochs of its training (each map rotated to "
+    "match the final one). At epoch 0 the untrained encoder mixes everything; clusters appear within the "
+    "first epochs and then sharpen."
+)
+
+
+def reconstruction_caption(vae: bool) -> str:
+    return f"its reconstruction (decoded {'μ' if vae else 'code'})"
+
+
+PLANE_BUBBLES_HELP = (
+    "1 is true size. This model is very sure of each code, so its bubbles are smaller than the dots: "
+    "magnify them to see their shapes and how they pack."
+)
+PLANE_AE_HELP = (
+    "A plain autoencoder gives each test digit a single point; nothing pulls the points together, and the "
+    "decoder draws nonsense in the empty space between them."
+)
+PLANE_VAE_HELP = (
+    "Each test digit's encoder output is a bubble: centre μ, radius σ along each axis "
+    "(drawn as μ ± σ, or magnified with the slider on the left). "
+    "Reconstruction pushes the bubbles of different digits apart, since overlapping bubbles would blur them. "
+    "The KL term is a spring that pulls every bubble towards the origin and keeps it from shrinking. "
+    "Together they pack the bubbles densely around 0 without gaps, so every point of the plane, including "
+    "the ones you click, decodes to a plausible digit. Compare the two pictures: same axes, same place."
+)
+
+
+def typical_digit_note(recon: float, kl: float | None) -> str:
+    return (
+        f"An average test digit: {recon:.0f} nats of reconstruction"
+        + (f" and {kl:.0f} of KL." if kl is not None else ".")
+        + " Much higher means the model finds your digit unusual."
+    )
+
+
+CODE_PRIOR_HELP = (
+    "The grey band is the prior's ±1. Coordinates the model uses get a precise value (small σ); ignored "
+    "ones stay at μ ≈ 0, σ ≈ 1: exactly the prior, costing no KL."
+)
+
+
+def friendly_error(exc: BaseException) -> str:
+    """A message for a person, never a traceback: known problems say what they are, others stay generic."""
+    from vae.atlas import AtlasError
+    from vae.checkpoint import CheckpointError
+    from vae.data import DataError
+    from vae.preprocess import InvalidImageError
+
+    if isinstance(exc, CheckpointError | AtlasError | InvalidImageError | DataError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "This view ran out of memory. Try fewer samples or frames."
+    return (
+        f"Something went wrong in this view ({type(exc).__name__}). The rest of the app still works: "
+        "try other settings, another view or another model."
+    )

@@ -1,0 +1,64 @@
+"""The t-SNE map of the test set's codes: hover a digit, click one, box or lasso a group; below, the map
+as it formed over training."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.display_images import selection_grid, subset_rows
+from explorer.model_picker import Context
+from explorer.resources import cached_hover_texts, cached_test_set
+from explorer.state import add_to_pair, pick_on_map, set_code, ss
+from explorer.text import MAP_SNAPSHOTS_HELP, map_help, reconstruction_caption
+from explorer.widgets import pickable_chart
+from vae.codes import decode_code
+from vae.images import enlarge
+
+
+def render(ctx: Context) -> None:
+    if ctx.atlas is None:
+        st.error(ctx.atlas_error)
+        return
+    from explorer.figures import map_figure, snapshot_figure
+
+    atlas = ctx.atlas
+    test = cached_test_set()
+    st.caption(map_help(ctx.is_vae, ctx.model.latent_dim, atlas.method == "latent"))
+    pick = ss.get("map_pick")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        figure = map_figure(
+            atlas.coords,
+            atlas.labels,
+            cached_hover_texts(),
+            marked=[("", pick)] if pick is not None else (),
+            show_axes=atlas.method == "latent",
+        )
+        pickable_chart(figure, "tsne_map", pick_on_map)
+    with right:
+        rows = ss.get("map_rows") or []
+        if pick is None and len(rows) < 2:
+            st.info("Click a dot on the map to pick that digit.")
+        if pick is not None:
+            label = int(test.labels[pick])
+            mu = atlas.mu[pick]
+            c1, c2 = st.columns(2)
+            c1.image(enlarge(test.images[pick], 6), caption=f"test #{pick}: a {label}")
+            c2.image(enlarge(decode_code(ctx.model, mu), 6), caption=reconstruction_caption(ctx.is_vae))
+            b1, b2 = st.columns(2)
+            b1.button(
+                "Send to the sliders",
+                on_click=set_code,
+                args=(ctx.key, ctx.extent, mu.tolist(), "sliders"),
+                width="stretch",
+            )
+            b2.button("Add to the morph pair", on_click=add_to_pair, args=([pick],), width="stretch")
+        if len(rows) > 1:
+            grid = selection_grid(test.images, rows, limit=100, columns=10)
+            shown = min(len(rows), 100)
+            st.image(grid, caption=f"{len(rows)} selected digits" + (f" (first {shown})" if shown < len(rows) else ""))
+    if atlas.snapshot_coords:
+        st.subheader("How the map forms", divider="gray")
+        st.caption(MAP_SNAPSHOTS_HELP)
+        sample = subset_rows(len(atlas.labels), 3000)
+        st.plotly_chart(snapshot_figure(atlas.snapshot_coords, atlas.labels, sample), config={"displayModeBar": False})

@@ -1,0 +1,109 @@
+"""Morph two digits: pick them (map, index or gallery), see k frames between their codes, linear and
+spherical, and a plain autoencoder's morph of the same pair (computed in vae/morph.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer.model_picker import Context
+from explorer.resources import cached_test_set, model_at
+from explorer.state import morph_pair, pick_pair_from_chart, pick_pair_from_gallery, ss
+from explorer.text import MORPH_AUTOENCODER_HELP, morph_linear_help, morph_spherical_help
+from explorer.widgets import guarded_fragment, pickable_chart
+from vae import CheckpointError
+from vae.catalog import autoencoder_for_comparison
+from vae.images import enlarge
+from vae.morph import MorphRow, morph_row
+
+
+def digit_examples(labels: np.ndarray | torch.Tensor) -> list[int]:
+    """The first test index of each digit 0–9 (a fixed gallery to pick morph ends from)."""
+    labels = np.asarray(labels)
+    return [int(np.flatnonzero(labels == digit)[0]) for digit in range(10) if (labels == digit).any()]
+
+
+def morph_captions(frames: int) -> list[str]:
+    """Labels for a morph row: the ends, then each frame's t (fraction of the way from A to B)."""
+    ts = [f"t={(i + 1) / (frames + 1):.2f}" for i in range(frames)]
+    return ["A", "recon A", *ts, "recon B", "B"]
+
+
+def render(ctx: Context) -> None:
+    test = cached_test_set()
+    labels = test.labels.numpy()
+    for key, row in zip(("morph_a", "morph_b"), morph_pair(), strict=True):
+        ss.setdefault(key, row)  # the number inputs take their value from the state, never from `value=`
+    pickers, chart = st.columns([1, 1], gap="large")
+    with pickers:
+        a1, a2 = st.columns(2)
+        a = a1.number_input("Digit A: test #", 0, len(test) - 1, key="morph_a", persist_state="session")
+        b = a2.number_input("Digit B: test #", 0, len(test) - 1, key="morph_b", persist_state="session")
+        a1.image(enlarge(test.images[a], 4), caption=f"A: a {labels[a]}")
+        a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}")
+        examples = digit_examples(labels)
+        st.caption("…or take one from this gallery:")
+        for end in ("a", "b"):
+            st.pills(
+                f"Gallery → {end.upper()}",
+                examples,
+                format_func=lambda row: str(labels[row]),
+                key=f"gallery_{end}",
+                on_change=pick_pair_from_gallery,
+                args=(end,),
+                wrap=True,
+            )
+    with chart:
+        if ctx.atlas is None:
+            st.info(f"No map to click on: {ctx.atlas_error}")
+        else:
+            from explorer.figures import map_figure
+
+            st.caption("Click a digit on the map: it replaces the older of A and B.")
+            # No braille hover here: it would make every rerun of this view send megabytes (the t-SNE view has it).
+            figure = map_figure(ctx.atlas.coords, ctx.atlas.labels, marked=[("A", a), ("B", b)], height=430)
+            pickable_chart(figure, "morph_map", pick_pair_from_chart)
+    morph_rows(ctx, test.images[a], test.images[b])
+
+
+@guarded_fragment("morph")  # moving k reruns only the morphs, not the map above them
+def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> None:
+    slider, _ = st.columns([1, 2])
+    frames = slider.slider("In-between frames k", 1, 30, 10, key="morph_frames", persist_state="session")
+    morph_row_block(
+        morph_row(ctx.model, image_a, image_b, frames, "linear"),
+        "Linear: z = (1 − t)·z_A + t·z_B",
+        morph_linear_help(ctx.is_vae),
+        "linear",
+    )
+    morph_row_block(
+        morph_row(ctx.model, image_a, image_b, frames, "spherical"),
+        "Spherical (slerp): along the arc between the two codes",
+        morph_spherical_help(ctx.is_vae),
+        "spherical",
+    )
+    autoencoder = autoencoder_for_comparison(ctx.listing.checkpoints, ctx.summary)
+    if autoencoder is not None:
+        try:
+            row = morph_row(model_at(autoencoder.path), image_a, image_b, frames, "linear")
+        except CheckpointError as exc:
+            st.warning(f"The autoencoder comparison is unavailable: {exc}")
+        else:
+            morph_row_block(
+                row,
+                f"The same morph with a plain autoencoder ({autoencoder.name})",
+                MORPH_AUTOENCODER_HELP,
+                "autoencoder",
+            )
+
+
+def morph_row_block(row: MorphRow, title: str, explanation: str, key: str) -> None:
+    st.markdown(f"**{title}**")
+    st.caption(explanation)
+    st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(len(row.frames)))
+    with st.container(horizontal=True):
+        for label, data, ext in (("GIF", row.gif(), "gif"), ("PNG strip", row.png(), "png")):
+            st.download_button(
+                label, data, f"morph_{key}.{ext}", f"image/{ext}", icon=":material/download:", key=f"{ext}_{key}"
+            )

@@ -1,0 +1,36 @@
+"""Samples: digits decoded from random codes, with a temperature and a seed you can see and set."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.model_picker import Context
+from explorer.state import reroll, set_code, ss
+from explorer.text import AE_SAMPLES_WARNING, samples_help
+from vae.codes import prior_samples
+from vae.images import enlarge
+
+SMALL = 3  # enlargement in grids: 84 px
+
+
+def render(ctx: Context) -> None:
+    ss.setdefault("prior_seed", 0)
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 1], vertical_alignment="bottom")
+    count = c1.slider("How many digits", 1, 64, 24, key="prior_count", persist_state="session")
+    temperature = c2.slider("Temperature T", 0.1, 2.0, 1.0, 0.05, key="prior_temperature", persist_state="session")
+    seed = c3.number_input("Seed", 0, 999_999, key="prior_seed", persist_state="session")
+    c4.button("Reroll", on_click=reroll, icon=":material/casino:", width="stretch")
+    samples = prior_samples(ctx.model, count, temperature, int(seed))
+    if not ctx.is_vae:
+        st.warning(AE_SAMPLES_WARNING)
+    st.caption(samples_help(ctx.is_vae, ctx.model.latent_dim))
+    st.image([enlarge(image, SMALL) for image in samples.images], caption=[f"#{i + 1}" for i in range(count)])
+    if ss.get("prior_pick", 1) > count:  # a number input refuses a stored value above its maximum
+        ss["prior_pick"] = count
+    p1, p2, _ = st.columns([1, 2, 3], vertical_alignment="bottom")
+    pick = p1.number_input("Sample #", 1, count, key="prior_pick")
+    p2.button(
+        "Send this sample to the sliders",
+        on_click=set_code,
+        args=(ctx.key, ctx.extent, samples.codes[int(pick) - 1].tolist(), "sliders"),
+    )

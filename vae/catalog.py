@@ -1,0 +1,140 @@
+"""The checkpoint catalogue: which checkpoints a folder holds and what their metadata says about them.
+
+Read from metadata alone (no weights loaded), so listing a folder stays cheap. How a summary is worded
+on a screen is the app's business (explorer/catalog_text.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vae.checkpoint import DEFAULT_CHECKPOINT_NAME, CheckpointError, read_meta
+from vae.meta import CheckpointMeta
+from vae.model import LatentModel
+
+ATLAS_SUFFIX = ".atlas.safetensors"
+
+
+@dataclass(frozen=True)
+class CheckpointSummary:
+    """The facts about one checkpoint that choosing between checkpoints needs."""
+
+    path: Path
+    kind: str  # "vae" or "ae"
+    latent_dim: int
+    beta: float | None
+    epochs: int | None
+    test_loss: float | None  # nats per test image
+    test_loss_label: str  # what test_loss measures: "−ELBO", "loss" (β ≠ 1) or "reconstruction"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class CheckpointListing:
+    checkpoints: list[CheckpointSummary]
+    skipped: list[str]  # one message per file in the folder that could not be read
+
+
+def summarize_meta(meta: CheckpointMeta, path: str | Path) -> CheckpointSummary:
+    """The summary; test loss = the exported evaluation's −ELBO, else the last epoch's test total."""
+    kind = meta.kind
+    beta = meta.train.beta if meta.train is not None else None
+    label = "−ELBO" if kind == "vae" else "reconstruction"
+    loss: float | None = None
+    evaluation, last = meta.evaluation, meta.last_epoch
+    if evaluation is not None and evaluation.neg_elbo is not None:
+        loss = evaluation.neg_elbo
+    elif last is not None:
+        loss = last.test.total
+        if kind == "vae" and beta not in (None, 1.0):  # recon + β·KL is the −ELBO only when β = 1
+            label = "loss"
+    elif evaluation is not None:  # an exported autoencoder has no −ELBO
+        loss = evaluation.recon
+    epochs = meta.epoch if meta.epoch is not None else (meta.train.epochs if meta.train is not None else None)
+    return CheckpointSummary(
+        path=Path(path),
+        kind=kind,
+        latent_dim=meta.model.latent_dim,
+        beta=beta,
+        epochs=epochs,
+        test_loss=loss,
+        test_loss_label=label,
+    )
+
+
+def summarize_model(model: LatentModel) -> CheckpointSummary:
+    return summarize_meta(model.meta, model.checkpoint_path)
+
+
+def _listing_order(summary: CheckpointSummary) -> tuple:
+    # The shipped default first, then VAEs before autoencoders, small d first.
+    return (summary.name != DEFAULT_CHECKPOINT_NAME, summary.kind != "vae", summary.latent_dim, summary.name)
+
+
+def list_checkpoints(folder: str | Path) -> CheckpointListing:
+    """The checkpoints in a folder (atlases, hidden and temporary files left out), default first."""
+    folder = Path(folder)
+    found: list[CheckpointSummary] = []
+    skipped: list[str] = []
+    if not folder.is_dir():
+        return CheckpointListing([], [])
+    for path in sorted(folder.glob("*.safetensors")):
+        if path.name.startswith(".") or path.name.endswith(ATLAS_SUFFIX):
+            continue
+        try:
+            found.append(summarize_meta(read_meta(path), path))
+        except CheckpointError as exc:
+            skipped.append(str(exc))
+    return CheckpointListing(sorted(found, key=_listing_order), skipped)
+
+
+def typical_terms(meta: CheckpointMeta) -> tuple[float, float | None] | None:
+    """The average test digit's reconstruction and KL (nats), to compare one digit's numbers with."""
+    source = meta.evaluation or (meta.last_epoch.test if meta.last_epoch is not None else None)
+    if source is None:
+        return None
+    return source.recon, (source.kl if meta.kind == "vae" else None)
+
+
+def companion_checkpoint(
+    checkpoints: Sequence[CheckpointSummary], kind: str, latent_dim: int | None = None, prefer_dim: int | None = None
+) -> CheckpointSummary | None:
+    """A checkpoint of `kind` (and `latent_dim` if given), preferring `prefer_dim`, else the listing's first."""
+    matches = [c for c in checkpoints if c.kind == kind and (latent_dim is None or c.latent_dim == latent_dim)]
+    preferred = [c for c in matches if c.latent_dim == prefer_dim]
+    return (preferred or matches or [None])[0]
+
+
+def autoencoder_for_comparison(
+    checkpoints: Sequence[CheckpointSummary], current: CheckpointSummary
+) -> CheckpointSummary | None:
+    """The plain autoencoder to compare a VAE with (None when the current model is not a VAE)."""
+    if current.kind != "vae":
+        return None
+    return companion_checkpoint(checkpoints, "ae", prefer_dim=current.latent_dim)
+
+
+def plane_checkpoint(checkpoints: Sequence[CheckpointSummary]) -> CheckpointSummary | None:
+    """A 2-D VAE, whose latent space can be drawn as a plane."""
+    return companion_checkpoint(checkpoints, "vae", latent_dim=2)
+
+
+def file_stamp(path: str | Path) -> tuple[str, int, int]:
+    """(path, mtime, size): a cache key that changes when the file is replaced (e.g. retrained)."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return str(path), 0, 0
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+def state_key(path: str | Path) -> str:
+    """A short stable id for one checkpoint file (e.g. to namespace per-model state)."""
+    return hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:10]

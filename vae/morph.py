@@ -1,0 +1,47 @@
+"""Morphs: encode two digits, walk between their codes (linear or spherical), decode every step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vae.codes import encode_means
+from vae.images import as_uint8, gif_bytes, png_bytes, tile
+from vae.latent import decode_to_uint8, interpolate
+from vae.model import LatentModel
+
+
+@dataclass(frozen=True)
+class MorphRow:
+    """original A, reconstruction A, k in-between frames, reconstruction B, original B."""
+
+    method: str
+    images: np.ndarray  # uint8 [k + 4, 28, 28]
+
+    @property
+    def frames(self) -> np.ndarray:
+        return self.images[2:-2]
+
+    def gif(self) -> bytes:
+        """The decoded path (reconstructions and frames), looping back and forth."""
+        return gif_bytes(self.images[1:-1])
+
+    def png(self, scale: int = 3) -> bytes:
+        """The whole row as one picture strip."""
+        return png_bytes(tile(self.images, columns=len(self.images)), scale=scale)
+
+
+def morph_row(
+    model: LatentModel, image_a: torch.Tensor | np.ndarray, image_b: torch.Tensor | np.ndarray, frames: int, method: str
+) -> MorphRow:
+    """Encode both digits (μ), walk `frames` steps between the codes, decode everything."""
+    pair = np.stack(
+        [np.asarray(image_a, dtype=np.float32).reshape(784), np.asarray(image_b, dtype=np.float32).reshape(784)]
+    )
+    mu = encode_means(model, pair)
+    originals = as_uint8(pair)
+    path = torch.cat([mu[:1], interpolate(mu[0], mu[1], frames, method), mu[1:]])
+    decoded = decode_to_uint8(model, path).numpy()
+    return MorphRow(method, np.concatenate([originals[:1], decoded, originals[1:]]))
