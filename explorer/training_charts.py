@@ -15,9 +15,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from vae.images import tile
+
 TERMS: tuple[tuple[str, str], ...] = (("recon", "reconstruction"), ("kl", "KL"), ("total", "total (−ELBO)"))
 SPLITS: tuple[tuple[str, str, str], ...] = (("train", "training", "solid"), ("test", "test", "dash"))
 TERM_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#2ca02c"}
+GUTTER = 2  # grey pixels between the panel's digits
 EPOCH_TICKS: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 500)
 
 
@@ -80,19 +83,11 @@ def loss_figure(history: Sequence[dict[str, Any]], max_epoch: float | None = Non
 
 
 def panel_grid(panels: Sequence[tuple[int, np.ndarray]], originals: np.ndarray | None = None) -> np.ndarray:
-    """One uint8 image: a row per epoch (the originals on top when given), a column per panel digit,
-    separated by a 2-pixel grey gutter."""
+    """One uint8 image: a row per epoch (the originals on top when given), a column per panel digit."""
     rows = ([originals] if originals is not None else []) + [np.asarray(p, dtype=np.uint8) for _, p in panels]
     if not rows:
         return np.zeros((28, 28), dtype=np.uint8)
-    count = rows[0].shape[0]
-    gutter = 2
-    size = 28 + gutter
-    grid = np.full((len(rows) * size - gutter, count * size - gutter), 96, dtype=np.uint8)
-    for r, images in enumerate(rows):
-        for c in range(count):
-            grid[r * size : r * size + 28, c * size : c * size + 28] = images[c].reshape(28, 28)
-    return grid
+    return tile(np.concatenate(rows), columns=len(rows[0]), pad=GUTTER, background=96)
 
 
 def panel_figure(
@@ -103,7 +98,10 @@ def panel_figure(
     labels = (["original"] if originals is not None else []) + [f"epoch {e}" for e, _ in panels]
     # One PNG, not a heatmap: 50 epochs × 16 digits would be 600,000 numbers in the page's JSON.
     figure = go.Figure(go.Image(source=png_data_uri(grid), hoverinfo="skip"))
-    figure.update_yaxes(tickvals=[i * 30 + 13.5 for i in range(len(labels))], ticktext=labels, showgrid=False)
+    cell = 28 + GUTTER
+    figure.update_yaxes(
+        tickvals=[GUTTER + i * cell + 13.5 for i in range(len(labels))], ticktext=labels, showgrid=False
+    )
     figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     figure.update_layout(
         height=max(120, row_height * len(labels) + 20), margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision="panel"

@@ -8,7 +8,7 @@ import streamlit as st
 from explorer.display_images import selection_grid, subset_rows
 from explorer.model_picker import Context
 from explorer.resources import cached_hover_texts, cached_test_set
-from explorer.state import add_to_pair, pick_on_map, set_code, ss
+from explorer.state import ACTIVE_MODEL, add_to_pair, pick_on_map, set_code, ss
 from explorer.text import MAP_SNAPSHOTS_HELP, map_help, reconstruction_caption
 from explorer.widgets import pickable_chart
 from vae.codes import decode_code
@@ -17,7 +17,10 @@ from vae.images import enlarge
 
 def render(ctx: Context) -> None:
     if ctx.atlas is None:
-        st.error(ctx.atlas_error)
+        from explorer.views.train import waiting_for_map
+
+        if not waiting_for_map(ss.get(ACTIVE_MODEL, "")):
+            st.error(ctx.atlas_error)
         return
     from explorer.figures import map_figure, snapshot_figure
 
