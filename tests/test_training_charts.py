@@ -35,9 +35,9 @@ def test_the_panel_grid_puts_epochs_in_rows_and_digits_in_columns() -> None:
     originals = np.zeros((3, 28, 28), np.uint8)
     panels = [(e, np.full((3, 28, 28), 10 * (e + 1), np.uint8)) for e in range(4)]
     grid = panel_grid(panels, originals)
-    assert grid.shape == (5 * 30 - 2, 3 * 30 - 2)
-    assert grid[0, 0] == 0 and grid[30, 0] == 10 and grid[4 * 30 + 27, 2 * 30 + 27] == 40
-    assert grid[28, 0] == 96  # the gutter between rows
+    assert grid.shape == (5 * 30 + 2, 3 * 30 + 2)
+    assert grid[2, 2] == 0 and grid[32, 2] == 10 and grid[4 * 30 + 29, 2 * 30 + 29] == 40
+    assert grid[30, 2] == 96  # the gutter between rows
 
 
 def test_bubbles_are_one_outline_per_digit_with_gaps_between_ellipses() -> None:
