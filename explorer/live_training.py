@@ -121,8 +121,11 @@ def epoch_zero_history(run: RunState, data: SharedData, beta: float) -> dict:
     }
 
 
-def train_job(job: TrainingJob, data: SharedData, folder: Path, threads: int | None = None) -> None:
-    """The queue's worker body: train `job.settings` and record every epoch into the job."""
+def train_job(
+    job: TrainingJob, data: SharedData, folder: Path, threads: int | None = None, keep_abandoned: bool = False
+) -> None:
+    """The queue's worker body: train `job.settings` and record every epoch into the job. The checkpoint
+    stays in `folder` unless no epoch finished or (without keep_abandoned) its session went away."""
     settings: TrainSettings = job.settings
     model_config, config = configs(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -166,5 +169,5 @@ def train_job(job: TrainingJob, data: SharedData, folder: Path, threads: int | N
             + ". Try a lower learning rate."
         ) from None
     finally:
-        if job.result is None:  # nothing worth keeping (stopped before the first epoch ended)
+        if job.result is None or (job.abandoned and not keep_abandoned):  # no one will take it
             out.unlink(missing_ok=True)

@@ -91,8 +91,8 @@ def training_data() -> SharedData:
 
 
 def run_training(job: TrainingJob) -> None:
-    folder, _ = runs_folder()
-    train_job(job, training_data(), folder, train_threads())
+    folder, kept = runs_folder()
+    train_job(job, training_data(), folder, train_threads(), keep_abandoned=kept)
 
 
 @st.cache_resource

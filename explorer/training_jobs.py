@@ -28,6 +28,7 @@ from typing import Any
 from vae.training import TrainingDiverged
 
 LIMIT_ENV = "VAE_TRAIN_JOBS"
+SESSION_CLOSED = "its session was closed"
 log = logging.getLogger(__name__)
 
 
@@ -126,7 +127,7 @@ class TrainingJob:
         if now >= self._next_owner_check:
             self._next_owner_check = now + 1.0
             if self._owner_check():
-                self.cancel("its session was closed")
+                self.cancel(SESSION_CLOSED)
         if self._cancel.is_set():
             raise JobCancelled(self.cancel_reason)
 
@@ -156,6 +157,11 @@ class TrainingJob:
     @property
     def cancel_requested(self) -> bool:
         return self._cancel.is_set()
+
+    @property
+    def abandoned(self) -> bool:
+        """Cancelled because no one is there to take the result."""
+        return self._cancel.is_set() and self.cancel_reason == SESSION_CLOSED
 
     def _finish(self, state: JobState, message: str) -> None:
         with self._lock:
@@ -287,8 +293,8 @@ class TrainingQueue:
         for job in list(self._waiting):
             if self._owner_gone(job.owner):
                 self._waiting.remove(job)
-                job.cancel("its session was closed")
-                job._finish(JobState.CANCELLED, "Cancelled before it started (its session was closed).")
+                job.cancel(SESSION_CLOSED)
+                job._finish(JobState.CANCELLED, f"Cancelled before it started ({SESSION_CLOSED}).")
 
     def _dispatch(self) -> None:
         with self._lock:

@@ -121,3 +121,15 @@ def test_an_autoencoder_trains_without_a_kl_term(shared: SharedData, tmp_path: P
     assert view.state is JobState.DONE
     assert view.history[-1]["test"]["kl"] == 0 and view.codes[-1][1][1] is None
     assert np.isfinite(torch.as_tensor(view.codes[-1][1][0]).numpy()).all()
+
+
+def test_a_run_whose_session_left_leaves_no_file_in_a_temporary_folder(shared: SharedData, tmp_path: Path) -> None:
+    alive = {"s1": True}
+    queue = TrainingQueue(lambda job: train_job(job, shared, tmp_path), limit=1, is_alive=alive.get, grace_s=0.0)
+    job = queue.submit("s1", TrainSettings(latent_dim=4, epochs=50))
+    while queue.view(job.id).epoch < 1:
+        threading.Event().wait(0.01)
+    alive["s1"] = False
+    assert queue.join(30)
+    assert queue.view(job.id).state is JobState.CANCELLED
+    assert list(tmp_path.glob("*.safetensors")) == []
