@@ -20,7 +20,7 @@ LOOK_FOR = {
     "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
     "plane": "Click the gaps between clusters: the decoder still draws a plausible digit there.",
     "digit": "Compare your digit's reconstruction loss with an average test digit's: how unusual is it?",
-    "train": "The loss falls from ~540 to ~200 within the first epoch; raise β and watch KL shrink and blur grow.",
+    "train": "Most of the fall happens in the first epoch; raise β and watch KL shrink while the digits blur.",
     "compare": "Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.",
 }
 

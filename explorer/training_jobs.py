@@ -313,7 +313,7 @@ class TrainingQueue:
         try:
             job.raise_if_cancelled()
             self._train(job)
-            outcome = JobState.DONE, f"Trained {job.epoch} epochs."
+            outcome = JobState.DONE, f"Trained {job.epoch} epoch{'' if job.epoch == 1 else 's'}."
         except JobCancelled:
             kept = f"; epoch {job.epoch} is kept" if job.result is not None and job.epoch > 0 else ""
             outcome = JobState.CANCELLED, f"Cancelled at epoch {job.epoch} ({job.cancel_reason}){kept}."

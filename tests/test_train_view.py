@@ -75,7 +75,7 @@ def test_a_second_session_waits_in_the_queue_and_cancel_frees_it() -> None:
     wait_finished(second.session_state[TRAIN_JOB])
     second.run()
     assert_clean(second)
-    assert any("Trained 1 epochs" in s.value for s in second.success)
+    assert any("Trained 1 epoch." in s.value for s in second.success)
     assert not [t for t in threading.enumerate() if t.name.startswith("training-")]
 
 

@@ -55,18 +55,38 @@ def open_model(key: str) -> None:
 def settings_form() -> None:
     with st.form("train_form", border=True):
         left, middle, right = st.columns(3)
-        kind = left.radio("Kind", list(KINDS), format_func=KINDS.get, horizontal=True, key="train_kind")
+        kind = left.radio(
+            "Kind", list(KINDS), format_func=KINDS.get, horizontal=True, key="train_kind", persist_state="session"
+        )
         latent_dim = left.number_input(
-            "Latent size d", min_value=LATENT_DIMS[0], max_value=LATENT_DIMS[1], value=20, step=1, key="train_d"
+            "Latent size d",
+            min_value=LATENT_DIMS[0],
+            max_value=LATENT_DIMS[1],
+            value=20,
+            step=1,
+            key="train_d",
+            persist_state="session",
         )
         beta = middle.select_slider(
-            "β (VAE only: weight of the KL term)", BETAS, value=1.0, format_func=lambda b: f"{b:g}", key="train_beta"
+            "β (VAE only: weight of the KL term)",
+            BETAS,
+            value=1.0,
+            format_func=lambda b: f"{b:g}",
+            key="train_beta",
+            persist_state="session",
         )
-        epochs = middle.slider("Epochs", EPOCHS[0], EPOCHS[1], value=10, key="train_epochs")
+        epochs = middle.slider("Epochs", EPOCHS[0], EPOCHS[1], value=10, key="train_epochs", persist_state="session")
         lr = right.select_slider(
-            "Learning rate", LEARNING_RATES, value=1e-3, format_func=lambda r: f"{r:g}", key="train_lr"
+            "Learning rate",
+            LEARNING_RATES,
+            value=1e-3,
+            format_func=lambda r: f"{r:g}",
+            key="train_lr",
+            persist_state="session",
         )
-        seed = right.number_input("Seed", min_value=0, max_value=MAX_SEED, value=1, step=1, key="train_seed")
+        seed = right.number_input(
+            "Seed", min_value=0, max_value=MAX_SEED, value=1, step=1, key="train_seed", persist_state="session"
+        )
         submitted = st.form_submit_button("Start training", type="primary")
     if submitted:
         start(
