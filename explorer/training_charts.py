@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explorer.figures import bubble_traces, plane_layout
 from vae.images import tile
 
 TERMS: tuple[tuple[str, str], ...] = (("recon", "reconstruction"), ("kl", "KL"), ("total", "total (−ELBO)"))
@@ -136,8 +137,6 @@ def bubbles_figure(
 ) -> go.Figure:
     """A 2-D model's test means with their μ ± σ bubbles, one colour per digit. With `extent` fixed the
     frame stays put from epoch to epoch, so the bubbles are seen to spread and pack."""
-    from explorer.figures import DIGIT_COLOURS
-
     mu = np.asarray(mu, dtype=np.float32)
     labels = np.asarray(labels)
     if extent is None:
@@ -145,40 +144,8 @@ def bubbles_figure(
     figure = go.Figure()
     for digit in range(10):
         rows = np.flatnonzero(labels == digit)
-        if not len(rows):
-            continue
-        colour = DIGIT_COLOURS[digit]
-        if logvar is not None:
-            xs, ys = bubble_outlines(mu[rows], np.asarray(logvar, dtype=np.float32)[rows])
-            figure.add_trace(
-                go.Scattergl(
-                    x=xs,
-                    y=ys,
-                    mode="lines",
-                    line={"width": 1, "color": colour},
-                    opacity=0.3,
-                    legendgroup=str(digit),
-                    showlegend=False,
-                    hoverinfo="skip",
-                )
-            )
-        figure.add_trace(
-            go.Scattergl(
-                x=mu[rows, 0],
-                y=mu[rows, 1],
-                mode="markers",
-                name=str(digit),
-                legendgroup=str(digit),
-                marker={"size": 4, "color": colour},
-                hoverinfo="skip",
-            )
-        )
-    figure.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"title": {"text": "digit"}, "orientation": "h", "y": 1.0, "yanchor": "bottom"},
-        xaxis={"range": [-extent, extent], "title": {"text": "z₁"}, "constrain": "domain"},
-        yaxis={"range": [-extent, extent], "title": {"text": "z₂"}, "constrain": "domain", "scaleanchor": "x"},
-        uirevision="bubbles",
-    )
+        if len(rows):
+            outline = None if logvar is None else bubble_outlines(mu[rows], np.asarray(logvar, np.float32)[rows])
+            figure.add_traces(bubble_traces(digit, mu[rows], outline, size=4, opacity=0.3, hoverinfo="skip"))
+    plane_layout(figure, extent, height, "bubbles")
     return figure
