@@ -181,3 +181,11 @@ def forget_files(checkpoint: Path) -> None:
     if not runs_folder()[1]:
         for path in (checkpoint, atlas_path(checkpoint)):
             path.unlink(missing_ok=True)
+
+
+def adopt_own_finished() -> None:
+    """Called by the picker on every run: a model that finished training while its session looked at
+    another view joins the picker there too."""
+    job_id = ss.get(TRAIN_JOB)
+    if job_id and job_id not in trained_models():
+        adopt_finished(job_id)
