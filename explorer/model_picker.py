@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.catalog_text import describe, model_facts
+from explorer.heavy_work import ServerBusy, heavy_work
 from explorer.resources import cached_atlas, model_at
 from explorer.session_models import (
     CHOICE_PREFIX,
@@ -60,10 +61,11 @@ def take_upload() -> None:
     if upload is None:
         return
     try:
-        model = load_uploaded_checkpoint(upload.name, upload.getvalue())
-    except CheckpointError as exc:
+        with heavy_work("checking a checkpoint"):
+            model = load_uploaded_checkpoint(upload.name, upload.getvalue())
+    except (CheckpointError, ServerBusy) as exc:
         keeping = " Still showing the previous model." if ss.get(ACTIVE_MODEL) else ""
-        ss[UPLOAD_ERROR] = f"{exc}.{keeping}"
+        ss[UPLOAD_ERROR] = f"{str(exc).rstrip('.')}.{keeping}"
         return
     name = model.checkpoint_path.name
     reason = NO_MAP_FOR_UPLOAD.format(name=name)

@@ -19,7 +19,7 @@ LOOK_FOR = {
     "morph": "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
     "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
     "plane": "Click the gaps between clusters: the decoder still draws a plausible digit there.",
-    "digit": "Compare your digit's reconstruction loss with an average test digit's: how unusual is it?",
+    "digit": "Photograph a digit you wrote: does the model read it right? Do the digits in its bubble look like it?",
     "train": "Most of the fall happens in the first epoch; raise β and watch KL shrink while the digits blur.",
     "compare": "Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.",
 }
@@ -157,12 +157,13 @@ CODE_PRIOR_HELP = (
 
 def friendly_error(exc: BaseException) -> str:
     """A message for a person, never a traceback: known problems say what they are, others stay generic."""
+    from explorer.heavy_work import ServerBusy
     from vae.atlas import AtlasError
     from vae.checkpoint import CheckpointError
     from vae.data import DataError
     from vae.preprocess import InvalidImageError
 
-    if isinstance(exc, CheckpointError | AtlasError | InvalidImageError | DataError):
+    if isinstance(exc, CheckpointError | AtlasError | InvalidImageError | DataError | ServerBusy):
         return str(exc)
     if isinstance(exc, MemoryError):
         return "This view ran out of memory. Try fewer samples or frames."

@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # Install the app's requirements into .venv and start the explorer on the shipped default model.
+#
+# Where it listens (the operator decides; loopback unless told otherwise):
+#   VAE_EXPLORER_ADDRESS  address to bind, default 127.0.0.1 (0.0.0.0: every interface)
+#   VAE_EXPLORER_PORT     port, default 8501
+# Any further arguments go to `streamlit run` (e.g. --server.baseUrlPath explorer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
-exec .venv/bin/streamlit run app.py "$@"
+# glibc gives threads (Streamlit runs each session's script in one) their own malloc arenas and keeps
+# their freed pages: RSS grew ~7-18 MiB per session and never came back. Two arenas: ~4 MiB, returned
+# when sessions leave (bench/load.py --tour --server-env MALLOC_ARENA_MAX=2; README "Serving a class").
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+exec .venv/bin/streamlit run app.py \
+    --server.address "${VAE_EXPLORER_ADDRESS:-127.0.0.1}" \
+    --server.port "${VAE_EXPLORER_PORT:-8501}" \
+    "$@"

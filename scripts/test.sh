@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Install everything the tests need on a fresh machine, then run lint and the whole suite.
-# Debian's chromium is used by the browser test (Playwright drives it; no browser download).
+# Debian's chromium is used by the browser test (Playwright drives it; no browser download), Debian's nginx
+# by the deployment test (tests/test_deploy.py: two replicas behind deploy/nginx/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
     $apt_get update -qq
-    DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+    DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 python3 -m venv .venv

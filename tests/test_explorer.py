@@ -12,11 +12,11 @@ import torch
 from PIL import Image, ImageDraw
 
 from explorer.catalog_text import describe, model_facts
+from explorer.digit_sources import canvas_has_ink
 from explorer.display_images import braille, map_hover_texts, preview_stages, selection_grid, subset_rows
 from explorer.selection import clicked_point
 from explorer.slider_values import dimension_order, slider_extent, slider_labels, to_slider_values, unused_dimensions
 from explorer.text import friendly_error
-from explorer.views.digit import canvas_has_ink
 from explorer.views.morph import digit_examples, morph_captions
 from vae import CheckpointError, ModelConfig, build_model
 from vae.atlas import AtlasError

@@ -2,9 +2,11 @@
 
 `<checkpoint>.atlas.safetensors` holds the test-set μ and log σ², a 2-D map of the means (t-SNE,
 or the means themselves for a 2-D model), the maps of the epoch snapshots aligned to the final one
-by an orthogonal Procrustes fit, the test labels and the per-dimension usage (mean KL for a VAE,
-the spread of the code for an autoencoder). It records the SHA-256 of its checkpoint file: the app
-refuses an atlas made from another file rather than showing a map of another model.
+by an orthogonal Procrustes fit, the test labels, the per-dimension usage (mean KL for a VAE,
+the spread of the code for an autoencoder) and every test image's score (vae.scores: reconstruction
+and KL, so one digit's numbers get a percentile; atlases made before scores existed load without).
+It records the SHA-256 of its checkpoint file: the app refuses an atlas made from another file rather
+than showing a map of another model.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import torch
 
 from vae.checkpoint import atomic_write_bytes, default_checkpoint_path, file_sha256, model_from_tensors, open_checkpoint
 from vae.latent import encode_all
+from vae.scores import METHOD as SCORE_METHOD
+from vae.scores import Scores, score_images
 
 ATLAS_FORMAT = "vae-latent-explorer-atlas/1"
 Log = Callable[[str], None]
@@ -40,6 +44,7 @@ class Atlas:
     dim_usage: np.ndarray  # float32 [d]: mean KL per dimension (VAE) or code std (autoencoder)
     usage_label: str
     checkpoint_sha256: str
+    scores: Scores | None = None  # per test image; None in atlases made before scores were stored
 
 
 def atlas_path(checkpoint: str | Path) -> Path:
@@ -111,6 +116,7 @@ def build_atlas(
         out["logvar"] = logvar.half()
     usage, usage_label = dimension_usage(mu, logvar)
     out["dim_usage"] = torch.from_numpy(usage)
+    out.update(score_tensors(model, test.images))
     epochs = sorted(
         int(name.split(".")[1]) for name in tensors if name.startswith("snapshot.") and name.endswith(".mu")
     )
@@ -126,9 +132,39 @@ def build_atlas(
         "usage_label": usage_label,
         "seed": str(seed),
         "snapshot_epochs": json.dumps(epochs),
+        "score_method": SCORE_METHOD,
     }
     path = atlas_path(checkpoint)
     atomic_write_bytes(path, save({k: v.contiguous() for k, v in out.items()}, metadata=meta))
+    return path
+
+
+def score_tensors(model: torch.nn.Module, images: torch.Tensor) -> dict[str, torch.Tensor]:
+    scores = score_images(model, images)
+    out = {"score.recon": torch.from_numpy(scores.recon)}
+    if scores.kl is not None:
+        out["score.kl"] = torch.from_numpy(scores.kl)
+    return out
+
+
+def add_scores(checkpoint: str | Path, data_dir: str | Path | None = None, log: Log = print) -> Path:
+    """Store per-test-image scores in an existing atlas, keeping its map (no t-SNE is run again)."""
+    from safetensors import safe_open
+    from safetensors.torch import save
+
+    from vae.data import load_mnist
+
+    checkpoint = Path(checkpoint)
+    load_atlas(checkpoint)  # refuses a missing, damaged or stale atlas with the usual message
+    path = atlas_path(checkpoint)
+    with safe_open(str(path), framework="pt") as handle:
+        meta = dict(handle.metadata() or {})
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not iterable)
+    test = load_mnist("test", data_dir, log)
+    weights, checkpoint_meta = open_checkpoint(checkpoint)
+    tensors.update(score_tensors(model_from_tensors(weights, checkpoint_meta, checkpoint).eval(), test.images))
+    meta["score_method"] = SCORE_METHOD
+    atomic_write_bytes(path, save({k: v.contiguous() for k, v in tensors.items()}, metadata=meta))
     return path
 
 
@@ -157,6 +193,7 @@ def load_atlas(checkpoint: str | Path | None = None, verify: bool = True) -> Atl
             dim_usage=arrays["dim_usage"],
             usage_label=meta["usage_label"],
             checkpoint_sha256=meta["checkpoint_sha256"],
+            scores=Scores(arrays["score.recon"], arrays.get("score.kl")) if "score.recon" in arrays else None,
         )
     except Exception as exc:  # a damaged file can fail in safetensors, json or a missing key
         raise AtlasError(f"{path.name} cannot be read ({exc}); {rebuild_hint(checkpoint)}") from exc

@@ -1,78 +1,89 @@
-"""Turn an uploaded or drawn image into an MNIST-style 28x28 tensor.
+"""Turn a photo, a scan, a drawing or a canvas into an MNIST-style 28x28 tensor.
 
-MNIST digits are light ink on a black background, scaled so the longer side of the ink fits a 20x20
-box (aspect kept, antialiased), then pasted into a 28x28 field so that the centre of mass sits in the
-middle. `preprocess_steps` reproduces that recipe one small step at a time and keeps every stage so
-the app can show them; `image_to_mnist` returns only the final tensor.
+MNIST digits are light ink on black, the longer side of the ink scaled to a 20x20 box (aspect kept,
+antialiased), pasted into 28x28 so the centre of mass sits in the middle, with strokes ~2.5 px wide.
+A phone photo is far from that: uneven light, a vignette, shadows, tinted paper, ruled lines, specks,
+the page edge, a blue pen or chalk. `preprocess_steps` reads it one stage at a time and keeps every
+stage so the app can show them:
 
-Anything we cannot turn into a digit raises `InvalidImageError` (a `ValueError`) with a message meant
-for the person who uploaded the file, never a decoder exception.
+1. decode (vae.image_file): EXIF orientation applied, any Pillow format, reduced size;
+2. polarity: dark ink on light paper or light ink on a dark board, from which tail of the local
+   residual is farther out (a median filter follows the paper, shadows included);
+3. background: a grey closing (opening for light ink) wider than any stroke: it keeps the paper's
+   light, gradients, vignettes and shadow edges (a closing preserves steps) and drops the ink;
+4. ink: each pixel's darkness relative to its own paper, so a shadowed stroke counts like a lit one;
+5. mask: half the ink level (Otsu's split of ink from paper grain) is the stroke edge;
+6. stray marks: ruled and squared lines (long near-straight runs across the page) are cut out; of
+   the connected pieces left, the heaviest one that is not a page edge is the digit, and pieces close
+   to it (the bar of a 4, 5 or 7) join it; specks, shadows and far marks are dropped;
+7. strokes: widened or thinned to MNIST's width (a distance transform), then the MNIST recipe.
+
+Anything we cannot turn into a digit raises `InvalidImageError` (a `ValueError`) with a one-line
+message meant for the person who uploaded the file.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from PIL import Image
+from scipy import ndimage as ndi
 
-# What we accept. MPO is how Pillow labels camera JPEGs that carry extra embedded pictures.
-ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
-_JPEG_ALIASES: frozenset[str] = frozenset({"MPO"})
-ACCEPTED_NAMES = "PNG, JPEG, GIF, BMP or WebP"
+from vae.image_file import DecodedImage, InvalidImageError, read_image
+from vae.marks import keep_digit, remove_lines
 
-# Refuse huge images before decoding pixels: a digit never needs more, and a tiny file can claim
-# billions of pixels (a decompression bomb).
-MAX_SIDE = 4096
-MAX_PIXELS = 4096 * 4096
-
-# Modes we cannot map to grey without guessing: high bit depth (16/32-bit ints, floats) and CMYK.
-_HIGH_DEPTH_MODES: frozenset[str] = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
-# Modes that convert to grey/RGBA losslessly enough; everything else is refused.
-_SUPPORTED_MODES: frozenset[str] = frozenset({"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX"})
+__all__ = ["InvalidImageError", "PreprocessResult", "image_to_mnist", "preprocess_steps"]
 
 MNIST_SIZE = 28
 FIT_SIZE = 20
-MNIST_CENTER = 14.0  # target centre of mass (row, col) in pixel indices, as the brief for MNIST
-BORDER_WIDTH = 2  # frame of pixels used to estimate the background
-BLANK_CONTRAST = 0.08  # ink must differ from the background by more than ~20/255
-INK_THRESHOLD = 0.1  # fraction of the strongest ink below which a pixel counts as background
-
-
-class InvalidImageError(ValueError):
-    """The input cannot be turned into a digit; the message says why, in plain words, and what to do."""
+MNIST_CENTER = 14.0  # target centre of mass (row, col) in pixel indices
+MNIST_STROKE = 2.5  # median MNIST stroke width in the 20 px box (4·mean distance transform − 2)
+POLARITY_SIDE = 64  # the polarity is decided on a thumbnail: a digit's tail survives, noise averages out
+BACKGROUND_FRACTION = 0.3  # closing width, as a fraction of the shorter side: wider than any stroke
+MIN_BACKGROUND_FRACTION = 0.04
+STROKE_WINDOW = 3.0  # second-pass closing window, in stroke widths (a junction is ~2 strokes wide)
+CORE_LEVEL = 0.75  # share of the ink level that only pen strokes reach (a shadow darkens paper less)
+BLANK_CONTRAST = 0.08
+SMOOTH_MIN_SIDE = 64  # ink must differ from its paper by more than ~20/255
 
 
 @dataclass(frozen=True)
 class PreprocessResult:
     """Every stage of the pipeline; arrays are float32 in [0, 1], row-major (height, width).
 
-    grayscale: the decoded image in grey, alpha composited, original polarity (what the user sees).
-    inverted: whether the background was light, so the image was inverted to light-on-dark.
-    ink: light ink on black at full size, background level removed and strongest ink scaled to 1.
-    cropped: `ink` cut to the bounding box of the ink.
+    grayscale: the decoded image in grey, upright, alpha composited, original polarity.
+    inverted: whether the ink is darker than the paper (so the image was read as dark-on-light).
+    background: the estimated paper (or board) under the ink, light and shadows included.
+    ink: ink strength relative to the local paper, 1 at the typical stroke.
+    kept: 1 where the digit is, 0.35 where a mark was dropped (lines, specks, edges), 0 elsewhere.
+    cropped: the digit's strokes, cut to their box and brought to MNIST's stroke width.
     fitted: `cropped` scaled so its longer side is 20, aspect ratio kept.
     mnist: the final 28x28 image, centred by centre of mass.
     tensor: `mnist` as a float32 tensor of shape [1, 1, 28, 28].
+    source: what the decoder saw (format, size, EXIF orientation, animation frames).
     """
 
     grayscale: np.ndarray
     inverted: bool
+    background: np.ndarray
     ink: np.ndarray
+    kept: np.ndarray
     cropped: np.ndarray
     fitted: np.ndarray
     mnist: np.ndarray
     tensor: torch.Tensor
+    source: DecodedImage
 
     def stages(self) -> dict[str, Image.Image]:
         """The stages as 8-bit grey PIL images, in order, keyed by a caption for a preview."""
         return {
-            "Greyscale": to_pil(self.grayscale),
-            "Light ink on dark": to_pil(self.ink),
-            "Cropped to the ink": to_pil(self.cropped),
+            "Photo, upright": to_pil(self.grayscale),
+            "Paper and light": to_pil(self.background),
+            "Ink": to_pil(self.ink),
+            "Digit kept": to_pil(self.kept),
+            "MNIST strokes": to_pil(self.cropped),
             "Fitted to 20x20": to_pil(self.fitted),
             "Centred in 28x28": to_pil(self.mnist),
         }
@@ -83,170 +94,133 @@ def to_pil(array: np.ndarray) -> Image.Image:
     return Image.fromarray(np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8))
 
 
-# --- decoding ---------------------------------------------------------------------------------------
+def _blank() -> InvalidImageError:
+    return InvalidImageError("The image looks blank: draw or upload a digit.")
 
 
-def decode_image(data: bytes | bytearray | memoryview | Image.Image) -> Image.Image:
-    """Open and fully decode the input, refusing anything we cannot read safely."""
-    if isinstance(data, Image.Image):
-        img = data
-    elif isinstance(data, bytes | bytearray | memoryview):
-        img = _open_bytes(bytes(data))
-    else:
-        # A programming error, not a bad upload: say so in the usual Python way.
-        raise TypeError(f"expected bytes or a PIL image, not {type(data).__name__}")
-
-    _check_size(img)
-    _check_single_frame(img)
-    _load_pixels(img)
-    _check_mode(img)
-    return img
+# --- light and ink ------------------------------------------------------------------------------------
 
 
-def _open_bytes(data: bytes) -> Image.Image:
-    """Read the header only (pixels are decoded later, after the size checks)."""
-    if not data:
-        raise InvalidImageError(f"The file is empty. Upload a {ACCEPTED_NAMES} image of a digit.")
-    try:
-        # Pillow warns about big images and errors only on very big ones; make the warning an error
-        # here only, so a suspicious file is refused without changing the global warning filters.
-        # (catch_warnings is process-wide while open; header parsing is brief, so that is harmless.)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidImageError(_too_large_message()) from exc
-    except Exception as exc:
-        # Decoder plugins raise many types (OSError, SyntaxError, ValueError, struct.error...) on
-        # garbage; to the user they all mean the same thing.
-        raise InvalidImageError(f"This file is not an image we can read. Upload a {ACCEPTED_NAMES}.") from exc
-
-    fmt = img.format or "unknown"
-    if fmt not in ACCEPTED_FORMATS and fmt not in _JPEG_ALIASES:
-        raise InvalidImageError(f"{fmt} images are not supported. Upload a {ACCEPTED_NAMES}.")
-    return img
+def _shrink(gray: np.ndarray, side: int) -> np.ndarray:
+    scale = side / max(gray.shape)
+    if scale >= 1:
+        return gray
+    size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+    return np.asarray(Image.fromarray(gray.astype(np.float32)).resize(size, Image.Resampling.BOX))
 
 
-def _too_large_message(width: int | None = None, height: int | None = None) -> str:
-    size = f" ({width}x{height} pixels)" if width is not None and height is not None else ""
-    return (
-        f"This image is too large{size}. Upload an image of at most {MAX_SIDE}x{MAX_SIDE} pixels, "
-        "for example a photo cropped around the digit."
+def has_dark_ink(gray: np.ndarray) -> bool:
+    """Dark ink on light paper (True) or light ink on a dark board: the residual's farther tail."""
+    thumb = _shrink(gray, POLARITY_SIDE)
+    paper = ndi.median_filter(thumb, size=max(3, round(0.3 * min(thumb.shape))) | 1, mode="nearest")
+    residual = thumb - paper
+    low, high = np.percentile(residual, [0.5, 99.5])
+    return bool(-low >= high)
+
+
+def estimate_background(gray: np.ndarray, dark_ink: bool, width: float | None = None) -> np.ndarray:
+    """The paper under the ink: a closing (dark ink) or opening (light ink) wider than any stroke.
+
+    `width` is the window in pixels (default: BACKGROUND_FRACTION of the shorter side). Computed at
+    half size for big images (the light changes slowly) and smoothed a little so the square window
+    leaves no blocks; a closing keeps the step of a shadow edge where it is.
+    """
+    step = 2 if min(gray.shape) >= 200 else 1
+    small = gray[::step, ::step] if step > 1 else gray
+    width = BACKGROUND_FRACTION * min(gray.shape) if width is None else width
+    size = max(3, round(width / step))
+    morph = ndi.grey_closing if dark_ink else ndi.grey_opening
+    grain_free = ndi.gaussian_filter(small, 0.7) if min(small.shape) >= SMOOTH_MIN_SIDE else small
+    paper = morph(grain_free, size=(size, size), mode="nearest")
+    paper = ndi.gaussian_filter(paper, size / 8)
+    if step > 1:
+        paper = ndi.zoom(paper, (gray.shape[0] / paper.shape[0], gray.shape[1] / paper.shape[1]), order=1)
+    return np.clip(paper, 0.0, 1.0).astype(np.float32)
+
+
+def background_width(contrast: np.ndarray, level: float, shorter_side: int) -> float:
+    """A closing window just wider than the strokes: STROKE_WINDOW × the width of the strongest ink.
+
+    The first pass uses a window wide enough for any stroke, which also takes a shadow band narrower
+    than it for ink; shadows are fainter than a pen, so the width of the strongest ink (the core)
+    is the strokes' width, and a window a few strokes wide keeps the shadow as background.
+    """
+    peak = float(np.percentile(contrast, 99.9))  # the darkest 0.1 %: pen, even when a shadow outweighs it
+    core = contrast > CORE_LEVEL * max(level, peak)
+    if not core.any():
+        return BACKGROUND_FRACTION * shorter_side
+    rows, cols = np.flatnonzero(core.any(axis=1)), np.flatnonzero(core.any(axis=0))
+    width = stroke_width(core[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    return float(
+        np.clip(STROKE_WINDOW * width, MIN_BACKGROUND_FRACTION * shorter_side, BACKGROUND_FRACTION * shorter_side)
     )
 
 
-def _check_size(img: Image.Image) -> None:
-    width, height = img.size
-    if width < 1 or height < 1:
-        raise InvalidImageError("The image has no pixels. Draw or upload a digit.")
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise InvalidImageError(_too_large_message(width, height))
+def ink_contrast(gray: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """How much each pixel is ink: darkness relative to its own paper (light ink: lightness above it).
 
-
-def _check_single_frame(img: Image.Image) -> None:
-    # A multi-picture camera JPEG holds previews, not an animation: its first picture is the photo.
-    if img.format in _JPEG_ALIASES:
-        return
-    try:
-        frames = int(getattr(img, "n_frames", 1))
-    except Exception as exc:  # counting frames walks the file, which may be broken past the header
-        raise InvalidImageError(_damaged_message()) from exc
-    if frames > 1:
-        raise InvalidImageError("Animated images are not supported. Upload a single still frame.")
-
-
-def _damaged_message() -> str:
-    return "This image seems damaged or incomplete, so we can't read it. Save it again or upload another file."
-
-
-def _load_pixels(img: Image.Image) -> None:
-    try:
-        # Pillow decodes lazily; a truncated file fails here with OSError, so load inside the try.
-        img.load()
-    except Exception as exc:
-        raise InvalidImageError(_damaged_message()) from exc
-
-
-def _check_mode(img: Image.Image) -> None:
-    if img.mode in _HIGH_DEPTH_MODES:
-        raise InvalidImageError(
-            "This image uses 16 or more bits per colour, which we can't read. "
-            "Save it as an ordinary 8-bit PNG or JPEG and upload it again."
-        )
-    if img.mode == "CMYK":
-        raise InvalidImageError(
-            "This image uses CMYK colours (meant for printing), which we can't read. "
-            "Save it as RGB and upload it again."
-        )
-    if img.mode not in _SUPPORTED_MODES:
-        raise InvalidImageError(
-            "This image uses a colour format we can't read. Save it as an ordinary RGB PNG or JPEG and upload it again."
-        )
-
-
-# --- pixel steps --------------------------------------------------------------------------------------
-
-
-def to_grayscale(img: Image.Image) -> np.ndarray:
-    """Grey levels in [0, 1], with any transparency composited onto a solid background.
-
-    Rule for the background: composite onto the colour that contrasts with the visible (opaque)
-    pixels. A drawing canvas is transparent where untouched (often "transparent black") with opaque
-    strokes; onto white, black strokes stay visible, but white strokes would vanish. So if the
-    alpha-weighted mean of the visible pixels is light we composite onto black, otherwise onto white.
-    Fully opaque images are unaffected by the choice.
+    Relative darkness is unchanged by the light falling on the page, so ink in a shadow or a dark
+    corner scores like ink in the light.
     """
-    has_alpha = img.mode in {"LA", "La", "PA", "RGBA", "RGBa"} or "transparency" in img.info
-    if not has_alpha:
-        return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
-
-    rgba = img.convert("RGBA")
-    grey = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0  # luminance, alpha ignored
-    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
-    weight = float(alpha.sum())
-    visible_mean = float((grey * alpha).sum() / weight) if weight > 0 else 0.0  # all transparent: blank anyway
-    background = 0.0 if visible_mean > 0.5 else 1.0
-    return grey * alpha + background * (1.0 - alpha)
+    # Paper grain and JPEG noise average out, strokes stay; a tiny image (an icon, MNIST itself) has no grain.
+    smooth = ndi.gaussian_filter(gray, 0.8) if min(gray.shape) >= SMOOTH_MIN_SIDE else gray
+    if dark_ink:
+        return np.clip((background - smooth) / np.maximum(background, 0.05), 0.0, None)
+    return np.clip(smooth - background, 0.0, None)
 
 
-def border_pixels(gray: np.ndarray, width: int = BORDER_WIDTH) -> np.ndarray:
-    """The outermost `width`-pixel frame (the whole image when it is smaller than the frame)."""
-    mask = np.ones(gray.shape, dtype=bool)
-    mask[width:-width, width:-width] = False
-    return gray[mask]
+def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
+    """Otsu's split of a 1-D sample into two classes (maximal between-class variance).
 
-
-def estimate_background(gray: np.ndarray) -> float:
-    """Background level: the median of the border frame, where a digit rarely reaches."""
-    return float(np.median(border_pixels(gray)))
-
-
-def to_light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Invert if the background is light, so the ink is light on dark like MNIST."""
-    inverted = estimate_background(gray) > 0.5
-    return (1.0 - gray if inverted else gray), inverted
-
-
-def isolate_ink(light_on_dark: np.ndarray) -> np.ndarray:
-    """Remove the background level and scale the strongest ink to 1 (paper is rarely pure black/white).
-
-    Pixels fainter than INK_THRESHOLD of the strongest ink are set to 0, so paper grain and
-    compression noise neither blow up the bounding box nor pull the centre of mass.
+    A few lines of numpy: scipy has no Otsu, and scikit-image would be a large dependency for one call.
     """
-    background = estimate_background(light_on_dark)
-    contrast = float(light_on_dark.max()) - background
-    if contrast < BLANK_CONTRAST:
-        raise InvalidImageError("The image looks blank: draw or upload a digit.")
-    ink = np.clip((light_on_dark - background) / contrast, 0.0, 1.0)
-    ink[ink < INK_THRESHOLD] = 0.0
-    return ink.astype(np.float32)
+    counts, edges = np.histogram(values, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight_low = np.cumsum(counts)
+    weight_high = weight_low[-1] - weight_low
+    mean_low = np.cumsum(counts * centres) / np.maximum(weight_low, 1)
+    mean_high = ((counts * centres).sum() - np.cumsum(counts * centres)) / np.maximum(weight_high, 1)
+    between = weight_low * weight_high * (mean_low - mean_high) ** 2
+    return float(centres[int(np.argmax(between))])
 
 
-def crop_to_ink(ink: np.ndarray) -> np.ndarray:
-    """Cut to the bounding box of the non-zero pixels (isolate_ink guarantees there are some)."""
-    rows = np.flatnonzero(ink.any(axis=1))
-    cols = np.flatnonzero(ink.any(axis=0))
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+def ink_level(contrast: np.ndarray, gray: np.ndarray, background: np.ndarray) -> float:
+    """The typical contrast of a stroke; raises the blank-image error when there is no ink."""
+    split = otsu_threshold(contrast.ravel())
+    strokes = contrast[contrast > split]
+    noise = 1.4826 * float(np.median(np.abs(contrast - np.median(contrast))))
+    level = float(np.median(strokes)) if strokes.size else 0.0
+    absolute = float(np.percentile(np.abs(gray - background)[contrast > split], 90)) if strokes.size else 0.0
+    if absolute < BLANK_CONTRAST or level < 6 * noise:
+        raise _blank()
+    return level
+
+
+# --- strokes and the MNIST recipe -----------------------------------------------------------------------
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels: 4·(mean distance to the edge) − 2 (a band of width w averages w/4 + ½)."""
+    inside = ndi.distance_transform_edt(mask)
+    return max(1.0, 4.0 * float(inside[mask].mean()) - 2.0)
+
+
+def normalise_strokes(mask: np.ndarray) -> np.ndarray:
+    """Cut the digit's mask to its box and widen or thin its strokes to MNIST's width at that scale."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    target = MNIST_STROKE * max(height, width) / FIT_SIZE
+    pad = int(np.ceil(target)) + 2
+    crop = np.pad(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], pad)
+    change = (target - stroke_width(crop)) / 2  # radius to add (or remove) on each side of a stroke
+    if change > 0.5:
+        crop = ndi.distance_transform_edt(~crop) <= change
+    elif change < -0.5:
+        thinned = ndi.distance_transform_edt(crop) > -change
+        if thinned.sum() >= 0.3 * crop.sum():  # never erase thin parts of a mostly thick digit
+            crop = thinned
+    rows, cols = np.flatnonzero(crop.any(axis=1)), np.flatnonzero(crop.any(axis=0))
+    return crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
 
 
 def fit_to_box(cropped: np.ndarray, size: int = FIT_SIZE) -> np.ndarray:
@@ -268,9 +242,8 @@ def fit_to_box(cropped: np.ndarray, size: int = FIT_SIZE) -> np.ndarray:
 
 def center_of_mass(image: np.ndarray) -> tuple[float, float]:
     """Intensity-weighted mean (row, col) in pixel indices."""
-    total = float(image.sum())
-    rows, cols = np.indices(image.shape)
-    return float((rows * image).sum() / total), float((cols * image).sum() / total)
+    row, col = ndi.center_of_mass(image)
+    return float(row), float(col)
 
 
 def center_in_frame(fitted: np.ndarray, size: int = MNIST_SIZE, center: float = MNIST_CENTER) -> np.ndarray:
@@ -291,27 +264,41 @@ def center_in_frame(fitted: np.ndarray, size: int = MNIST_SIZE, center: float = 
 # --- pipeline -----------------------------------------------------------------------------------------
 
 
-def preprocess_steps(data: bytes | Image.Image) -> PreprocessResult:
-    """Run the whole MNIST-style pipeline and keep every stage (for previews and debugging)."""
-    img = decode_image(data)
-    gray = to_grayscale(img)
-    light_on_dark, inverted = to_light_on_dark(gray)
-    ink = isolate_ink(light_on_dark)
-    cropped = crop_to_ink(ink)
+def preprocess_steps(data: bytes | bytearray | memoryview | Image.Image) -> PreprocessResult:
+    """Run the whole pipeline and keep every stage (for previews and debugging)."""
+    source = read_image(data)
+    gray = source.gray
+    if gray.size < 4 or float(gray.max() - gray.min()) < BLANK_CONTRAST:
+        raise _blank()
+    dark = has_dark_ink(gray)
+    background = estimate_background(gray, dark)
+    contrast = ink_contrast(gray, background, dark)
+    level = ink_level(contrast, gray, background)
+    width = background_width(contrast, level, min(gray.shape))
+    if width < 0.8 * BACKGROUND_FRACTION * min(gray.shape):
+        background = estimate_background(gray, dark, width)
+        contrast = ink_contrast(gray, background, dark)
+        level = ink_level(contrast, gray, background)
+    mask = contrast > 0.5 * level  # half the ink level: where a stroke's edge is
+    mask, lines = remove_lines(mask)
+    digit, dropped = keep_digit(mask, contrast)
+    cropped = normalise_strokes(digit)
     fitted = fit_to_box(cropped)
     mnist = center_in_frame(fitted)
-    tensor = torch.from_numpy(mnist.copy()).reshape(1, 1, MNIST_SIZE, MNIST_SIZE)
     return PreprocessResult(
         grayscale=gray.astype(np.float32),
-        inverted=inverted,
-        ink=ink,
+        inverted=dark,
+        background=background,
+        ink=np.clip(contrast / level, 0.0, 1.0).astype(np.float32),
+        kept=np.where(digit, 1.0, np.where(dropped | lines, 0.35, 0.0)).astype(np.float32),
         cropped=cropped,
         fitted=fitted,
         mnist=mnist,
-        tensor=tensor,
+        tensor=torch.from_numpy(mnist.copy()).reshape(1, 1, MNIST_SIZE, MNIST_SIZE),
+        source=source,
     )
 
 
-def image_to_mnist(data: bytes | Image.Image) -> torch.Tensor:
+def image_to_mnist(data: bytes | bytearray | memoryview | Image.Image) -> torch.Tensor:
     """Bytes or a PIL image -> float32 tensor [1, 1, 28, 28] in [0, 1], light ink on black like MNIST."""
     return preprocess_steps(data).tensor

@@ -1,92 +1,75 @@
-"""Your own digit: upload or draw one; see the MNIST-style preprocessing (vae/preprocess.py) step by step,
-its reconstruction, loss terms, code, place on the map and nearest test digits (vae/digit_analysis.py)."""
+"""Your own digit: a photo, a drawing or the camera, read as MNIST would see it (vae/preprocess.py, every
+stage shown), with a verdict (vae/verdict.py), honest numbers ranked against the test set (vae/scores.py),
+its posterior as digits (vae/posterior.py), its code, place on the map and nearest test digits."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
+from explorer.digit_sources import digit_input
+from explorer.digit_text import (
+    ANIMATED,
+    NO_SCORES,
+    STAGES_CAPTION,
+    score_caption,
+    unusual_sentence,
+    verdict_sentence,
+)
 from explorer.display_images import preview_stages
+from explorer.heavy_work import ServerBusy, heavy_work
 from explorer.model_picker import Context
+from explorer.posterior_panel import show_posterior
 from explorer.resources import cached_test_set
 from explorer.slider_values import dimension_order
-from explorer.state import set_code, ss
-from explorer.text import CODE_PRIOR_HELP, reconstruction_caption, typical_digit_note
-from vae.catalog import typical_terms
-from vae.digit_analysis import analyse_digit
+from explorer.state import set_code
+from explorer.text import CODE_PRIOR_HELP, reconstruction_caption
+from vae.digit_analysis import DigitAnalysis, analyse_digit
 from vae.images import enlarge
+from vae.preprocess import InvalidImageError, PreprocessResult, preprocess_steps
+from vae.scores import SAMPLES, percentile_rank, score_images
+from vae.verdict import VOTERS, read_digit
 
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 SMALL = 3  # enlargement of the neighbours: 84 px
 
 
-def canvas_has_ink(json_data: dict[str, Any] | None) -> bool:
-    """Whether anything was drawn on the canvas (an untouched canvas is not an error, just empty)."""
-    return bool(json_data and json_data.get("objects"))
+@st.cache_data(max_entries=4, show_spinner=False)
+def prepare(data: bytes) -> PreprocessResult:
+    """Preprocessing is the costly part of a run (~0.1–0.3 s for a photo): once per image, not per rerun.
+    At most a few photos are decoded at once in the whole server (a burst of 50 MP uploads would
+    otherwise add up); ServerBusy, never cached, tells this visitor to try again."""
+    with heavy_work("reading a photo"):
+        return preprocess_steps(data)
 
 
-def digit_input() -> bytes | None:
-    """The user's digit as image bytes, from an upload or the drawing canvas (None until there is one)."""
-    ss.setdefault("digit_source", "Upload")
-    source = st.segmented_control("Your digit from", ["Upload", "Draw"], key="digit_source", required=True)
-    if source == "Upload":
-        upload = st.file_uploader("An image of one digit (up to 5 MB)", type=UPLOAD_TYPES, key="digit_upload")
-        return upload.getvalue() if upload is not None else None
-    from streamlit_drawable_canvas import st_canvas
-
-    dark = st.toggle("White ink on black", key="canvas_dark", persist_state="session")
-    canvas = st_canvas(
-        stroke_width=20,
-        stroke_color="#ffffff" if dark else "#000000",
-        background_color="#000000" if dark else "#ffffff",
-        width=280,
-        height=280,
-        return_image_data=True,
-        key=f"canvas_{'dark' if dark else 'light'}",
-    )
-    return canvas.image_bytes if canvas_has_ink(canvas.json_data) else None
+def show_verdict(ctx: Context, analysis: DigitAnalysis) -> None:
+    atlas = ctx.atlas
+    if atlas is None:
+        st.info(f"No verdict without the map: {ctx.atlas_error}")
+        return
+    verdict = read_digit(analysis.mu, atlas.mu, atlas.labels, VOTERS)
+    st.markdown(f"### {verdict_sentence(verdict)}")
 
 
-def render(ctx: Context) -> None:
-    from vae.preprocess import InvalidImageError, preprocess_steps
+def show_numbers(ctx: Context, prepared: PreprocessResult) -> None:
+    """Reconstruction and KL with the estimator of the test figures beside them, and a percentile."""
+    scores = score_images(ctx.model, prepared.tensor)
+    st.metric("Reconstruction loss", f"{float(scores.recon[0]):.1f} nats")
+    if scores.kl is not None:
+        st.metric("KL to the prior", f"{float(scores.kl[0]):.1f} nats")
+    test = ctx.atlas.scores if ctx.atlas is not None else None
+    if test is None:
+        if ctx.atlas is not None:
+            st.caption(NO_SCORES.format(checkpoint=ctx.summary.path))
+        return
+    st.markdown(f"**{unusual_sentence(percentile_rank(float(scores.total[0]), test.total))}**")
+    kl = float(test.kl.mean()) if test.kl is not None else None
+    st.caption(score_caption(ctx.is_vae, SAMPLES, float(test.recon.mean()), kl))
 
-    source, results = st.columns([1, 2], gap="large")  # the canvas needs its 280 px
-    with source:
-        data = digit_input()
-    with results:
-        if data is None:
-            st.info("Upload a picture of a handwritten digit, or draw one, to see how the model encodes it.")
-            return
-        try:
-            prepared = preprocess_steps(data)
-        except InvalidImageError as exc:
-            st.error(str(exc))
-            return
-        atlas = ctx.atlas
-        analysis = analyse_digit(
-            ctx.model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None
-        )
-        stages = preview_stages(prepared.stages())
-        st.caption("How your image becomes an MNIST-style 28×28 digit:")
-        st.image(list(stages.values()), caption=list(stages), width=112)
-        c1, c2, c3 = st.columns([1, 1, 1])
-        c1.image(enlarge(prepared.mnist, 6), caption="what the model sees", width=168)
-        c2.image(enlarge(analysis.reconstruction, 6), caption=reconstruction_caption(ctx.is_vae), width=168)
-        with c3:
-            st.metric("Reconstruction loss", f"{analysis.recon_nats:.1f} nats")
-            if analysis.kl_nats is not None:
-                st.metric("KL to the prior", f"{analysis.kl_nats:.1f} nats")
-            typical = typical_terms(ctx.model.meta)
-            if typical is not None:
-                st.caption(typical_digit_note(*typical))
-            st.button(
-                "Send its code to the sliders",
-                on_click=set_code,
-                args=(ctx.key, ctx.extent, analysis.mu.tolist(), "sliders"),
-            )
+
+def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
     from explorer.figures import code_figure, map_figure
 
+    atlas = ctx.atlas
     order = dimension_order(atlas.dim_usage if atlas else None, len(analysis.mu))
     left, right = st.columns(2, gap="large")
     with left:
@@ -110,8 +93,51 @@ def render(ctx: Context) -> None:
             )
     if len(analysis.neighbours):
         test = cached_test_set()
-        st.markdown(f"**Nearest test digits** (closest code{' μ' if ctx.is_vae else ''} first)")
+        st.markdown(f"**Its {len(analysis.neighbours)} nearest test digits**, the ones that vote (closest first)")
         st.image(
             [enlarge(test.images[row], SMALL) for row in analysis.neighbours],
             caption=[f"a {int(test.labels[row])} · #{row}" for row in analysis.neighbours],
         )
+
+
+def render(ctx: Context) -> None:
+    source, results = st.columns([1, 2], gap="large")  # the canvas needs its 280 px
+    with source:
+        data = digit_input()
+    with results:
+        if data is None:
+            st.info(
+                "Upload a photo of a handwritten digit, draw one, or take one with your camera, "
+                "to see how the model reads it."
+            )
+            return
+        try:
+            prepared = prepare(data)
+        except InvalidImageError as exc:
+            st.error(str(exc))
+            return
+        except ServerBusy as busy:
+            st.warning(str(busy))
+            return
+        if prepared.source.first_of_frames > 1:
+            st.info(ANIMATED.format(frames=prepared.source.first_of_frames))
+        atlas = ctx.atlas
+        analysis = analyse_digit(
+            ctx.model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None, k=VOTERS
+        )
+        show_verdict(ctx, analysis)
+        stages = preview_stages(prepared.stages())
+        st.caption(STAGES_CAPTION)
+        st.image(list(stages.values()), caption=list(stages), width=84)
+        c1, c2, c3 = st.columns([1, 1, 1])
+        c1.image(enlarge(prepared.mnist, 6), caption="what the model sees", width=168)
+        c2.image(enlarge(analysis.reconstruction, 6), caption=reconstruction_caption(ctx.is_vae), width=168)
+        with c3:
+            show_numbers(ctx, prepared)
+            st.button(
+                "Send its code to the sliders",
+                on_click=set_code,
+                args=(ctx.key, ctx.extent, analysis.mu.tolist(), "sliders"),
+            )
+    show_posterior(ctx.model, prepared.tensor, key="digit")
+    show_code_and_map(ctx, analysis)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from explorer.display_images import selection_grid, subset_rows
 from explorer.model_picker import Context
+from explorer.posterior_panel import show_posterior
 from explorer.resources import cached_hover_texts, cached_test_set
 from explorer.state import ACTIVE_MODEL, add_to_pair, pick_on_map, set_code, ss
 from explorer.text import MAP_SNAPSHOTS_HELP, map_help, reconstruction_caption
@@ -56,6 +57,7 @@ def render(ctx: Context) -> None:
                 width="stretch",
             )
             b2.button("Add to the morph pair", on_click=add_to_pair, args=([pick],), width="stretch")
+            show_posterior(ctx.model, test.images[pick], key="map", columns=4)
         if len(rows) > 1:
             grid = selection_grid(test.images, rows, limit=100, columns=10)
             shown = min(len(rows), 100)

@@ -1,0 +1,166 @@
+"""A user of the explorer without a browser: speaks Streamlit's websocket protocol (BackMsg / ForwardMsg).
+
+A browser opens `/_stcore/stream`, asks for a script run with a BackMsg `rerun_script` (its widget values,
+page and fragment) and draws the ForwardMsgs that come back until `script_finished`. This client does the
+same and keeps what a load test needs: the widgets each run showed (id, label, fragment), the pages of
+st.navigation, the errors and exceptions shown, and the time from its request to `script_finished`, which
+on loopback is the server's time for the run. Used by bench/load.py; loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import ClientConnection, connect
+
+EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
+WIDGET_KINDS = frozenset(
+    {"slider", "button_group", "radio", "button", "selectbox", "number_input", "checkbox", "text_input"}
+)
+ERROR_ALERT = 1  # Alert.Format.ERROR
+
+
+@dataclass(frozen=True)
+class Widget:
+    kind: str  # the Element field: slider, button_group, radio, ...
+    id: str
+    label: str
+    fragment_id: str  # "" outside a fragment: a change reruns the whole script
+    proto: Any
+
+
+@dataclass
+class Run:
+    seconds: float  # request sent → script_finished received
+    messages: int
+    received_bytes: int
+    errors: list[str] = field(default_factory=list)  # st.error texts and exception messages shown
+
+
+class RunFailed(RuntimeError):
+    pass
+
+
+class StreamlitUser:
+    """One session on a Streamlit server. Use `async with StreamlitUser(url) as user:`."""
+
+    def __init__(self, base_url: str, query_string: str = "") -> None:
+        self.ws_url = base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
+        self.query_string = query_string
+        self.ws: ClientConnection | None = None
+        self.widgets: dict[str, Widget] = {}  # by label: the widgets on the page now
+        self.pages: dict[str, str] = {}  # st.navigation page name (and url path) → page_script_hash
+        self.page_hash = ""
+        self.states: dict[str, WidgetState] = {}  # the values this user set, sent with every run
+
+    async def __aenter__(self) -> StreamlitUser:
+        self.ws = await connect(
+            self.ws_url, subprotocols=["streamlit"], max_size=None, compression="deflate", open_timeout=60
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def run(self, fragment_id: str = "", timeout: float = 60.0) -> Run:
+        """Asks for a script run with every value set so far; waits for its end (a run that ends early for
+        a rerun the app asked for is followed by that rerun, which is waited for too)."""
+        assert self.ws is not None, "use `async with`"
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string = self.query_string
+        state.page_script_hash = self.page_hash
+        state.fragment_id = fragment_id
+        state.widget_states.widgets.extend(self.states.values())
+        if not fragment_id:  # a whole run draws the page anew: only the widgets it shows can be used after it
+            self.widgets.clear()
+        started = time.perf_counter()
+        await self.ws.send(message.SerializeToString())
+        run = Run(seconds=0.0, messages=0, received_bytes=0)
+        deadline = started + timeout
+        while True:
+            try:
+                data = await asyncio.wait_for(self.ws.recv(), max(0.0, deadline - time.perf_counter()))
+            except TimeoutError:
+                raise RunFailed(f"no script_finished within {timeout:g} s") from None
+            run.messages += 1
+            run.received_bytes += len(data)
+            forward = ForwardMsg()
+            forward.ParseFromString(data)
+            kind = forward.WhichOneof("type")
+            if kind == "delta":
+                self._read_delta(forward.delta, run)
+            elif kind == "new_session":
+                self._read_pages(forward.new_session.app_pages)
+                self.page_hash = forward.new_session.page_script_hash or self.page_hash
+            elif kind == "navigation":
+                self._read_pages(forward.navigation.app_pages)
+                self.page_hash = forward.navigation.page_script_hash or self.page_hash
+            elif kind == "script_finished" and forward.script_finished != EARLY:
+                run.seconds = time.perf_counter() - started
+                return run
+
+    def _read_pages(self, pages: Any) -> None:
+        for page in pages:
+            self.pages[page.page_name] = page.page_script_hash
+            if page.url_pathname:
+                self.pages[page.url_pathname] = page.page_script_hash
+
+    def _read_delta(self, delta: Any, run: Run) -> None:
+        if not delta.HasField("new_element"):
+            return
+        element = delta.new_element
+        kind = element.WhichOneof("type")
+        if kind in WIDGET_KINDS:
+            proto = getattr(element, kind)
+            self.widgets[proto.label] = Widget(kind, proto.id, proto.label, delta.fragment_id, proto)
+        elif kind == "alert" and element.alert.format == ERROR_ALERT:
+            run.errors.append(element.alert.body)
+        elif kind == "exception":
+            run.errors.append(f"{element.exception.type}: {element.exception.message}")
+
+    # ------------------------------------------------------------ what a user does
+
+    def widget(self, label_start: str, kind: str | None = None) -> Widget:
+        for label, widget in self.widgets.items():
+            if label.startswith(label_start) and (kind is None or widget.kind == kind):
+                return widget
+        raise KeyError(f"no {kind or 'widget'} labelled {label_start!r}: {sorted(self.widgets)}")
+
+    def sliders(self) -> list[Widget]:
+        return [w for w in self.widgets.values() if w.kind == "slider"]
+
+    async def move_slider(self, slider: Widget, value: float) -> Run:
+        state = WidgetState(id=slider.id)
+        state.double_array_value.data.append(value)
+        self.states[slider.id] = state
+        return await self.run(fragment_id=slider.fragment_id)
+
+    async def choose(self, widget: Widget, option: str) -> Run:
+        """Picks an option of a segmented control / pills (by its label) or a radio / selectbox (by its label)."""
+        state = WidgetState(id=widget.id)
+        if widget.kind == "button_group":
+            state.string_array_value.data.append(option)
+        else:
+            state.string_value = option
+        self.states[widget.id] = state
+        return await self.run(fragment_id=widget.fragment_id)
+
+    async def open_page(self, name: str) -> Run:
+        """Opens an st.navigation page by its title or url path."""
+        self.page_hash = self.pages[name]
+        return await self.run()
+
+
+def option_labels(widget: Widget) -> list[str]:
+    """The labels a segmented control, radio or selectbox shows (what its widget state carries)."""
+    if widget.kind == "button_group":  # the wire value is the whole formatted label, its leading icon included
+        return [f"{o.content_icon} {o.content}" if o.content_icon else o.content for o in widget.proto.options]
+    return list(widget.proto.options)

@@ -1,0 +1,37 @@
+"""The posterior as digits, for any digit on a page: decoded μ beside 16 codes drawn from q(z|x)."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from explorer.digit_text import NO_POSTERIOR, POSTERIOR_HELP
+from explorer.state import ss
+from vae.images import enlarge, tile
+from vae.model import LatentModel
+from vae.posterior import NoPosteriorError, posterior_digits
+
+POSTERIOR_SEED = "posterior_seed"  # shared by the views: "Draw 16 others" anywhere gives new draws
+
+
+def next_posterior_draw() -> None:
+    ss[POSTERIOR_SEED] = ss.get(POSTERIOR_SEED, 0) + 1
+
+
+def show_posterior(model: LatentModel, image: torch.Tensor, key: str, columns: int = 8) -> None:
+    """`image`: one MNIST-style digit (any shape with 784 values); `key` names this panel's button."""
+    st.markdown("**Its posterior as digits**")
+    try:
+        drawn = posterior_digits(model, image, seed=ss.get(POSTERIOR_SEED, 0))
+    except NoPosteriorError:
+        st.info(NO_POSTERIOR)
+        return
+    mean_col, samples_col = st.columns([1, 2] if columns >= 8 else [1, 1])
+    mean_col.image(enlarge(drawn.mean, 5), caption="decoded μ, the bubble's centre", width=140)
+    samples_col.image(
+        tile(drawn.samples, columns=columns, pad=2),
+        caption="16 codes drawn from the bubble q(z|x), decoded",
+        width=62 * columns,
+    )
+    st.caption(POSTERIOR_HELP)
+    st.button("Draw 16 others", on_click=next_posterior_draw, key=f"{key}_posterior_again")

@@ -1,0 +1,133 @@
+"""Telling the digit from the other marks on a page: ruled and squared lines, specks, page edges.
+
+Works on the boolean ink mask of vae.preprocess. Lines are found as a Hough transform restricted to
+near-horizontal and near-vertical directions (a page is never turned far in a photo of a digit);
+the rest is connected components (scipy.ndimage.label) and distances between them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+MAX_TILT = 12.0  # degrees either side of horizontal / vertical
+TILT_STEP = 1.5
+LINE_COVERAGE = 0.35  # share of a line's chord that is ink, in every quarter of the page
+LINE_MIN_SIDE = 100  # smaller images (canvases, MNIST-like crops) have no ruled paper to remove
+EDGE_SPAN = 0.4  # a piece touching the border and longer than this share of the side is a page edge
+SPECK_SHARE = 0.03  # pieces under this share of the digit's area are specks
+JOIN_GAP = 0.3  # pieces within this share of the digit's size belong to it (the bar of a 4, 5 or 7)
+
+
+def _line_bins(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, vertical: bool) -> np.ndarray:
+    """For the best angle, the line id (or −1) of every ink pixel: bins of `across` that are lines."""
+    h, w = mask.shape
+    grid_y, grid_x = np.mgrid[0:h, 0:w]
+    grid_y, grid_x = grid_y.ravel(), grid_x.ravel()
+    best_score, best_bins, best_index = -1.0, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    for degrees in np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP):
+        c, s = np.cos(np.deg2rad(degrees)), np.sin(np.deg2rad(degrees))
+        if vertical:
+            across, along = xs * c + ys * s, ys * c - xs * s
+            grid_across, grid_along = grid_x * c + grid_y * s, grid_y * c - grid_x * s
+        else:
+            across, along = ys * c - xs * s, xs * c + ys * s
+            grid_across, grid_along = grid_y * c - grid_x * s, grid_x * c + grid_y * s
+        low, along_low = grid_across.min() - 2, grid_along.min()
+        quarter_len = (grid_along.max() - along_low) / 4 + 1e-6
+        bins = int(grid_across.max() - low) + 3
+        cell = np.floor(across - low).astype(np.int64) * 4 + np.clip((along - along_low) // quarter_len, 0, 3).astype(
+            np.int64
+        )
+        grid_cell = np.floor(grid_across - low).astype(np.int64) * 4 + np.clip(
+            (grid_along - along_low) // quarter_len, 0, 3
+        ).astype(np.int64)
+        ink = np.bincount(cell, minlength=bins * 4).reshape(bins, 4)
+        area = np.bincount(grid_cell, minlength=bins * 4).reshape(bins, 4)
+        # A line covers every quarter of the page it crosses (at least three: it may leave by a side).
+        present = area >= 8
+        coverage = np.where(present, ink / np.maximum(area, 1), np.inf).min(axis=1)
+        coverage[present.sum(axis=1) < 3] = 0
+        if coverage.max() > best_score:
+            best_score, best_bins, best_index = float(coverage.max()), coverage >= LINE_COVERAGE, cell // 4
+    # A run of line bins thicker than a pen line is a broad mark (a table edge, a thick bar), not a ruled line.
+    runs, count = ndi.label(ndi.binary_dilation(best_bins))
+    if count == 0:
+        return np.full(ys.shape, -1)
+    lengths = np.bincount(runs.ravel(), minlength=count + 1)
+    thin = lengths <= max(4, 0.01 * min(h, w))
+    thin[0] = False
+    line_of_bin = np.where(best_bins & thin[runs], runs, -1)  # the dilation only groups a line's bins
+    return line_of_bin[best_index]
+
+
+def remove_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ruled or squared lines (near-straight thin runs of ink across the whole page) out of the mask.
+
+    Returns (mask without lines, the line pixels). A digit's own bar never spans every quarter of the
+    page, so it stays; where a line crosses a stroke the stroke loses a line's width, which the
+    stroke normalisation closes again. Lines are searched on a 2×2-pooled mask (4× less work; a
+    pen line stays a line) and cut at full size.
+    """
+    lines = np.zeros_like(mask)
+    if min(mask.shape) < LINE_MIN_SIDE or not mask.any():
+        return mask, lines
+    pool = 2
+    h, w = (mask.shape[0] // pool) * pool, (mask.shape[1] // pool) * pool
+    pooled = mask[:h, :w].reshape(h // pool, pool, w // pool, pool).any(axis=(1, 3))
+    ys, xs = np.nonzero(pooled)
+    found = np.zeros_like(pooled)
+    for vertical in (False, True):
+        on_line = _line_bins(pooled, ys.astype(np.float64), xs.astype(np.float64), vertical) >= 0
+        found[ys[on_line], xs[on_line]] = True
+    lines[:h, :w] = np.repeat(np.repeat(found, pool, axis=0), pool, axis=1)
+    return mask & ~lines, mask & lines
+
+
+def keep_digit(mask: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The digit's pieces and the dropped marks, as two boolean masks.
+
+    The heaviest piece (summed ink) that is not a page edge or a shadow's rim is the digit; pieces
+    near it join it, nearest first, unless they are specks. If every piece looks like an edge (a
+    digit drawn to the canvas border), the heaviest piece is taken anyway.
+    """
+    labels, count = ndi.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        from vae.image_file import InvalidImageError
+
+        raise InvalidImageError("The image looks blank: draw or upload a digit.")
+    index = np.arange(1, count + 1)
+    mass = np.asarray(ndi.sum(contrast, labels, index))
+    area = np.asarray(ndi.sum(mask, labels, index))
+    h, w = mask.shape
+    edge = np.zeros(count, dtype=bool)
+    for i, box in enumerate(ndi.find_objects(labels)):
+        rows, cols = box
+        touches = rows.start == 0 or cols.start == 0 or rows.stop == h or cols.stop == w
+        long = (rows.stop - rows.start) > EDGE_SPAN * h or (cols.stop - cols.start) > EDGE_SPAN * w
+        edge[i] = touches and long
+    score = np.where(edge, 0.0, mass) if not edge.all() else mass
+    main = int(np.argmax(score))
+    group = labels == main + 1
+    taken = {main}
+    rows, cols = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
+    reach = JOIN_GAP * max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+    while True:
+        # Distances only near the group: anything beyond `reach` of its box cannot join.
+        r = int(np.ceil(reach)) + 1
+        rows, cols = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
+        window = (slice(max(0, rows[0] - r), rows[-1] + r + 1), slice(max(0, cols[0] - r), cols[-1] + r + 1))
+        distance = np.full(mask.shape, np.inf)
+        distance[window] = ndi.distance_transform_edt(~group[window])
+        gaps = np.asarray(ndi.minimum(distance, labels, index))
+        candidates = [
+            i
+            for i in range(count)
+            if i not in taken and not edge[i] and gaps[i] <= reach and area[i] >= SPECK_SHARE * area[main]
+        ]
+        if not candidates:
+            break
+        nearest = min(candidates, key=lambda i: gaps[i])
+        taken.add(nearest)
+        group |= labels == nearest + 1
+    return group, mask & ~group
