@@ -170,35 +170,61 @@ def plane_figure(
         )
     )
     for digit, digit_rows in _digit_rows(labels, rows):
-        colour = DIGIT_COLOURS[digit]
+        outline = None
         if logvar is not None:
-            xs, ys = ellipse_outlines(
+            outline = ellipse_outlines(
                 torch.from_numpy(mu[digit_rows]), torch.from_numpy(logvar[digit_rows]), scale=bubble_scale
             )
-            figure.add_trace(
-                go.Scattergl(
-                    x=xs,
-                    y=ys,
-                    mode="lines",
-                    line={"width": 1, "color": colour},
-                    opacity=0.35,
-                    legendgroup=str(digit),
-                    showlegend=False,
-                    hoverinfo="skip",
-                )
-            )
-        figure.add_trace(
-            go.Scattergl(
-                x=mu[digit_rows, 0],
-                y=mu[digit_rows, 1],
-                mode="markers",
-                name=str(digit),
-                legendgroup=str(digit),
-                marker={"size": 5, "color": colour},
+        figure.add_traces(
+            bubble_traces(
+                digit,
+                mu[digit_rows],
+                outline,
                 customdata=digit_rows,
                 hovertemplate=f"#%{{customdata}} · digit {digit}<br>μ = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
             )
         )
+    plane_layout(figure, extent, height, "plane")
+    return figure
+
+
+def bubble_traces(
+    digit: int, means: np.ndarray, outline: tuple | None, size: int = 5, opacity: float = 0.35, **point_options
+) -> list[go.Scattergl]:
+    """One digit on a 2-D plane: its μ ± σ outlines (when given) and its means, in its colour, one legend entry."""
+    colour = DIGIT_COLOURS[digit]
+    traces = []
+    if outline is not None:
+        xs, ys = outline
+        line = {"width": 1, "color": colour}
+        traces.append(
+            go.Scattergl(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line=line,
+                opacity=opacity,
+                legendgroup=str(digit),
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    traces.append(
+        go.Scattergl(
+            x=means[:, 0],
+            y=means[:, 1],
+            mode="markers",
+            name=str(digit),
+            legendgroup=str(digit),
+            marker={"size": size, "color": colour},
+            **point_options,
+        )
+    )
+    return traces
+
+
+def plane_layout(figure: go.Figure, extent: float, height: int, revision: str) -> None:
+    """The square [−extent, extent]² frame of a 2-D model's plane."""
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -207,10 +233,9 @@ def plane_figure(
         # constrain="domain": keep exactly [−extent, extent]² (like the decoded grid beside it), shrink the box.
         xaxis={"range": [-extent, extent], "title": {"text": "z₁"}, "constrain": "domain"},
         yaxis={"range": [-extent, extent], "title": {"text": "z₂"}, "constrain": "domain"},
-        uirevision="plane",
+        uirevision=revision,
     )
     _square_axes(figure, show_ticks=True)
-    return figure
 
 
 def code_figure(mu: np.ndarray, sigma: np.ndarray | None, order: Sequence[int], height: int = 280) -> go.Figure:

@@ -22,6 +22,7 @@ from explorer.session_models import (
 )
 from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, guarded, ss
 from explorer.text import CAPTION_SERVER_PATH, CAPTION_UPLOAD, NO_MAP_FOR_UPLOAD, UPLOAD_HELP
+from explorer.train_service import adopt_own_finished
 from vae import CheckpointError, LatentModel
 from vae.atlas import Atlas, AtlasError, atlas_path
 from vae.catalog import CheckpointListing, CheckpointSummary, file_stamp, list_checkpoints, state_key, summarize_model
@@ -110,6 +111,7 @@ def model_picker() -> Context | None:
     None while there is no model to show."""
     bar = st.sidebar
     listing = list_checkpoints(checkpoint_dir())
+    adopt_own_finished()
     mine = session_models()
     candidate = choose(listing, mine)
     for message in listing.skipped:

@@ -20,6 +20,8 @@ LOOK_FOR = {
     "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
     "plane": "Move over the gaps between clusters: the decoder still draws a plausible digit there.",
     "digit": "Photograph a digit you wrote: does the model read it right? Do the digits in its bubble look like it?",
+    "train": "Most of the fall happens in the first epoch; raise β and watch KL shrink while the digits blur.",
+    "compare": "Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.",
 }
 
 NO_MODEL = (

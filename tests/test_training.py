@@ -470,3 +470,39 @@ def test_train_config_round_trip() -> None:
     assert TrainConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="epoch"):
         TrainConfig.from_dict({**config.to_dict(), "epoch": 3})
+
+
+def test_the_hooks_see_every_batch_and_every_epoch_and_can_stop_the_run(
+    tmp_path: Path, fake_train: MnistSplit, fake_test: MnistSplit, small_model_config: ModelConfig
+) -> None:
+    from vae.checkpoint import read_meta
+
+    config = TrainConfig(epochs=5, batch_size=128, seed=0, snapshot_epochs=())
+    batches: list[tuple[int, int]] = []
+    epochs: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def on_batch(seen: int, total: int) -> None:
+        batches.append((seen, total))
+        if len(epochs) == 3 and seen >= 256:  # stop in the middle of the third epoch
+            raise Stop
+
+    out = tmp_path / "hooked.safetensors"
+    with pytest.raises(Stop):
+        fit(
+            small_model_config,
+            config,
+            fake_train,
+            fake_test,
+            out,
+            device="cpu",
+            progress=False,
+            log=quiet,
+            on_batch=on_batch,
+            on_epoch=lambda run: epochs.append(run.epoch),
+        )
+    assert epochs == [0, 1, 2]
+    assert batches[:4] == [(128, 512), (256, 512), (384, 512), (512, 512)]
+    assert read_meta(out).epoch == 2  # the file holds the last finished epoch

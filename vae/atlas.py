@@ -82,8 +82,14 @@ def dimension_usage(mu: torch.Tensor, logvar: torch.Tensor | None) -> tuple[np.n
 
 
 def build_atlas(
-    checkpoint: str | Path | None = None, data_dir: str | Path | None = None, seed: int = 0, log: Log = print
+    checkpoint: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    seed: int = 0,
+    log: Log = print,
+    mapper: Callable[[np.ndarray, int], np.ndarray] | None = None,
 ) -> Path:
+    """Write the checkpoint's atlas beside it. `mapper(points, seed)` makes the 2-D maps: scikit-learn's
+    t-SNE by default; the app passes vae.quick_map for a model trained a moment ago."""
     from safetensors.torch import save
 
     from vae.data import load_mnist
@@ -100,7 +106,7 @@ def build_atlas(
         if flat:
             return points.float().numpy().astype(np.float32)
         started = time.perf_counter()
-        coords = tsne_2d(points.float().numpy(), seed)
+        coords = (mapper or tsne_2d)(points.float().numpy(), seed)
         log(f"t-SNE of {len(coords)} points in {time.perf_counter() - started:.0f} s")
         return coords
 

@@ -24,6 +24,7 @@ from vae.model import LatentModel, build_model
 from vae.train_step import Step, build_train_step, resolve_precision
 
 Log = Callable[[str], None]
+OnBatch = Callable[[int, int], None]  # (images seen this epoch, images per epoch); may raise to stop the run
 
 
 class TrainingDiverged(RuntimeError):
@@ -176,7 +177,9 @@ def format_terms(label: str, terms: dict[str, float]) -> str:
     return f"{label} recon {terms['recon']:7.2f}  kl {terms['kl']:6.2f}  total {terms['total']:7.2f} nats/image"
 
 
-def train_epoch(run: RunState, images: torch.Tensor, config: TrainConfig, progress: bool) -> dict[str, float]:
+def train_epoch(
+    run: RunState, images: torch.Tensor, config: TrainConfig, progress: bool, on_batch: OnBatch | None = None
+) -> dict[str, float]:
     from tqdm import tqdm
 
     n = images.shape[0]
@@ -194,6 +197,8 @@ def train_epoch(run: RunState, images: torch.Tensor, config: TrainConfig, progre
         run.optimizer.step()
         run.step.refresh()
         sums += torch.stack((terms.recon, terms.kl, terms.total))
+        if on_batch is not None:
+            on_batch(min(start + config.batch_size, n), n)
         if progress and (batch % 25 == 24 or start + config.batch_size >= n):
             seen = min(start + config.batch_size, n)
             bar.update(seen - bar.n)
@@ -213,8 +218,14 @@ def fit(
     resume: bool = False,
     progress: bool = True,
     log: Log = print,
+    on_batch: OnBatch | None = None,
+    on_epoch: Callable[[RunState], None] | None = None,
 ) -> LatentModel:
-    """Train (or continue) and write `out` after every epoch. Returns the model in eval mode."""
+    """Train (or continue) and write `out` after every epoch. Returns the model in eval mode.
+
+    on_batch is called after every step and on_epoch after every saved epoch (epoch 0 too): a caller
+    such as the app's job queue shows progress with them and stops the run by raising.
+    """
     out = Path(out)
     device = resolve_device(device) if isinstance(device, str) else device
     train_images, test_images = train_data.images.to(device), test_data.images.to(device)
@@ -227,6 +238,8 @@ def fit(
         if 0 in config.snapshot_epochs:
             take_snapshot(run, test_images)
         save_run(out, run, config, device, data_md5)
+        if on_epoch is not None:
+            on_epoch(run)
     elif run.epoch >= config.epochs:
         log(f"{out} is already at epoch {run.epoch} of {config.epochs}; nothing to do")
     if run.epoch < config.epochs:
@@ -235,7 +248,7 @@ def fit(
             log(f"using the autograd step: {run.step.fallback_reason}")
     while run.epoch < config.epochs:
         started = time.perf_counter()
-        train_metrics = train_epoch(run, train_images, config, progress)
+        train_metrics = train_epoch(run, train_images, config, progress, on_batch)
         seconds = time.perf_counter() - started
         # The last steps of an epoch can blow the weights up after the running loss was taken: check the
         # test loss of the new weights too, before anything is saved.
@@ -251,6 +264,8 @@ def fit(
         if run.epoch in config.snapshot_epochs:
             take_snapshot(run, test_images)
         save_run(out, run, config, device, data_md5)
+        if on_epoch is not None:
+            on_epoch(run)
         log(
             f"epoch {run.epoch:3d}  {seconds:5.2f} s   "
             f"{format_terms('train', train_metrics)}   {format_terms('test', test_metrics)}"

@@ -11,7 +11,7 @@ from explorer.links import write_address
 from explorer.model_picker import Context
 from explorer.posterior_panel import show_posterior
 from explorer.resources import cached_test_set
-from explorer.state import next_end, pick_on_map, set_code, set_next_end, ss
+from explorer.state import ACTIVE_MODEL, next_end, pick_on_map, set_code, set_next_end, ss
 from explorer.text import MAP_SNAPSHOTS_HELP, map_help, reconstruction_caption
 from explorer.widgets import guarded_fragment, pickable_chart
 from vae.codes import decode_code
@@ -20,7 +20,10 @@ from vae.images import enlarge
 
 def render(ctx: Context) -> None:
     if ctx.atlas is None:
-        st.error(ctx.atlas_error)
+        from explorer.views.train import waiting_for_map
+
+        if not waiting_for_map(ss.get(ACTIVE_MODEL, "")):
+            st.error(ctx.atlas_error)
         return
     st.caption(map_help(ctx.is_vae, ctx.model.latent_dim, ctx.atlas.method == "latent"))
     map_and_pick(ctx)

@@ -1,0 +1,133 @@
+"""Training from the app, timed as the app runs it: a job in the queue's worker thread while a poller draws
+the live views, then the trained model's map; and how long other users' script runs take meanwhile.
+
+1. `--epochs` (default 10) of the lecture's VAE (d = 20, β = 1, Adam 1e-3, batch 128) through
+   TrainingQueue + train_job (explorer/live_training.py), with a poller that does what the Train view
+   does: read the job every 0.5 s, and build and serialise the loss, panel and bubble figures once per epoch.
+   Target: ≤ 20 s from submit to the last epoch on this machine's 2 cores.
+2. The result's map with the chosen method (vae/quick_map.py): target ≤ 10 s.
+3. Other users: the slider view's script run (AppTest, as bench/app_speed.py times it) while no job runs,
+   and while one trains with 1 or 2 torch threads (VAE_TRAIN_THREADS).
+
+    VAE_DATA_DIR=~/.cache/vae-latent-explorer/data python bench/train_live.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from explorer.live_training import SharedData, TrainSettings, train_job  # noqa: E402
+from explorer.training_charts import bubbles_figure, loss_figure, panel_figure  # noqa: E402
+from explorer.training_jobs import JobState, TrainingQueue  # noqa: E402
+from vae.data import load_mnist  # noqa: E402
+
+
+def draw(view, epochs: int, labels) -> None:
+    """The Train view's page run for a new epoch: build and serialise the three figures."""
+    figures = [loss_figure(view.history, max_epoch=epochs)]
+    if view.panels:
+        figures.append(panel_figure(view.panels))
+    if view.codes:
+        mu, logvar = view.codes[-1][1]
+        figures.append(bubbles_figure(mu, logvar, labels[: len(mu)]))
+    for figure in figures:
+        figure.to_json()
+
+
+def train_once(data: SharedData, settings: TrainSettings, folder: Path, threads: int | None, poll_s: float) -> dict:
+    queue = TrainingQueue(lambda job: train_job(job, data, folder, threads), limit=1)
+    labels = data.test.labels.numpy()
+    started, started_cpu = time.perf_counter(), time.process_time()
+    job = queue.submit("bench", settings)
+    draws, drawn = [], None
+    # As the view does: read the job every poll (progress), redraw the figures when an epoch is new.
+    while not (view := queue.view(job.id)).finished:
+        if view.epoch != drawn:
+            began = time.perf_counter()
+            draw(view, settings.epochs, labels)
+            draws.append(time.perf_counter() - began)
+            drawn = view.epoch
+        time.sleep(poll_s)
+    queue.join()
+    total, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    view = queue.view(job.id)
+    assert view.state is JobState.DONE, view.message
+    return {
+        "total_s": total,
+        "cpu_s": cpu,
+        "epoch_s": [h["seconds"] for h in view.history[1:]],
+        "test_total": view.history[-1]["test"]["total"],
+        "draw_ms": statistics.median(draws) * 1000 if draws else 0.0,
+        "result": view.result,
+    }
+
+
+def slider_latency(data: SharedData, folder: Path, threads: int | None, runs: int) -> tuple[float, float]:
+    """Median and 90th percentile of the slider view's script run (AppTest, as bench/app_speed.py
+    times it), alone when threads is None, else while a 50-epoch job trains on `threads` torch threads."""
+    from app_speed import slider_reruns
+
+    queue = TrainingQueue(lambda job: train_job(job, data, folder, threads), limit=1)
+    job = None
+    if threads is not None:
+        job = queue.submit("bench", TrainSettings(latent_dim=20, epochs=50))
+        while queue.view(job.id).epoch < 1:  # past the epoch-0 evaluation: training proper
+            time.sleep(0.1)
+    try:
+        samples = sorted(slider_reruns(runs)["rerun_s"])
+    finally:
+        if job is not None:
+            queue.cancel(job.id)
+            queue.join()
+    return statistics.median(samples) * 1000, samples[int(0.9 * (len(samples) - 1))] * 1000
+
+
+def map_seconds(checkpoint: Path) -> float:
+    from vae.atlas import build_atlas
+    from vae.quick_map import quick_map_2d
+
+    started = time.perf_counter()
+    build_atlas(checkpoint, mapper=quick_map_2d, log=lambda _: None)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--threads", type=int, nargs="+", default=[2, 1], help="torch threads of the job")
+    parser.add_argument("--poll", type=float, default=0.5, help="seconds between live-view refreshes")
+    parser.add_argument("--latency-runs", type=int, default=30, help="slider reruns per condition (0: skip)")
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    data = SharedData(load_mnist("train", progress=lambda _: None), load_mnist("test", progress=lambda _: None))
+    settings = TrainSettings(kind="vae", latent_dim=20, beta=1.0, epochs=args.epochs, lr=1e-3, seed=1)
+    with tempfile.TemporaryDirectory() as folder:
+        for threads in args.threads:
+            row = train_once(data, settings, Path(folder), threads, args.poll)
+            epochs = ", ".join(f"{s:.2f}" for s in row["epoch_s"])
+            print(
+                f"{args.epochs} epochs, {threads} thread(s): {row['total_s']:.1f} s from submit to done "
+                f"({row['cpu_s']:.1f} CPU s, load {os.getloadavg()[0]:.1f}) "
+                f"(epochs {epochs} s); test −ELBO {row['test_total']:.1f}; a live-view refresh {row['draw_ms']:.0f} ms"
+            )
+        print(f"map of the trained model (vae.quick_map): {map_seconds(row['result']):.1f} s")
+        if args.latency_runs:
+            for threads in (None, *args.threads):
+                median, p90 = slider_latency(data, Path(folder), threads, args.latency_runs)
+                during = "no job" if threads is None else f"a job training on {threads} thread(s)"
+                print(f"slider view's script run with {during}: median {median:.0f} ms, p90 {p90:.0f} ms")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

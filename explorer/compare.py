@@ -1,0 +1,69 @@
+"""What the Compare view puts side by side for each model: the same prior samples, the same morph, the
+same digit's reconstruction, the test-set terms and how many coordinates the model uses.
+
+Plain functions on a model and the test images (no Streamlit), so each number is unit-tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vae.evaluate import split_loss
+from vae.latent import decode_to_uint8, encode_all, interpolate, sample_prior
+from vae.model import LatentModel
+
+# Burda et al. (2016): a coordinate is "active" when its posterior mean varies across the data,
+# Var_x(E_q[z_u | x]) > 0.01. It applies to an autoencoder's code too, so both kinds are counted alike.
+ACTIVE_VARIANCE = 0.01
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    name: str
+    kind: str
+    latent_dim: int
+    recon: float  # nats per test image
+    kl: float  # nats per test image (0 for the autoencoder)
+    neg_elbo: float | None  # recon + KL for a VAE (β = 1 bound whatever β it was trained with); None for an AE
+    active: int  # coordinates in use
+    samples: np.ndarray  # uint8 [S, 28, 28]: decoded prior samples, the same z-seed for every model
+    morph: np.ndarray  # uint8 [F + 2, 28, 28]: first digit, the in-between codes, second digit
+    reconstruction: np.ndarray  # uint8 [28, 28]
+
+
+def active_coordinates(mu: torch.Tensor, threshold: float = ACTIVE_VARIANCE) -> int:
+    """How many coordinates of the code vary across the data set (the others carry nothing)."""
+    return int((mu.float().var(0) > threshold).sum())
+
+
+@torch.no_grad()
+def model_card(
+    name: str,
+    model: LatentModel,
+    test_images: torch.Tensor,
+    digit: int,
+    morph_pair: tuple[int, int],
+    seed: int = 0,
+    samples: int = 8,
+    frames: int = 6,
+) -> ModelCard:
+    """Everything the Compare view shows for one model; `digit` and `morph_pair` are test-set rows."""
+    terms = split_loss(model, test_images, beta=1.0, seed=seed)
+    mu, _ = encode_all(model, test_images)
+    ends = mu[list(morph_pair)]
+    codes = torch.cat((ends[:1], interpolate(ends[0], ends[1], frames, "linear"), ends[1:]))
+    return ModelCard(
+        name=name,
+        kind=model.kind,
+        latent_dim=model.latent_dim,
+        recon=terms["recon"],
+        kl=terms["kl"],
+        neg_elbo=terms["recon"] + terms["kl"] if model.kind == "vae" else None,
+        active=active_coordinates(mu),
+        samples=decode_to_uint8(model, sample_prior(samples, model.latent_dim, seed=seed)).numpy(),
+        morph=decode_to_uint8(model, codes).numpy(),
+        reconstruction=decode_to_uint8(model, mu[digit : digit + 1])[0].numpy(),
+    )

@@ -1,0 +1,173 @@
+"""A model trained from the app: its settings (with the form's limits), and the job that trains it.
+
+The job runs the library's trainer (vae.training.fit) in a worker thread of the queue
+(explorer/training_jobs.py) with two hooks: after every batch it reports progress and checks for a
+cancel; after every epoch it records what the live views draw (losses, the panel's reconstructions,
+for d = 2 the test codes). fit writes the checkpoint after every epoch, so the file always holds the
+last good epoch, whatever stops the run: that file is the result.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explorer.training_jobs import EpochResult, TrainingJob
+from vae.config import ModelConfig, TrainConfig
+from vae.data import MnistSplit
+from vae.evaluate import split_loss
+from vae.latent import decode_to_uint8, encode_all
+from vae.training import RunState, TrainingDiverged, fit
+
+RUNS_ENV = "VAE_RUNS_DIR"  # where the operator lets trained models be kept; unset: a temporary folder
+KINDS = {"vae": "VAE", "ae": "autoencoder"}
+LATENT_DIMS = (2, 64)
+# β on a log scale with 0 in front: 0 is an autoencoder with a noisy code, 1 the VAE, > 1 a β-VAE.
+BETAS: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 6.0, 10.0)
+EPOCHS = (1, 50)
+LEARNING_RATES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+MAX_SEED = 2**31 - 1
+PANEL_SIZE = 16  # the lecture's fixed panel: the first 16 test digits
+BUBBLE_DIGITS = 1000  # test digits drawn with their bubbles for d = 2 (all 10,000 would make the page heavy)
+TRAIN_LOSS_SAMPLE = 10_000  # training images that give the epoch-0 training loss
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    kind: str = "vae"
+    latent_dim: int = 20
+    beta: float = 1.0
+    epochs: int = 10
+    lr: float = 1e-3
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.kind not in KINDS:
+            problems.append(f"the kind must be VAE or autoencoder, not {self.kind!r}")
+        if not LATENT_DIMS[0] <= self.latent_dim <= LATENT_DIMS[1]:
+            problems.append(f"d must be between {LATENT_DIMS[0]} and {LATENT_DIMS[1]}, not {self.latent_dim}")
+        if not (math.isfinite(self.beta) and BETAS[0] <= self.beta <= BETAS[-1]):
+            problems.append(f"β must be between {BETAS[0]:g} and {BETAS[-1]:g}, not {self.beta}")
+        if not EPOCHS[0] <= self.epochs <= EPOCHS[1]:
+            problems.append(f"epochs must be between {EPOCHS[0]} and {EPOCHS[1]}, not {self.epochs}")
+        if not (math.isfinite(self.lr) and LEARNING_RATES[0] <= self.lr <= LEARNING_RATES[-1]):
+            problems.append(f"the learning rate must be between {LEARNING_RATES[0]:g} and {LEARNING_RATES[-1]:g}")
+        if not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"the seed must be between 0 and {MAX_SEED}")
+        if problems:
+            raise ValueError("Out of range: " + "; ".join(problems) + ".")
+
+    def describe(self) -> str:
+        beta = f", β = {self.beta:g}" if self.kind == "vae" else ""
+        return (
+            f"{KINDS[self.kind]}, d = {self.latent_dim}{beta}, {self.epochs} epochs, lr {self.lr:g}, seed {self.seed}"
+        )
+
+    def file_stem(self) -> str:
+        beta = f"_beta{self.beta:g}" if self.kind == "vae" else ""
+        return f"{self.kind}_d{self.latent_dim}{beta}_e{self.epochs}_s{self.seed}"
+
+
+@dataclass(frozen=True)
+class SharedData:
+    """The training and test sets, loaded once per server and read by every job (never copied)."""
+
+    train: MnistSplit
+    test: MnistSplit
+
+
+def runs_folder() -> tuple[Path, bool]:
+    """Where trained checkpoints go, and whether the operator chose it (kept) or it is temporary."""
+    chosen = os.environ.get(RUNS_ENV, "").strip()
+    if chosen:
+        return Path(chosen).expanduser(), True
+    return Path(tempfile.gettempdir()) / "vae-explorer-runs", False
+
+
+def configs(settings: TrainSettings) -> tuple[ModelConfig, TrainConfig]:
+    model = ModelConfig(kind=settings.kind, latent_dim=settings.latent_dim)
+    train = TrainConfig(
+        epochs=settings.epochs,
+        lr=settings.lr,
+        beta=settings.beta if settings.kind == "vae" else 1.0,
+        seed=settings.seed,
+        snapshot_epochs=(),
+    )
+    return model, train
+
+
+@torch.no_grad()
+def panel_reconstructions(run: RunState, panel: torch.Tensor) -> np.ndarray:
+    mu, _ = encode_all(run.model, panel)
+    return decode_to_uint8(run.model, mu).numpy()
+
+
+def epoch_zero_history(run: RunState, data: SharedData, beta: float) -> dict:
+    """The loss before the first step, so the curves start where the lecture's do (~540 nats)."""
+    model = run.model.eval()
+    return {
+        "epoch": 0,
+        "train": split_loss(model, data.train.images[:TRAIN_LOSS_SAMPLE], beta=beta, seed=0),
+        "test": split_loss(model, data.test.images, beta=beta, seed=0),
+        "seconds": 0.0,
+    }
+
+
+def train_job(
+    job: TrainingJob, data: SharedData, folder: Path, threads: int | None = None, keep_abandoned: bool = False
+) -> None:
+    """The queue's worker body: train `job.settings` and record every epoch into the job. The checkpoint
+    stays in `folder` unless no epoch finished or (without keep_abandoned) its session went away."""
+    settings: TrainSettings = job.settings
+    model_config, config = configs(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{settings.file_stem()}_{time.strftime('%Y%m%d-%H%M%S')}_{job.id}.safetensors"
+    panel = data.test.images[:PANEL_SIZE]
+    bubbles = data.test.images[:BUBBLE_DIGITS]
+    if threads is not None:
+        torch.set_num_threads(threads)
+
+    def on_batch(seen: int, total: int) -> None:
+        job.report_batch(job.epoch + 1, seen, total)
+        job.raise_if_cancelled()
+
+    def on_epoch(run: RunState) -> None:
+        history = run.history[-1] if run.epoch else epoch_zero_history(run, data, config.beta)
+        codes = None
+        if settings.latent_dim == 2:
+            mu, logvar = encode_all(run.model, bubbles)
+            codes = (mu.numpy(), None if logvar is None else logvar.numpy())
+        result = out if run.epoch > 0 else None  # the file now holds this epoch
+        job.report_epoch(EpochResult(run.epoch, history, panel_reconstructions(run, panel), codes, result))
+        job.raise_if_cancelled()
+
+    try:
+        fit(
+            model_config,
+            config,
+            data.train,
+            data.test,
+            out,
+            device="cpu",
+            progress=False,
+            log=lambda _: None,
+            on_batch=on_batch,
+            on_epoch=on_epoch,
+        )
+    except TrainingDiverged:
+        raise TrainingDiverged(
+            f"the loss became NaN or infinite in epoch {job.epoch + 1}"
+            + (f"; the model of epoch {job.epoch} is kept" if job.epoch else "")
+            + ". Try a lower learning rate."
+        ) from None
+    finally:
+        if job.result is None or (job.abandoned and not keep_abandoned):  # no one will take it
+            out.unlink(missing_ok=True)

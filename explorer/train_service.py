@@ -1,0 +1,191 @@
+"""The server's training and map queues, and how a finished job becomes a model in its session's picker.
+
+Both queues are st.cache_resource singletons shared by every session (they are the server's). A job's
+owner is its session id; Streamlit's runtime says whether that session is still connected, so a closed
+tab cancels its job (after a grace period that rides out a reconnect). Session state is only touched
+from script runs: a finished job is adopted by its own session's next run (`adopt_finished`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from explorer.live_training import SharedData, runs_folder, train_job
+from explorer.resources import LOG
+from explorer.session_models import SessionModel, add_session_model, session_models
+from explorer.state import ss
+from explorer.training_jobs import EpochResult, JobState, TrainingJob, TrainingQueue
+from vae import load_checkpoint
+from vae.atlas import atlas_path, build_atlas, load_atlas
+from vae.checkpoint import export_checkpoint
+from vae.data import load_mnist
+from vae.quick_map import quick_map_2d
+
+THREADS_ENV = "VAE_TRAIN_THREADS"  # torch threads of a training job (its own thread's setting only)
+TRAIN_JOB = "train_job"  # this session's training job id
+TRAINED = "trained_models"  # job id → TrainedModel, this session's finished runs
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    key: str  # its key in the picker
+    checkpoint: Path  # the run's file (in the runs folder)
+    download: bytes  # the checkpoint without optimizer state, for the download button
+    map_job: str | None  # the map being built, until it is adopted
+
+
+_runtime_sessions: dict[str, str | None] = {}  # job owner → the runtime's id of its session (None: untracked)
+
+
+def session_id() -> str:
+    """This session's owner id for the queues: a token kept in its state. AppTest gives every session the
+    same runtime id, so the runtime's id is only remembered for liveness, where the runtime tracks it."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    owner = ss.setdefault("train_owner", uuid.uuid4().hex)
+    ctx = get_script_run_ctx(suppress_warning=True)
+    tracked = ctx is not None and runtime.exists() and runtime.get_instance().is_active_session(ctx.session_id)
+    _runtime_sessions[owner] = ctx.session_id if tracked else None
+    return owner
+
+
+def session_alive(owner: str) -> bool:
+    """Whether a job's session is still connected (thread-safe in Streamlit's runtime). A session the runtime
+    does not track (AppTest, a script run without a server) is never taken for gone."""
+    from streamlit import runtime
+
+    tracked = _runtime_sessions.get(owner)
+    if tracked is None or not runtime.exists():
+        return True
+    return runtime.get_instance().is_active_session(tracked)
+
+
+def train_threads() -> int:
+    """1 by default: the job keeps to one core, the other answers the sessions (bench/train_live.py)."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    return max(1, int(raw)) if raw else 1
+
+
+_data_lock = threading.Lock()
+_data: list[SharedData] = []
+
+
+def training_data() -> SharedData:
+    """One copy of MNIST for every job of every session, loaded by the first job's worker (never by a
+    script run: the page stays quick, and a missing data set becomes that job's one-line failure)."""
+    with _data_lock:
+        if not _data:
+            train = load_mnist("train", progress=LOG.info, allow_download=False)
+            _data.append(SharedData(train, load_mnist("test", progress=LOG.info, allow_download=False)))
+        return _data[0]
+
+
+def run_training(job: TrainingJob) -> None:
+    folder, kept = runs_folder()
+    train_job(job, training_data(), folder, train_threads(), keep_abandoned=kept)
+
+
+@st.cache_resource
+def training_queue() -> TrainingQueue:
+    return TrainingQueue(run_training, is_alive=session_alive)
+
+
+def build_map(job: TrainingJob) -> None:
+    """A map job: the quick t-SNE of a trained checkpoint's test codes, written as its atlas."""
+
+    def progress(share: float) -> None:
+        job.report_batch(1, round(share * 1000), 1000)
+        job.raise_if_cancelled()
+
+    checkpoint: Path = job.settings
+    mapper = partial(quick_map_2d, progress=progress, threads=train_threads())
+    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper)
+    job.report_epoch(EpochResult(1, None, None, result=atlas_path(checkpoint)))
+
+
+@st.cache_resource
+def map_queue() -> TrainingQueue:
+    return TrainingQueue(build_map, limit=1, is_alive=session_alive)
+
+
+def trained_models() -> dict[str, TrainedModel]:
+    return ss.setdefault(TRAINED, {})
+
+
+def checkpoint_download(checkpoint: Path) -> bytes:
+    """The run as a file to keep: float32 weights and the history, no optimizer or RNG state."""
+    with tempfile.TemporaryDirectory(prefix="vae-download-") as folder:
+        path = Path(folder) / checkpoint.name
+        export_checkpoint(checkpoint, path, dtype=torch.float32)
+        return path.read_bytes()
+
+
+def adopt_finished(job_id: str) -> TrainedModel | None:
+    """Once per finished job with a result: the model joins this session's picker and its map starts."""
+    if job_id in trained_models():
+        return trained_models()[job_id]
+    view = training_queue().view(job_id)
+    if view is None or not view.finished or view.result is None:
+        return None
+    checkpoint = Path(view.result)
+    model = load_checkpoint(checkpoint)
+    name = f"{view.settings.file_stem()} ({job_id})"
+    flat = model.latent_dim == 2
+    reason = "Its map is being built: this view shows it as soon as it is ready."
+    key = add_session_model(SessionModel(name=name, model=model, no_map_reason=reason))
+    map_job = map_queue().submit(session_id(), checkpoint) if not flat else None
+    if flat:  # a 2-D model's map is its own plane: no t-SNE to wait for
+        build_atlas(checkpoint, seed=0, log=LOG.info)
+        session_models()[key] = replace(session_models()[key], atlas=load_atlas(checkpoint), no_map_reason="")
+    trained = TrainedModel(key, checkpoint, checkpoint_download(checkpoint), map_job.id if map_job else None)
+    trained_models()[job_id] = trained
+    if flat:
+        forget_files(checkpoint)
+    return trained
+
+
+def map_status(key: str) -> tuple[TrainedModel | None, float | None]:
+    """For a session model: (its run, share of its map done) while the map is being built; adopts a finished map."""
+    trained = next((t for t in trained_models().values() if t.key == key), None)
+    if trained is None or trained.map_job is None:
+        return trained, None
+    view = map_queue().view(trained.map_job)
+    if view is None:
+        return trained, None
+    if not view.finished:
+        return trained, view.epoch_fraction if view.state is JobState.RUNNING else 0.0
+    entry = session_models().get(key)
+    if view.state is JobState.DONE and entry is not None:
+        session_models()[key] = replace(entry, atlas=load_atlas(trained.checkpoint), no_map_reason="")
+    elif entry is not None:
+        session_models()[key] = replace(entry, no_map_reason=f"No map: {view.message}")
+    for job_id, other in trained_models().items():
+        if other is trained:
+            trained_models()[job_id] = replace(trained, map_job=None)
+    forget_files(trained.checkpoint)
+    return trained, None
+
+
+def forget_files(checkpoint: Path) -> None:
+    """Unless the operator keeps runs, delete a run's files once its session holds model, map and download."""
+    if not runs_folder()[1]:
+        for path in (checkpoint, atlas_path(checkpoint)):
+            path.unlink(missing_ok=True)
+
+
+def adopt_own_finished() -> None:
+    """Called by the picker on every run: a model that finished training while its session looked at
+    another view joins the picker there too."""
+    job_id = ss.get(TRAIN_JOB)
+    if job_id and job_id not in trained_models():
+        adopt_finished(job_id)

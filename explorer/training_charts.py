@@ -1,0 +1,151 @@
+"""Plotly figures of a training run: loss curves, the panel's reconstructions epoch by epoch, the 2-D bubbles.
+
+They take the run's record as the checkpoints keep it (history entries {"epoch", "train": {recon, kl,
+total}, "test": {...}}; panels as (epoch, uint8 [P, 28, 28])), so the Train view draws a live job and
+the Training view draws a finished model's recorded history with the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer.figures import bubble_traces, plane_layout
+from vae.images import tile
+
+TERMS: tuple[tuple[str, str], ...] = (("recon", "reconstruction"), ("kl", "KL"), ("total", "total (−ELBO)"))
+SPLITS: tuple[tuple[str, str, str], ...] = (("train", "training", "solid"), ("test", "test", "dash"))
+TERM_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#2ca02c"}
+GUTTER = 2  # grey pixels between the panel's digits
+EPOCH_TICKS: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 500)
+
+
+def epoch_position(epoch: float) -> float:
+    """Where an epoch sits on the axis: √epoch, so epochs 0–1 (the fall from ~540) get room."""
+    return math.sqrt(max(epoch, 0.0))
+
+
+def epoch_axis(max_epoch: float) -> dict[str, Any]:
+    """A √-scaled epoch axis labelled in epochs, spanning 0..max_epoch."""
+    ticks = [e for e in EPOCH_TICKS if e <= max_epoch] or [0]
+    if max_epoch > ticks[-1] * 1.3:
+        ticks.append(int(max_epoch))
+    return {
+        "tickvals": [epoch_position(e) for e in ticks],
+        "ticktext": [str(e) for e in ticks],
+        "range": [-0.05, epoch_position(max_epoch) * 1.02 + 0.05],
+        "title": {"text": "epoch (√ scale)"},
+    }
+
+
+def loss_figure(history: Sequence[dict[str, Any]], max_epoch: float | None = None, height: int = 300) -> go.Figure:
+    """Reconstruction, KL and total per epoch, training solid and test dashed, one panel per term.
+
+    `max_epoch` fixes the axis (a live run grows into its frame); by default it ends at the last epoch.
+    The autoencoder's KL is 0 throughout, and its panel says so instead of drawing a flat line.
+    """
+    figure = make_subplots(rows=1, cols=3, subplot_titles=[title for _, title in TERMS], horizontal_spacing=0.06)
+    epochs = [float(h["epoch"]) for h in history]
+    last = max_epoch if max_epoch is not None else max(epochs, default=1.0)
+    x = [epoch_position(e) for e in epochs]
+    for column, (term, _) in enumerate(TERMS, start=1):
+        for split, split_name, dash in SPLITS:
+            y = [h[split][term] if h.get(split) else None for h in history]
+            figure.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=y,
+                    customdata=epochs,
+                    mode="lines+markers",
+                    name=split_name,
+                    legendgroup=split,
+                    showlegend=column == 1,
+                    line={"color": TERM_COLOURS[term], "dash": dash},
+                    marker={"size": 5},
+                    hovertemplate=f"epoch %{{customdata:g}} · {split_name}: %{{y:.2f}} nats<extra></extra>",
+                ),
+                row=1,
+                col=column,
+            )
+    figure.update_xaxes(**epoch_axis(last))
+    figure.update_yaxes(title_text="nats per image", row=1, col=1)
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": -0.25},
+        uirevision="losses",
+    )
+    return figure
+
+
+def panel_grid(panels: Sequence[tuple[int, np.ndarray]], originals: np.ndarray | None = None) -> np.ndarray:
+    """One uint8 image: a row per epoch (the originals on top when given), a column per panel digit."""
+    rows = ([originals] if originals is not None else []) + [np.asarray(p, dtype=np.uint8) for _, p in panels]
+    if not rows:
+        return np.zeros((28, 28), dtype=np.uint8)
+    return tile(np.concatenate(rows), columns=len(rows[0]), pad=GUTTER, background=96)
+
+
+def panel_figure(
+    panels: Sequence[tuple[int, np.ndarray]], originals: np.ndarray | None = None, row_height: int = 34
+) -> go.Figure:
+    """The fixed panel's reconstructions epoch by epoch, as in the lecture: one row per epoch."""
+    grid = panel_grid(panels, originals)
+    labels = (["original"] if originals is not None else []) + [f"epoch {e}" for e, _ in panels]
+    # One PNG, not a heatmap: 50 epochs × 16 digits would be 600,000 numbers in the page's JSON.
+    figure = go.Figure(go.Image(source=png_data_uri(grid), hoverinfo="skip"))
+    cell = 28 + GUTTER
+    figure.update_yaxes(
+        tickvals=[GUTTER + i * cell + 13.5 for i in range(len(labels))], ticktext=labels, showgrid=False
+    )
+    figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    figure.update_layout(
+        height=max(120, row_height * len(labels) + 20), margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision="panel"
+    )
+    return figure
+
+
+def png_data_uri(image: np.ndarray) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def bubble_outlines(mu: np.ndarray, logvar: np.ndarray, points: int = 14) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of every μ ± σ ellipse in one float32 polyline, NaN between ellipses: Plotly sends
+    numpy arrays as binary, so a live figure stays small (a list with None would be text)."""
+    angle = np.linspace(0, 2 * np.pi, points, dtype=np.float32)
+    sigma = np.exp(0.5 * logvar.astype(np.float32))
+    xs = mu[:, :1] + sigma[:, :1] * np.cos(angle)
+    ys = mu[:, 1:2] + sigma[:, 1:2] * np.sin(angle)
+    gap = np.full((len(mu), 1), np.nan, dtype=np.float32)
+    return np.hstack((xs, gap)).ravel(), np.hstack((ys, gap)).ravel()
+
+
+def bubbles_figure(
+    mu: np.ndarray, logvar: np.ndarray | None, labels: np.ndarray, extent: float | None = None, height: int = 460
+) -> go.Figure:
+    """A 2-D model's test means with their μ ± σ bubbles, one colour per digit. With `extent` fixed the
+    frame stays put from epoch to epoch, so the bubbles are seen to spread and pack."""
+    mu = np.asarray(mu, dtype=np.float32)
+    labels = np.asarray(labels)
+    if extent is None:
+        extent = max(3.0, math.ceil(2 * float(np.percentile(np.abs(mu), 99.5))) / 2)
+    figure = go.Figure()
+    for digit in range(10):
+        rows = np.flatnonzero(labels == digit)
+        if len(rows):
+            outline = None if logvar is None else bubble_outlines(mu[rows], np.asarray(logvar, np.float32)[rows])
+            figure.add_traces(bubble_traces(digit, mu[rows], outline, size=4, opacity=0.3, hoverinfo="skip"))
+    plane_layout(figure, extent, height, "bubbles")
+    return figure

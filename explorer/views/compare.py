@@ -1,0 +1,84 @@
+"""Two to four models side by side, shipped or trained here: the same prior samples (same seed), the same
+morph, the same digit's reconstruction, their test-set terms and how many coordinates each uses."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.compare import ModelCard, model_card
+from explorer.model_picker import Context
+from explorer.resources import cached_test_set, model_at
+from explorer.session_models import session_models
+from explorer.state import ss
+from vae import LatentModel
+from vae.images import enlarge, png_bytes, tile
+
+CARDS = "compare_cards"  # (model key, seed, digit, pair) → ModelCard, this session's
+MAX_MODELS = 4
+LAST_TEST_ROW = 9999
+
+
+def models_on_offer(ctx: Context) -> dict[str, tuple[str, LatentModel | None]]:
+    """key → (label, the model when already in memory): the shipped checkpoints, then this session's."""
+    offer: dict[str, tuple[str, LatentModel | None]] = {
+        str(c.path): (c.path.name, None) for c in ctx.listing.checkpoints
+    }
+    offer |= {key: (f"{entry.name} (yours)", entry.model) for key, entry in session_models().items()}
+    return offer
+
+
+def card(key: str, label: str, model: LatentModel | None, seed: int, digit: int, pair: tuple[int, int]) -> ModelCard:
+    cards = ss.setdefault(CARDS, {})
+    cache_key = (key, seed, digit, pair)
+    if cache_key not in cards:
+        model = model if model is not None else model_at(key)
+        cards[cache_key] = model_card(label, model, cached_test_set().images, digit, pair, seed=seed)
+    return cards[cache_key]
+
+
+def show(card: ModelCard) -> None:
+    st.markdown(f"**{card.name}**")
+    kind = "VAE" if card.kind == "vae" else "autoencoder"
+    elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
+    st.markdown(
+        f"| {kind}, d = {card.latent_dim} | nats |\n|---|---:|\n| reconstruction | {card.recon:.1f} |\n"
+        f"| KL | {card.kl:.1f} |\n| −ELBO | {elbo} |\n| coordinates used | {card.active} of {card.latent_dim} |"
+    )
+    st.image(png_bytes(tile(card.samples, columns=4), 2), caption="prior samples (same seed for every model)")
+    st.image(png_bytes(tile(card.morph, columns=len(card.morph)), 2), caption="the same morph")
+    st.image(enlarge(card.reconstruction, 3), caption="the same digit, reconstructed")
+
+
+def render(ctx: Context) -> None:
+    offer = models_on_offer(ctx)
+    keys = list(offer)
+    chosen = st.multiselect(
+        "Models to compare (2 to 4)",
+        keys,
+        default=keys[: min(3, len(keys))],
+        max_selections=MAX_MODELS,
+        format_func=lambda key: offer[key][0],
+        key="compare_models",
+    )
+    a, b, c, d = st.columns(4)
+    seed = int(a.number_input("Seed of the prior samples", 0, 999_999, 0, key="compare_seed"))
+    digit = int(b.number_input("Test digit to reconstruct", 0, LAST_TEST_ROW, 0, key="compare_digit"))
+    start = int(c.number_input("Morph from test digit", 0, LAST_TEST_ROW, 3, key="compare_from"))
+    end = int(d.number_input("to test digit", 0, LAST_TEST_ROW, 2, key="compare_to"))
+    if len(chosen) < 2:
+        st.info("Pick at least two models. Train a few in “Train a model” (β = 0.1, 1 and 4 show the trade-off).")
+        return
+    test = cached_test_set()
+    originals = (test.images[[digit, start, end]].reshape(-1, 28, 28) * 255).round().byte().numpy()
+    st.image(
+        [enlarge(image, 3) for image in originals],
+        caption=[f"digit #{digit}", f"morph from #{start}", f"to #{end}"],
+    )
+    st.caption(
+        "−ELBO is reconstruction + KL whatever β the model was trained with, so models compare on one bound. "
+        "A coordinate is used when its mean code varies across the test set (variance > 0.01)."
+    )
+    for column, key in zip(st.columns(len(chosen)), chosen, strict=True):
+        label, model = offer[key]
+        with column:
+            show(card(key, label, model, seed, digit, (start, end)))

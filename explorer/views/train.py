@@ -1,0 +1,196 @@
+"""Train a model while you watch: the form, then the job drawn live (progress, loss curves, the panel's
+reconstructions, for d = 2 the bubbles), a cancel button, and the result in this session's picker.
+
+The training runs in the server's queue (explorer/train_service.py), never in this script run: a
+fragment polls the job twice a second and the rest of the page stays responsive.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.live_training import (
+    BETAS,
+    EPOCHS,
+    KINDS,
+    LATENT_DIMS,
+    LEARNING_RATES,
+    MAX_SEED,
+    PANEL_SIZE,
+    TrainSettings,
+)
+from explorer.model_picker import Context
+from explorer.resources import cached_test_set
+from explorer.state import MODEL_CHOICE, guarded, ss
+from explorer.train_service import TRAIN_JOB, adopt_finished, map_status, session_id, trained_models, training_queue
+from explorer.training_jobs import JobState, JobView, QueueRefused
+from explorer.widgets import error_boundary
+
+FORM_ERROR = "train_form_error"
+POLL_S = 0.5
+
+
+@guarded
+def start(values: dict) -> None:
+    """The form's submit: validate, queue, remember the job; a refusal is one line above the form."""
+    try:
+        settings = TrainSettings(**values)
+        job = training_queue().submit(session_id(), settings)
+    except (ValueError, QueueRefused) as exc:
+        ss[FORM_ERROR] = str(exc)
+        return
+    ss[TRAIN_JOB] = job.id
+
+
+@guarded
+def cancel(job_id: str) -> None:
+    training_queue().cancel(job_id, "you cancelled it")
+
+
+@guarded
+def open_model(key: str) -> None:
+    ss[MODEL_CHOICE] = key
+
+
+def settings_form() -> None:
+    with st.form("train_form", border=True):
+        left, middle, right = st.columns(3)
+        kind = left.radio(
+            "Kind", list(KINDS), format_func=KINDS.get, horizontal=True, key="train_kind", persist_state="session"
+        )
+        latent_dim = left.number_input(
+            "Latent size d",
+            min_value=LATENT_DIMS[0],
+            max_value=LATENT_DIMS[1],
+            value=20,
+            step=1,
+            key="train_d",
+            persist_state="session",
+        )
+        beta = middle.select_slider(
+            "β (VAE only: weight of the KL term)",
+            BETAS,
+            value=1.0,
+            format_func=lambda b: f"{b:g}",
+            key="train_beta",
+            persist_state="session",
+        )
+        epochs = middle.slider("Epochs", EPOCHS[0], EPOCHS[1], value=10, key="train_epochs", persist_state="session")
+        lr = right.select_slider(
+            "Learning rate",
+            LEARNING_RATES,
+            value=1e-3,
+            format_func=lambda r: f"{r:g}",
+            key="train_lr",
+            persist_state="session",
+        )
+        seed = right.number_input(
+            "Seed", min_value=0, max_value=MAX_SEED, value=1, step=1, key="train_seed", persist_state="session"
+        )
+        submitted = st.form_submit_button("Start training", type="primary")
+    if submitted:
+        start(
+            {
+                "kind": kind,
+                "latent_dim": int(latent_dim),
+                "beta": float(beta),
+                "epochs": int(epochs),
+                "lr": float(lr),
+                "seed": int(seed),
+            }
+        )
+        st.rerun()
+
+
+def draw_job(view: JobView) -> None:
+    """The three live figures: the Training view's figures on a run still going."""
+    from explorer.training_charts import bubbles_figure, loss_figure, panel_figure
+
+    settings: TrainSettings = view.settings
+    st.markdown(f"**{settings.describe()}**")
+    if not view.history:
+        return
+    test = cached_test_set()
+    curves, panel = st.columns([3, 2])
+    curves.plotly_chart(loss_figure(view.history, max_epoch=settings.epochs), key="train_losses")
+    originals = (test.images[:PANEL_SIZE].reshape(-1, 28, 28) * 255).round().byte().numpy()
+    panel.plotly_chart(panel_figure(view.panels, originals, row_height=22), key="train_panel")
+    if view.codes:
+        epoch, (mu, logvar) = view.codes[-1]
+        st.caption(f"The plane at epoch {epoch}: each test digit's μ with its ±σ bubble.")
+        st.plotly_chart(bubbles_figure(mu, logvar, test.labels[: len(mu)].numpy(), extent=4.0), key="train_bubbles")
+
+
+@st.fragment(run_every=POLL_S)
+def live(job_id: str, shown: tuple[JobState, int]) -> None:
+    """Progress and cancel, twice a second. The figures are drawn by the page run, once per epoch: when the
+    job has a new epoch (or starts, or ends) this asks for a page run, so no chart is resent in between."""
+    view = training_queue().view(job_id)
+    if view is None or view.finished or (view.state, view.epoch) != shown:
+        st.rerun()
+    settings: TrainSettings = view.settings
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    if view.state is JobState.QUEUED:
+        left.info(f"Waiting for a free slot: number {view.position} in the queue.")
+    else:
+        done = min(1.0, (view.epoch + view.epoch_fraction) / settings.epochs)
+        epoch = min(view.epoch + 1, settings.epochs)
+        left.progress(done, text=f"Epoch {epoch} of {settings.epochs} · {view.seconds:.0f} s")
+    right.button("Cancel", on_click=cancel, args=(job_id,), key="train_cancel", icon=":material/stop:")
+
+
+@st.fragment(run_every=1.0)
+def map_progress(key: str) -> None:
+    with error_boundary("train map"):
+        _, share = map_status(key)
+        if share is None:  # ready (or failed): the whole page, so the picker hands the views the map
+            st.rerun()
+        st.progress(share, text=f"Building its map (t-SNE of the 10,000 test codes): {share:.0%}")
+
+
+def waiting_for_map(key: str) -> bool:
+    """For a model trained in this session whose map is being built: show the progress, say True."""
+    _, share = map_status(key)
+    if share is None:
+        return False
+    map_progress(key)
+    return True
+
+
+def result(view: JobView) -> None:
+    state_box = {JobState.DONE: st.success, JobState.CANCELLED: st.warning}.get(view.state, st.error)
+    state_box(view.message)
+    new = view.id not in trained_models()
+    trained = adopt_finished(view.id)
+    if trained is not None and new:
+        st.rerun()  # the picker, drawn before this view, lists the new model on the next run
+    if trained is not None:
+        left, right = st.columns(2)
+        left.button("Explore it (pick it in the sidebar)", on_click=open_model, args=(trained.key,), key="train_open")
+        right.download_button(
+            "Download the checkpoint",
+            trained.download,
+            file_name=trained.checkpoint.name,
+            mime="application/octet-stream",
+            key="train_download",
+        )
+        waiting_for_map(trained.key)
+    draw_job(view)
+
+
+def render(ctx: Context) -> None:
+    del ctx  # training does not depend on the model being explored
+    if message := ss.pop(FORM_ERROR, None):
+        st.error(message)
+    job_id = ss.get(TRAIN_JOB)
+    view = training_queue().view(job_id) if job_id else None
+    if view is not None and not view.finished:
+        live(view.id, (view.state, view.epoch))
+        draw_job(view)
+        return
+    running, waiting = training_queue().counts()
+    busy = f" The server is training {running} model(s) now, {waiting} waiting." if running or waiting else ""
+    st.caption(f"One model trains at a time on this server; yours waits its turn.{busy}")
+    settings_form()
+    if view is not None:
+        result(view)

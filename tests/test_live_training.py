@@ -1,0 +1,135 @@
+"""A model trained as the app trains it: the real trainer in the queue's worker, on the fake data."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from explorer.live_training import SharedData, TrainSettings, train_job
+from explorer.training_jobs import JobState, TrainingQueue
+from vae.checkpoint import load_checkpoint
+from vae.data import MnistSplit
+
+
+@pytest.fixture
+def shared(fake_train: MnistSplit, fake_test: MnistSplit) -> SharedData:
+    return SharedData(fake_train, fake_test)
+
+
+def queue_for(shared: SharedData, folder: Path) -> TrainingQueue:
+    return TrainingQueue(lambda job: train_job(job, shared, folder), limit=1)
+
+
+def test_a_run_records_every_epoch_and_leaves_a_checkpoint(shared: SharedData, tmp_path: Path) -> None:
+    queue = queue_for(shared, tmp_path)
+    job = queue.submit("s1", TrainSettings(kind="vae", latent_dim=2, epochs=2, lr=3e-3, seed=3))
+    assert queue.join(60)
+    view = queue.view(job.id)
+    assert view.state is JobState.DONE, view.message
+    assert [h["epoch"] for h in view.history] == [0, 1, 2]
+    assert view.history[0]["test"]["total"] > view.history[-1]["test"]["total"]  # it learned
+    assert [e for e, _ in view.panels] == [0, 1, 2] and view.panels[0][1].shape == (16, 28, 28)
+    assert [e for e, _ in view.codes] == [0, 1, 2]
+    mu, logvar = view.codes[-1][1]
+    assert mu.shape == (256, 2) and logvar.shape == (256, 2)  # the fake test set has 256 digits
+    model = load_checkpoint(view.result)
+    assert model.latent_dim == 2 and model.meta.epoch == 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("training-")]
+
+
+def test_the_training_set_is_shared_not_copied(
+    shared: SharedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vae.training
+
+    seen = []
+    original = vae.training.train_epoch
+
+    def recording(run, images, *args, **kwargs):  # the real epoch, noting which tensor it reads
+        seen.append(images.data_ptr())
+        return original(run, images, *args, **kwargs)
+
+    monkeypatch.setattr(vae.training, "train_epoch", recording)
+    queue = queue_for(shared, tmp_path)
+    queue.submit("s1", TrainSettings(latent_dim=2, epochs=1))
+    assert queue.join(60)
+    assert seen == [shared.train.images.data_ptr()]
+
+
+def test_cancel_mid_epoch_keeps_the_last_finished_epoch(shared: SharedData, tmp_path: Path) -> None:
+    queue = queue_for(shared, tmp_path)
+    job = queue.submit("s1", TrainSettings(latent_dim=4, epochs=50))
+    while queue.view(job.id).epoch < 1:
+        threading.Event().wait(0.01)
+    queue.cancel(job.id)
+    assert queue.join(30)
+    view = queue.view(job.id)
+    assert view.state is JobState.CANCELLED and view.epoch < 50
+    assert load_checkpoint(view.result).meta.epoch == view.epoch
+    assert not [t for t in threading.enumerate() if t.name.startswith("training-")]
+
+
+def test_cancel_before_the_first_epoch_leaves_no_file(shared: SharedData, tmp_path: Path) -> None:
+    queue = queue_for(shared, tmp_path)
+    job = queue.submit("s1", TrainSettings(latent_dim=4, epochs=50))
+    queue.cancel(job.id)
+    assert queue.join(30)
+    assert queue.view(job.id).state is JobState.CANCELLED
+    assert list(tmp_path.glob("*.safetensors")) == []
+
+
+def test_a_run_that_diverges_stops_with_a_message(fake_test: MnistSplit, tmp_path: Path) -> None:
+    images = fake_test.images.clone()
+    images[5, 0] = float("nan")  # one broken pixel poisons the first epoch
+    broken = MnistSplit(images, fake_test.labels, fake_test.md5)
+    queue = queue_for(SharedData(broken, fake_test), tmp_path)
+    job = queue.submit("s1", TrainSettings(latent_dim=2, epochs=3))
+    assert queue.join(60)
+    view = queue.view(job.id)
+    assert view.state is JobState.DIVERGED
+    assert view.message == "Stopped: the loss became NaN or infinite in epoch 1. Try a lower learning rate."
+    assert view.result is None and list(tmp_path.glob("*.safetensors")) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("latent_dim", 1, "d must be between 2 and 64"),
+        ("latent_dim", 65, "d must be between 2 and 64"),
+        ("beta", -0.1, "β must be between 0 and 10"),
+        ("beta", float("nan"), "β must be between 0 and 10"),
+        ("epochs", 51, "epochs must be between 1 and 50"),
+        ("lr", 0.5, "learning rate must be between"),
+        ("kind", "gan", "kind must be VAE or autoencoder"),
+        ("seed", -1, "seed must be between 0"),
+    ],
+)
+def test_settings_out_of_range_are_refused(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TrainSettings(**{field: value})
+
+
+def test_an_autoencoder_trains_without_a_kl_term(shared: SharedData, tmp_path: Path) -> None:
+    queue = queue_for(shared, tmp_path)
+    job = queue.submit("s1", TrainSettings(kind="ae", latent_dim=2, epochs=1))
+    assert queue.join(60)
+    view = queue.view(job.id)
+    assert view.state is JobState.DONE
+    assert view.history[-1]["test"]["kl"] == 0 and view.codes[-1][1][1] is None
+    assert np.isfinite(torch.as_tensor(view.codes[-1][1][0]).numpy()).all()
+
+
+def test_a_run_whose_session_left_leaves_no_file_in_a_temporary_folder(shared: SharedData, tmp_path: Path) -> None:
+    alive = {"s1": True}
+    queue = TrainingQueue(lambda job: train_job(job, shared, tmp_path), limit=1, is_alive=alive.get, grace_s=0.0)
+    job = queue.submit("s1", TrainSettings(latent_dim=4, epochs=50))
+    while queue.view(job.id).epoch < 1:
+        threading.Event().wait(0.01)
+    alive["s1"] = False
+    assert queue.join(30)
+    assert queue.view(job.id).state is JobState.CANCELLED
+    assert list(tmp_path.glob("*.safetensors")) == []

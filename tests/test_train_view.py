@@ -1,0 +1,100 @@
+"""The Train and Compare views driven with AppTest: the form, its refusals, the queue as sessions see it,
+cancel, and a trained model arriving in the session's picker. Training needs the real MNIST (`mnist`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app import APP, assert_clean, open_view
+
+from explorer.train_service import TRAIN_JOB, training_queue
+from explorer.training_jobs import JobState
+
+
+def train_page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    open_view(at, "train")
+    assert_clean(at)
+    return at
+
+
+def fill(at: AppTest, **values: object) -> None:
+    widgets = {"kind": at.radio, "d": at.number_input, "seed": at.number_input, "epochs": at.slider}
+    widgets |= {"beta": at.select_slider, "lr": at.select_slider}
+    for name, value in values.items():
+        widgets[name](key=f"train_{name}").set_value(value)
+
+
+def submit(at: AppTest) -> AppTest:
+    at.button[0].click()  # the form's submit button is the page's first button
+    return at.run()
+
+
+def wait_finished(job_id: str, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not training_queue().view(job_id).finished:
+        assert time.monotonic() < deadline, "the job did not finish"
+        time.sleep(0.2)
+
+
+def test_the_form_offers_every_setting_within_its_limits() -> None:
+    at = train_page()
+    assert at.number_input(key="train_d").min == 2 and at.number_input(key="train_d").max == 64
+    betas = at.select_slider(key="train_beta").options
+    assert betas[0] == "0" and "0.1" in betas and "4" in betas and betas[-1] == "10"  # log steps, 0 included
+    assert (at.slider(key="train_epochs").min, at.slider(key="train_epochs").max) == (1, 50)
+    assert TRAIN_JOB not in at.session_state
+
+
+def test_settings_out_of_range_are_refused_in_the_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    import explorer.live_training as live
+
+    monkeypatch.setattr(live, "LATENT_DIMS", (2, 8))  # the widget allows 20; the settings' check does not
+    at = train_page()
+    submit(at)
+    assert any("d must be between 2 and 8, not 20" in e.value for e in at.error)
+    assert TRAIN_JOB not in at.session_state  # nothing was queued
+
+
+@pytest.mark.mnist
+def test_a_second_session_waits_in_the_queue_and_cancel_frees_it() -> None:
+    first, second = train_page(), train_page()
+    fill(first, d=20, epochs=50)
+    submit(first)
+    fill(second, d=2, epochs=1)
+    submit(second)
+    assert_clean(second)
+    assert any("number 1 in the queue" in i.value for i in second.info)
+    assert training_queue().counts() == (1, 1)  # the limit: one runs, one waits
+    first.button(key="train_cancel").click().run()
+    wait_finished(first.session_state[TRAIN_JOB])
+    assert training_queue().view(first.session_state[TRAIN_JOB]).state is JobState.CANCELLED
+    wait_finished(second.session_state[TRAIN_JOB])
+    second.run()
+    assert_clean(second)
+    assert any("Trained 1 epoch." in s.value for s in second.success)
+    assert not [t for t in threading.enumerate() if t.name.startswith("training-")]
+
+
+@pytest.mark.mnist
+def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
+    at = train_page()
+    fill(at, kind="ae", d=2, epochs=1)
+    submit(at)
+    wait_finished(at.session_state[TRAIN_JOB])
+    at.run()
+    assert_clean(at)
+    mine = [o for o in at.sidebar.radio[0].options if "(yours)" in o]
+    assert len(mine) == 1 and mine[0].startswith("ae_d2_e1_s1")
+    assert at.get("download_button")
+    open_view(at, "compare")
+    at.multiselect(key="compare_models").set_value(
+        [
+            *at.multiselect(key="compare_models").value[:1],
+            *[k for k in at.multiselect(key="compare_models").options if "(yours)" in k],
+        ]
+    ).run()
+    assert_clean(at)
