@@ -7,6 +7,7 @@ import streamlit as st
 
 from explorer.model_picker import Context
 from explorer.state import MODEL_CHOICE, code_key, current_code, morph_pair, ss
+from explorer.text import RESTORED_NOTE
 from explorer.url_state import LinkState, link_params, parse_link
 from vae.catalog import CheckpointListing, list_checkpoints
 from vae.paths import checkpoint_dir
@@ -14,6 +15,17 @@ from vae.paths import checkpoint_dir
 READ = "link_read"  # this session has read the address it was opened with
 PENDING_CODE = "link_code"  # a code from the address, set once the model it belongs to is known
 NOTES = "link_notes"  # what the address held that did not fit
+RESTORED = "link_restored"  # what the address brought back, said once (a copied link, or a server restart)
+RESTORED_PARTS = {
+    "model": "model",
+    "code": "code",
+    "a": "morph pair",
+    "b": "morph pair",
+    "k": "frames",
+    "seed": "seed",
+    "temperature": "temperature",
+    "pick": "map pick",
+}
 STEM = ".safetensors"
 
 _COPY = st.components.v2.component(
@@ -74,6 +86,9 @@ def read_address() -> None:
         ss[PENDING_CODE] = list(link.code)
     if link.notes:
         ss[NOTES] = list(link.notes)
+    restored = dict.fromkeys(RESTORED_PARTS[name] for name in RESTORED_PARTS if getattr(link, name) is not None)
+    if restored:
+        ss[RESTORED] = list(restored)
 
 
 def apply_address_code(ctx: Context) -> None:
@@ -85,9 +100,17 @@ def apply_address_code(ctx: Context) -> None:
         ss[code_key(ctx.key)] = code
     else:
         ss.setdefault(NOTES, []).append(f"z has {len(code)} numbers, {ctx.summary.name} needs {ctx.model.latent_dim}")
+        if restored := [part for part in ss.get(RESTORED, []) if part != "code"]:
+            ss[RESTORED] = restored
+        else:
+            ss.pop(RESTORED, None)
 
 
 def show_address_notes() -> None:
+    # A new session opened on an address that carries state: a copied link, or a page whose server
+    # restarted (or whose replica stopped) and reconnected to a new process. Say so once, in one line.
+    if restored := ss.pop(RESTORED, None):
+        st.info(RESTORED_NOTE.format(parts=", ".join(restored)), icon=":material/link:")
     if notes := ss.pop(NOTES, None):
         st.warning("Part of this link did not fit and was left at its default: " + "; ".join(notes) + ".")
 

@@ -174,3 +174,9 @@ def friendly_error(exc: BaseException) -> str:
         f"Something went wrong in this view ({type(exc).__name__}). The rest of the app still works: "
         "try other settings, another view or another model."
     )
+
+
+RESTORED_NOTE = (
+    "Restored from the page's address ({parts}), as after a server restart or a copied link; "
+    "what the address does not hold (an upload, a drawing) starts afresh."
+)

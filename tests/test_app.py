@@ -449,7 +449,10 @@ def test_a_link_sets_the_state_and_the_address_follows_changes():
     assert_clean(at)
     assert [at.session_state[k] for k in ("morph_a", "morph_b", "morph_frames", "prior_seed")] == [7, 42, 12, 5]
     assert at.session_state["prior_temperature"] == 1.5
+    (restored,) = [i.value for i in at.info if "Restored from the page's address" in i.value]
+    assert "morph pair, frames, seed, temperature" in restored  # one line, once
     {b.label: b for b in at.button}["Randomise"].click().run()
+    assert not [i for i in at.info if "Restored" in i.value]
     code = slider_values(at, FIRST.latent_dim)
     assert [float(v) for v in at.query_params["z"].split(",")] == pytest.approx(code, abs=1e-4)
     assert at.query_params["a"] == "7" and at.query_params["k"] == "12"
@@ -461,6 +464,7 @@ def test_a_bad_link_gets_a_note_and_the_defaults():
     at.run()
     assert not at.exception
     (note,) = at.warning
+    assert [i for i in at.info if "(frames)" in i.value]  # only what was restored is named
     assert "model='gone'" in note.value and "a='99999'" in note.value and "z has 2 numbers" in note.value
     assert at.session_state["morph_frames"] == 12  # the rest of the link still counts
     assert slider_values(at, FIRST.latent_dim) == [0.0] * FIRST.latent_dim

@@ -190,6 +190,12 @@ def test_sessions_stick_to_their_replica_and_move_to_the_other_when_it_stops(bro
             # Replica 0 stops: its pages reconnect through nginx to replica 1 and draw the app again.
             stopped, survivor = addresses
             moved, stayed = pages[stopped], pages[survivor]
+            for page in moved:  # state that lives in the address: the samples' seed
+                bs.open_view(page, "samples")
+                seed = page.get_by_label("Seed")
+                seed.fill("4242")
+                bs.rerun(page, lambda seed=seed: seed.press("Enter"))
+                assert "seed=4242" in page.url
             sockets = {id(page): websockets(page) for page in moved}
             replicas[0].stop()
             for page in moved:
@@ -202,6 +208,12 @@ def test_sessions_stick_to_their_replica_and_move_to_the_other_when_it_stops(bro
                 bs.open_view(page, "samples")  # the first input runs the app in a new session on the survivor
                 bs.wait_image_loaded(page, "#24")
                 assert not bs.exceptions(page)
+                # The new session read its state from the page's address, and says so in one line.
+                expect(page.get_by_label("Seed")).to_have_value("4242")
+                note = page.get_by_text("Restored from the page's address", exact=False)
+                expect(note).to_be_visible()
+                expect(note).to_contain_text("seed")
+                bs.screenshot(page, ARTIFACTS / "restored_session.png")
                 use_the_app(page, from_digit_view=True)  # a new session on the survivor: media, uploads work
                 bs.screenshot(page, ARTIFACTS / "moved_session.png")
             for page in stayed:  # the survivor's own sessions go on as before
