@@ -1,0 +1,51 @@
+"""The training figures: √ epoch axis, one curve per term and split, the panel grid, the bubbles' outlines."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.training_charts import bubble_outlines, bubbles_figure, epoch_axis, loss_figure, panel_grid
+
+
+def history(epochs: int) -> list[dict]:
+    def terms(e: int, shift: float) -> dict:
+        return {"recon": 500 / (1 + e) + shift, "kl": 5.0 * e, "total": 500 / (1 + e) + 5.0 * e + shift}
+
+    return [{"epoch": e, "train": terms(e, 0.0), "test": terms(e, 1.0)} for e in range(epochs + 1)]
+
+
+def test_the_epoch_axis_is_square_root_scaled_so_the_first_epoch_gets_room() -> None:
+    figure = loss_figure(history(16))
+    assert len(figure.data) == 6  # recon, KL, total × training, test
+    recon_train = figure.data[0]
+    assert list(recon_train.x) == [float(np.sqrt(e)) for e in range(17)]
+    assert recon_train.y[0] == 500 and figure.data[1].y[0] == 501  # test is the second curve
+    axis = epoch_axis(16)
+    assert axis["ticktext"][:3] == ["0", "1", "2"] and axis["tickvals"][1] == 1.0
+    assert axis["range"][1] > 4.0  # √16: the frame ends at the last epoch
+
+
+def test_a_live_run_grows_into_a_fixed_frame() -> None:
+    figure = loss_figure(history(2), max_epoch=50)
+    assert figure.layout.xaxis.range[1] > np.sqrt(50)
+    assert "50" in figure.layout.xaxis.ticktext
+
+
+def test_the_panel_grid_puts_epochs_in_rows_and_digits_in_columns() -> None:
+    originals = np.zeros((3, 28, 28), np.uint8)
+    panels = [(e, np.full((3, 28, 28), 10 * (e + 1), np.uint8)) for e in range(4)]
+    grid = panel_grid(panels, originals)
+    assert grid.shape == (5 * 30 - 2, 3 * 30 - 2)
+    assert grid[0, 0] == 0 and grid[30, 0] == 10 and grid[4 * 30 + 27, 2 * 30 + 27] == 40
+    assert grid[28, 0] == 96  # the gutter between rows
+
+
+def test_bubbles_are_one_outline_per_digit_with_gaps_between_ellipses() -> None:
+    mu = np.array([[0.0, 0.0], [1.0, 2.0]], np.float32)
+    logvar = np.log(np.array([[1.0, 4.0], [0.25, 0.25]], np.float32))
+    xs, ys = bubble_outlines(mu, logvar, points=8)
+    assert xs.shape == (18,) and np.isnan(xs[8]) and np.isnan(ys[17])
+    assert np.isclose(xs[0], 1.0) and np.isclose(ys[:8].max(), 2.0, atol=0.1)  # σ = 1 across, 2 up
+    figure = bubbles_figure(mu, logvar, np.array([3, 7]))
+    assert [t.name for t in figure.data if t.mode == "markers"] == ["3", "7"]
+    assert figure.layout.xaxis.range[1] >= 3.0
