@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--snapshot-epochs",
         default=",".join(map(str, defaults.snapshot_epochs)),
-        help="epochs at which the test-set μ and log σ² are kept (comma separated)",
+        help="epochs at which the weights and test-set codes are kept (comma separated; the last always is)",
     )
     _add_data_dir(train)
     train.add_argument("--out", default=None, help="checkpoint path (default runs/<kind>_d<latent-dim>.safetensors)")
