@@ -19,6 +19,7 @@ LOOK_FOR = {
     "morph": "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
     "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
     "plane": "Click the gaps between clusters: the decoder still draws a plausible digit there.",
+    "training": "Drag the epoch from 0 to 1 to 5: most of the learning happens in the first epoch, the rest is detail.",
     "digit": "Compare your digit's reconstruction loss with an average test digit's: how unusual is it?",
 }
 
@@ -156,4 +157,29 @@ def friendly_error(exc: BaseException) -> str:
     return (
         f"Something went wrong in this view ({type(exc).__name__}). The rest of the app still works: "
         "try other settings, another view or another model."
+    )
+
+
+TRAINING_CURVES_HELP = (
+    "Nats per image, training (solid) and test (dashed). The epoch axis is a square root, so the first epoch, "
+    "where the loss falls the most, gets room. Epoch 0 is the model before its first step: these models start "
+    "their decoder at the mean training image, so they begin near 200 nats rather than the lecture's ~540."
+)
+
+TRAINING_EPOCH_HELP = (
+    "The weights at a few epochs were kept while training. Pick one: the map, the samples and the morph below "
+    "are that epoch's model."
+)
+
+NO_TRAINING_RECORD = (
+    "{name} was trained before checkpoints kept a record of their training (the panel's reconstructions and "
+    "the weights at snapshot epochs). Retrain it with `python -m vae train` to see how it learns."
+)
+
+
+def training_panel_help(vae: bool) -> str:
+    code = "its mean μ" if vae else "its code"
+    return (
+        "The top row is the original; each row below is the model's reconstruction (the digit encoded to "
+        f"{code} and decoded) after that epoch: every epoch up to 10, then the epochs whose weights were kept."
     )

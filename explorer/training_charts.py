@@ -138,7 +138,7 @@ def bubbles_figure(
 ) -> go.Figure:
     """A 2-D model's test means with their μ ± σ bubbles, one colour per digit. With `extent` fixed the
     frame stays put from epoch to epoch, so the bubbles are seen to spread and pack."""
-    from vae.figures import DIGIT_COLOURS  # explorer.figures once the app moves there
+    from explorer.figures import DIGIT_COLOURS
 
     mu = np.asarray(mu, dtype=np.float32)
     labels = np.asarray(labels)

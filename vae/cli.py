@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
     )
     atlas.add_argument("--seed", type=int, default=0)
+    atlas.add_argument(
+        "--run", default=None, help="the run file a shipped copy was exported from: its test codes over training"
+    )
     _add_data_dir(atlas)
     return parser
 
@@ -194,7 +197,7 @@ def run_info(args: argparse.Namespace) -> int:
 def run_atlas(args: argparse.Namespace) -> int:
     from vae.atlas import build_atlas
 
-    path = build_atlas(args.checkpoint, data_dir=args.data_dir, seed=args.seed, log=_log)
+    path = build_atlas(args.checkpoint, data_dir=args.data_dir, seed=args.seed, log=_log, run=args.run)
     print(f"atlas: {path}")
     return 0
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from explorer.model_picker import Context
-from explorer.views import digit, map, morph, plane, samples, sliders
+from explorer.views import digit, map, morph, plane, samples, sliders, training
 
 
 @dataclass(frozen=True)
@@ -23,5 +23,6 @@ VIEWS: tuple[View, ...] = (
     View("morph", "Morph two digits", ":material/swap_horiz:", morph.render),
     View("map", "t-SNE map", ":material/scatter_plot:", map.render),
     View("plane", "2-D plane", ":material/grid_on:", plane.render),
+    View("training", "Training", ":material/trending_down:", training.render),
     View("digit", "Your own digit", ":material/draw:", digit.render),
 )

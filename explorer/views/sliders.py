@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.epochs import decoding_model, epoch_banner
 from explorer.model_picker import Context
 from explorer.slider_values import SLIDER_STEP, slider_labels, unused_dimensions
 from explorer.state import randomise_code, set_code, ss, start_from_test_digit
@@ -23,6 +24,8 @@ def render(ctx: Context) -> None:
     specs = slider_labels(atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", d)
     for dim in range(d):
         ss.setdefault(ctx.slider_key(dim), 0.0)
+    decoder, epoch = decoding_model(ctx)
+    epoch_banner(ctx, epoch)
     left, right = st.columns([2, 3], gap="large")
     with left:
         picture = st.empty()  # filled after the sliders, with the code they hold now
@@ -56,4 +59,5 @@ def render(ctx: Context) -> None:
                 persist_state="session",
             )
     code = [ss[ctx.slider_key(dim)] for dim in range(d)]
-    picture.image(enlarge(decode_code(ctx.model, code), BIG), caption="decoded from the sliders' code")
+    caption = "decoded from the sliders' code" + (f" by the decoder of epoch {epoch}" if epoch is not None else "")
+    picture.image(enlarge(decode_code(decoder, code), BIG), caption=caption)
