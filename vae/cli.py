@@ -154,6 +154,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def train_command(model: ModelConfig, train: TrainConfig, out: str) -> str:
+    """The `vae train` command line that gives this training (a shipped file carries it in its metadata)."""
+    return (
+        f"python -m vae train --kind {model.kind} --latent-dim {model.latent_dim} --hidden-dim {model.hidden_dim} "
+        f"--epochs {train.epochs} --batch-size {train.batch_size} --lr {train.lr:g} --lr-schedule {train.lr_schedule} "
+        f"--beta {train.beta:g} --seed {train.seed} --snapshot-epochs {','.join(map(str, train.snapshot_epochs))} "
+        f"--precision {train.precision} --output-bias-init {train.output_bias_init} --out {out}"
+    )
+
+
 def run_export(args: argparse.Namespace) -> int:
     import torch
 
@@ -167,7 +177,12 @@ def run_export(args: argparse.Namespace) -> int:
     test = load_mnist("test", args.data_dir, _log)
     report = evaluate(model, test.images, k=args.k, beta=model.meta.beta)
     tensors, meta = open_checkpoint(args.destination)
-    write_checkpoint(args.destination, tensors, {**meta.to_dict(), "evaluation": report})
+    reproduce = [
+        train_command(meta.model, meta.train, args.source) if meta.train is not None else None,
+        f"python -m vae export {args.source} {args.destination} --dtype {args.dtype} --k {args.k}",
+        f"python -m vae atlas {args.destination} --run {args.source}",
+    ]
+    write_checkpoint(args.destination, tensors, {**meta.to_dict(), "evaluation": report, "reproduce": reproduce})
     print(format_report(report))
     return 0
 
