@@ -61,7 +61,7 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
     key = epoch_key(ctx)
     if ss.get(key) not in record.weight_epochs:
         ss[key] = run.last_epoch
-    epoch = st.select_slider("Epoch", options=list(record.weight_epochs), key=key)
+    epoch = st.select_slider("Epoch", options=list(record.weight_epochs), key=key, persist_state="session")
     model = cached_model_at_epoch(file_stamp(ctx.summary.path), int(epoch))
     left, right = st.columns([3, 2], gap="large")
     with left:
