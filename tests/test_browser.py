@@ -289,3 +289,35 @@ def test_a_digit_drawn_with_the_mouse_is_reconstructed(page):
     expect(recon).to_contain_text("nats")
     shot(page, "5_drawn")
     assert_no_exception(page)
+
+
+MAP_DATA_JS = """gd => gd._fullData.filter(t => t.mode === 'markers')
+    .map(t => Array.from(t.x).slice(0, 200).concat(Array.from(t.y).slice(0, 200)))"""
+
+
+def training_map(page) -> list:
+    chart = page.locator(".st-key-training_map .js-plotly-plot").first
+    chart.wait_for(state="attached", timeout=60_000)
+    return chart.evaluate(MAP_DATA_JS)
+
+
+def test_the_epoch_slider_switches_the_training_map(page):
+    from vae.checkpoint import read_checkpoint
+
+    if "panel.epochs" not in read_checkpoint(DEFAULT)[0]:
+        pytest.skip(f"{DEFAULT.name} was trained before checkpoints kept a record of their training")
+    bs.open_view(page, "training")
+    bs.wait_settled(page)
+    last = training_map(page)
+    samples = bs.wait_image_loaded(page, "prior samples, epoch")
+    shot(page, "training_last_epoch")
+    thumb = page.get_by_role("slider").first  # the view's one slider: the epoch
+    thumb.focus()
+    bs.rerun(page, lambda: page.keyboard.press("Home"))  # to epoch 0
+    bs.wait_settled(page)
+    expect(page.get_by_text("prior samples, epoch 0")).to_be_visible()
+    first = training_map(page)
+    shot(page, "training_epoch_0")
+    assert first != last  # the map of the test means at epoch 0 is not the trained model's
+    assert bs.image(page, "prior samples, epoch 0").get_attribute("src") != samples
+    assert_no_exception(page)
