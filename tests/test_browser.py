@@ -301,11 +301,27 @@ def training_map(page) -> list:
     return chart.evaluate(MAP_DATA_JS)
 
 
-def test_the_epoch_slider_switches_the_training_map(page):
-    from vae.checkpoint import read_checkpoint
+def recorded_checkpoint() -> Path | None:
+    """The first shipped checkpoint (the default first) that keeps a record of its training."""
+    from safetensors import safe_open
 
-    if "panel.epochs" not in read_checkpoint(DEFAULT)[0]:
-        pytest.skip(f"{DEFAULT.name} was trained before checkpoints kept a record of their training")
+    from vae.catalog import list_checkpoints
+
+    paths = [DEFAULT, *(c.path for c in list_checkpoints(DEFAULT.parent).checkpoints)]
+    for path in paths:
+        with safe_open(str(path), framework="pt") as handle:
+            if "panel.epochs" in handle.keys():  # noqa: SIM118 (not iterable)
+                return path
+    return None
+
+
+def test_the_epoch_slider_switches_the_training_map(page):
+    recorded = recorded_checkpoint()
+    if recorded is None:
+        pytest.skip("no shipped checkpoint keeps a record of its training yet (retrain: README, Shipped models)")
+    if recorded != DEFAULT:
+        option = page.get_by_test_id("stSidebar").get_by_text(recorded.name, exact=True)
+        bs.rerun(page, option.click)
     bs.open_view(page, "training")
     bs.wait_settled(page)
     last = training_map(page)
