@@ -206,6 +206,9 @@ def run_info(args: argparse.Namespace) -> int:
         report = {k: v for k, v in vars(meta.evaluation).items() if v is not None}
         print("  " + format_report(report).replace("\n", "\n  "))
     print(f"  resumable: {'yes' if meta.resumable else 'no (an exported copy)'}")
+    for command in meta.raw.get("reproduce") or []:
+        if command:
+            print(f"  reproduce: {command}")
     return 0
 
 
