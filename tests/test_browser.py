@@ -325,15 +325,15 @@ def test_the_epoch_slider_switches_the_training_map(page):
     bs.open_view(page, "training")
     bs.wait_settled(page)
     last = training_map(page)
-    samples = bs.wait_image_loaded(page, "prior samples, epoch")
+    samples = bs.wait_image_loaded(page, "samples, epoch")
     shot(page, "training_last_epoch")
     thumb = page.get_by_role("slider").first  # the view's one slider: the epoch
     thumb.focus()
     bs.rerun(page, lambda: page.keyboard.press("Home"))  # to epoch 0
     bs.wait_settled(page)
-    expect(page.get_by_text("prior samples, epoch 0")).to_be_visible()
+    expect(page.get_by_text("samples, epoch 0")).to_be_visible()
     first = training_map(page)
     shot(page, "training_epoch_0")
     assert first != last  # the map of the test means at epoch 0 is not the trained model's
-    assert bs.image(page, "prior samples, epoch 0").get_attribute("src") != samples
+    assert bs.image(page, "samples, epoch 0").get_attribute("src") != samples
     assert_no_exception(page)

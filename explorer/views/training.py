@@ -65,14 +65,15 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
     model = cached_model_at_epoch(file_stamp(ctx.summary.path), int(epoch))
     left, right = st.columns([3, 2], gap="large")
     with left:
-        what = "the test means with their μ ± σ bubbles" if ctx.model.latent_dim == 2 else "the map of the test means"
+        what = "the test means with their μ ± σ bubbles" if ctx.model.latent_dim == 2 else "the map of the test codes"
         st.markdown(f"**Epoch {epoch}: {what}**")
         epoch_map(ctx, run, int(epoch))
     with right:
         samples = prior_samples(model, SAMPLES, 1.0, SAMPLE_SEED)
-        st.markdown(f"**Samples at epoch {epoch}** (the same {SAMPLES} random codes at every epoch)")
+        what = "Samples" if ctx.is_vae else "Random codes decoded"
+        st.markdown(f"**{what} at epoch {epoch}** (the same {SAMPLES} random codes at every epoch)")
         grid = tile(samples.images, columns=SAMPLES // 2)
-        st.image(png_bytes(grid, scale=2), caption=f"prior samples, epoch {epoch}")
+        st.image(png_bytes(grid, scale=2), caption=f"samples, epoch {epoch}")
         st.markdown(f"**A morph at epoch {epoch}** between two digits of the panel")
         labels = cached_test_set().labels.numpy()[record.panel_rows]
         names = [f"#{i + 1}: a {labels[i]}" for i in range(len(labels))]
