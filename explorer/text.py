@@ -19,6 +19,7 @@ LOOK_FOR = {
     "morph": "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
     "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
     "plane": "Move over the gaps between clusters: the decoder still draws a plausible digit there.",
+    "training": "Drag the epoch from 0 to 1 to 5: most of the learning happens in the first epoch, the rest is detail.",
     "digit": "Photograph a digit you wrote: does the model read it right? Do the digits in its bubble look like it?",
     "train": "Most of the fall happens in the first epoch; raise β and watch KL shrink while the digits blur.",
     "compare": "Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.",
@@ -118,7 +119,7 @@ def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
 MAP_SNAPSHOTS_HELP = (
     "The same test digits encoded by the model at several epochs of its training (each map rotated to "
     "match the final one). At epoch 0 the untrained encoder mixes everything; clusters appear within the "
-    "first epochs and then sharpen."
+    "first epochs and then sharpen. The Training view has every kept epoch, with its samples and morphs."
 )
 
 
@@ -180,3 +181,28 @@ RESTORED_NOTE = (
     "Restored from the page's address ({parts}), as after a server restart or a copied link; "
     "what the address does not hold (an upload, a drawing) starts afresh."
 )
+
+
+TRAINING_CURVES_HELP = (
+    "Nats per image, training (solid) and test (dashed). The epoch axis is a square root, so the first epoch, "
+    "where the loss falls the most, gets room. Epoch 0 is the model before its first step: these models start "
+    "their decoder at the mean training image, so they begin near 200 nats rather than the lecture's ~540."
+)
+
+TRAINING_EPOCH_HELP = (
+    "The weights at a few epochs were kept while training. Pick one: the map, the samples and the morph below "
+    "are that epoch's model."
+)
+
+NO_TRAINING_RECORD = (
+    "{name} was trained before checkpoints kept a record of their training (the panel's reconstructions and "
+    "the weights at snapshot epochs). Retrain it with `python -m vae train` to see how it learns."
+)
+
+
+def training_panel_help(vae: bool) -> str:
+    code = "its mean μ" if vae else "its code"
+    return (
+        "The top row is the original; each row below is the model's reconstruction (the digit encoded to "
+        f"{code} and decoded) after that epoch: every epoch up to 10, then the epochs whose weights were kept."
+    )

@@ -12,7 +12,7 @@ from conftest import quiet
 
 from vae import data
 from vae.atlas import AtlasError, atlas_path, build_atlas, dimension_usage, load_atlas, procrustes_align
-from vae.checkpoint import file_sha256, load_checkpoint, read_checkpoint
+from vae.checkpoint import export_checkpoint, file_sha256, load_checkpoint, read_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.latent import encode_all
@@ -111,7 +111,7 @@ def test_atlas_of_an_autoencoder(tmp_path: Path, fake_train, fake_test, fake_mni
     assert atlas.logvar is None
     assert atlas.usage_label == "std of the code"
     np.testing.assert_allclose(atlas.dim_usage, atlas.coords.std(0, ddof=1), rtol=1e-4)
-    assert sorted(atlas.snapshot_coords) == [0]
+    assert sorted(atlas.snapshot_coords) == [0, 1]  # 2 was asked for, but the run ended at 1, its last
 
 
 def test_tsne_map_of_a_higher_dimensional_model(checkpoint_copy: Path, fake_mnist: list[str], fake_test) -> None:
@@ -122,9 +122,9 @@ def test_tsne_map_of_a_higher_dimensional_model(checkpoint_copy: Path, fake_mnis
     assert atlas.coords.shape == (len(fake_test), 2)
     assert atlas.mu.shape == (len(fake_test), 4)
     assert np.isfinite(atlas.coords).all()
-    assert sorted(atlas.snapshot_coords) == [0, 2]
+    assert sorted(atlas.snapshot_coords) == [0, 2, 3]  # the configured epochs and the last
     assert all(c.shape == (len(fake_test), 2) for c in atlas.snapshot_coords.values())
-    assert sum(m.startswith("t-SNE of 256 points") for m in messages) == 3  # final map + two snapshots
+    assert sum(m.startswith("t-SNE of 256 points") for m in messages) == 4  # final map + three snapshots
     # t-SNE keeps neighbourhoods: on this clustered fake data the nearest map point mostly shares the label
     distances = ((atlas.coords[:, None] - atlas.coords[None]) ** 2).sum(-1)
     np.fill_diagonal(distances, np.inf)
@@ -199,3 +199,31 @@ def test_procrustes_recovers_a_rotated_scaled_shifted_copy(reflect: bool) -> Non
 def test_procrustes_of_identical_maps_is_the_identity() -> None:
     points = np.random.default_rng(1).normal(size=(50, 2)).astype(np.float32)
     np.testing.assert_allclose(procrustes_align(points, points), points, atol=1e-5)
+
+
+def test_snapshot_maps_of_a_tsne_atlas_cover_a_fixed_sample(
+    checkpoint_copy: Path, fake_mnist: list[str], fake_test, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("vae.atlas.SNAPSHOT_MAP_ROWS", 100)
+    build_atlas(checkpoint_copy, seed=0, log=quiet)
+    atlas = load_atlas(checkpoint_copy)
+    assert len(atlas.snapshot_rows) == 100 and len(set(atlas.snapshot_rows.tolist())) == 100
+    assert np.isfinite(atlas.coords).all()  # the final map covers every digit
+    for coords in atlas.snapshot_coords.values():
+        assert coords.shape == (len(fake_test), 2)
+        assert np.isfinite(coords[atlas.snapshot_rows]).all()
+        assert np.isnan(np.delete(coords, atlas.snapshot_rows, axis=0)).all()
+
+
+def test_a_shipped_copy_takes_its_snapshot_codes_from_its_run(
+    checkpoint_copy: Path, tmp_path: Path, fake_mnist: list[str], fake_train, fake_test
+) -> None:
+    shipped = tmp_path / "shipped.safetensors"
+    export_checkpoint(checkpoint_copy, shipped)  # d = 4: the shipped copy keeps no test codes
+    build_atlas(shipped, log=quiet)
+    assert load_atlas(shipped).snapshot_coords == {}
+    build_atlas(shipped, log=quiet, run=checkpoint_copy)
+    assert sorted(load_atlas(shipped).snapshot_coords) == [0, 2, 3]
+    other = train_small(tmp_path / "other.safetensors", fake_train, fake_test, d=4, epochs=1)
+    with pytest.raises(AtlasError, match="not the run"):
+        build_atlas(shipped, log=quiet, run=other)

@@ -281,11 +281,10 @@ def test_export_is_float16_without_optimizer_or_rng(trained_checkpoint: Path, tm
     assert sorted(model_keys) == sorted(k for k in src_tensors if k.startswith("model."))
     assert all(tensors[k].dtype == torch.float16 for k in model_keys)
 
-    snapshot_keys = sorted(k for k in src_tensors if k.startswith("snapshot."))
-    assert snapshot_keys == ["snapshot.0.logvar", "snapshot.0.mu", "snapshot.2.logvar", "snapshot.2.mu"]
-    assert sorted(k for k in tensors if k.startswith("snapshot.")) == snapshot_keys
-    for key in snapshot_keys:
-        assert torch.equal(tensors[key], src_tensors[key])
+    # the training record is cut to the shipped form (tests/test_snapshots.py): decoders, no test codes at d = 4
+    assert any(k.startswith("snapshot.0.q8.decoder.") for k in tensors)
+    assert not any(k.startswith("snapshot.") and k.endswith((".mu", ".logvar")) for k in tensors)
+    assert torch.equal(tensors["panel.recon"], src_tensors["panel.recon"])  # 4 epochs: all kept
     for key in ("history", "train", "model", "epoch", "data_md5"):
         assert saved_meta[key] == src_meta[key]
 
@@ -305,7 +304,7 @@ def test_typed_metadata_of_a_trained_checkpoint(trained_checkpoint: Path) -> Non
     assert isinstance(meta, CheckpointMeta)
     assert meta.model == ModelConfig(kind="vae", hidden_dim=32, latent_dim=4)
     assert meta.train is not None and meta.train.epochs == 3 and meta.beta == 1.0
-    assert meta.epoch == 3 and [r.epoch for r in meta.history] == [1, 2, 3]
+    assert meta.epoch == 3 and [r.epoch for r in meta.history] == [0, 1, 2, 3]
     assert meta.last_epoch.test.total == pytest.approx(meta.last_epoch.test.recon + meta.last_epoch.test.kl)
     assert meta.resumable and meta.evaluation is None and meta.kind == "vae"
     model = load_checkpoint(trained_checkpoint)

@@ -5,8 +5,13 @@ or the means themselves for a 2-D model), the maps of the epoch snapshots aligne
 by an orthogonal Procrustes fit, the test labels, the per-dimension usage (mean KL for a VAE,
 the spread of the code for an autoencoder) and every test image's score (vae.scores: reconstruction
 and KL, so one digit's numbers get a percentile; atlases made before scores existed load without).
-It records the SHA-256 of its checkpoint file: the app refuses an atlas made from another file rather
-than showing a map of another model.
+The snapshot maps of a t-SNE atlas cover a fixed sample
+of `SNAPSHOT_MAP_ROWS` test digits (`snapshot.rows`; ten t-SNEs of all 10,000 would take most of an
+hour on two cores): a reader gets [N, 2] arrays, NaN where a digit was not mapped. A shipped
+checkpoint keeps no test codes for d > 2 (vae/snapshots.py): `run=` names the run file they come from.
+Readers ignore tensors they do not know, so the format takes new per-digit arrays without a version bump.
+It records the SHA-256 of its checkpoint file: the app
+refuses an atlas made from another file rather than showing a map of another model.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import torch
 
 from vae.checkpoint import atomic_write_bytes, default_checkpoint_path, file_sha256, model_from_tensors, open_checkpoint
 from vae.latent import encode_all
+from vae.meta import CheckpointMeta
 from vae.scores import METHOD as SCORE_METHOD
 from vae.scores import Scores, score_images
 
 ATLAS_FORMAT = "vae-latent-explorer-atlas/1"
+SNAPSHOT_MAP_ROWS = 2000
 Log = Callable[[str], None]
 
 
@@ -40,7 +47,8 @@ class Atlas:
     labels: np.ndarray  # int64 [N]
     coords: np.ndarray  # float32 [N, 2], the map of the means
     method: str  # "tsne" or "latent" (a 2-D model's own plane)
-    snapshot_coords: dict[int, np.ndarray]  # epoch → [N, 2], aligned to `coords`
+    snapshot_coords: dict[int, np.ndarray]  # epoch → [N, 2], aligned to `coords`; NaN where not mapped
+    snapshot_rows: np.ndarray  # int64: the test rows the snapshot maps cover (all, or a fixed sample)
     dim_usage: np.ndarray  # float32 [d]: mean KL per dimension (VAE) or code std (autoencoder)
     usage_label: str
     checkpoint_sha256: str
@@ -81,12 +89,27 @@ def dimension_usage(mu: torch.Tensor, logvar: torch.Tensor | None) -> tuple[np.n
     return kl.mean(0).numpy().astype(np.float32), "mean KL (nats)"
 
 
+def snapshot_codes(tensors: dict[str, torch.Tensor], meta: CheckpointMeta, run: Path | None) -> dict[int, torch.Tensor]:
+    """epoch → test-set means, from the checkpoint or else from the run file it was exported from."""
+    if run is not None:
+        run_tensors, run_meta = open_checkpoint(run)
+        if (run_meta.model, run_meta.train, run_meta.epoch) != (meta.model, meta.train, meta.epoch):
+            raise AtlasError(f"{run} is not the run this checkpoint was exported from (model, training or epoch)")
+        tensors = run_tensors
+    return {
+        int(name.split(".")[1]): tensors[name]
+        for name in tensors
+        if name.startswith("snapshot.") and name.endswith(".mu") and name.count(".") == 2
+    }
+
+
 def build_atlas(
     checkpoint: str | Path | None = None,
     data_dir: str | Path | None = None,
     seed: int = 0,
     log: Log = print,
     mapper: Callable[[np.ndarray, int], np.ndarray] | None = None,
+    run: str | Path | None = None,
 ) -> Path:
     """Write the checkpoint's atlas beside it. `mapper(points, seed)` makes the 2-D maps: scikit-learn's
     t-SNE by default; the app passes vae.quick_map for a model trained a moment ago."""
@@ -117,13 +140,17 @@ def build_atlas(
     usage, usage_label = dimension_usage(mu, logvar)
     out["dim_usage"] = torch.from_numpy(usage)
     out.update(score_tensors(model, test.images))
-    epochs = sorted(
-        int(name.split(".")[1]) for name in tensors if name.startswith("snapshot.") and name.endswith(".mu")
-    )
+    codes = snapshot_codes(tensors, meta, Path(run) if run is not None else None)
+    epochs = sorted(codes)
+    rows = np.arange(len(coords))
+    if not flat and len(rows) > SNAPSHOT_MAP_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(len(coords), SNAPSHOT_MAP_ROWS, replace=False))
+        out["snapshot.rows"] = torch.from_numpy(rows.astype(np.int64))
     for epoch in epochs:
-        log(f"map of the epoch-{epoch} snapshot")
-        snapshot = to_map(tensors[f"snapshot.{epoch}.mu"])
-        out[f"snapshot.{epoch}.coords"] = torch.from_numpy(procrustes_align(snapshot, coords))
+        log(f"map of the epoch-{epoch} snapshot ({len(rows)} digits)")
+        snapshot = to_map(codes[epoch][torch.from_numpy(rows)])
+        aligned = procrustes_align(snapshot, coords[rows])
+        out[f"snapshot.{epoch}.coords"] = torch.from_numpy(aligned).half()  # a thumbnail map: float16 is plenty
     meta = {
         "format": ATLAS_FORMAT,
         "checkpoint": checkpoint.name,
@@ -183,13 +210,22 @@ def load_atlas(checkpoint: str | Path | None = None, verify: bool = True) -> Atl
         if meta.get("format") != ATLAS_FORMAT:
             raise ValueError("not an atlas file")
         epochs = json.loads(meta["snapshot_epochs"])
+        count = len(arrays["labels"])
+        rows = arrays["snapshot.rows"].astype(np.int64) if "snapshot.rows" in arrays else np.arange(count)
+
+        def full_size(mapped: np.ndarray) -> np.ndarray:
+            coords = np.full((count, 2), np.nan, dtype=np.float32)
+            coords[rows] = mapped.astype(np.float32)
+            return coords
+
         atlas = Atlas(
             mu=arrays["mu"].astype(np.float32),
             logvar=arrays["logvar"].astype(np.float32) if "logvar" in arrays else None,
             labels=arrays["labels"].astype(np.int64),
             coords=arrays["coords"],
             method=meta["method"],
-            snapshot_coords={int(e): arrays[f"snapshot.{e}.coords"] for e in epochs},
+            snapshot_coords={int(e): full_size(arrays[f"snapshot.{e}.coords"]) for e in epochs},
+            snapshot_rows=rows,
             dim_usage=arrays["dim_usage"],
             usage_label=meta["usage_label"],
             checkpoint_sha256=meta["checkpoint_sha256"],

@@ -1,7 +1,7 @@
 """Checkpoints: safetensors weights (nothing executes on load) plus JSON metadata.
 
 One file holds everything a run needs: tensors named `model.*` (the weights), `optim.*` and `rng.*`
-(to resume exactly), `snapshot.<epoch>.mu|logvar` (test-set codes over training). The metadata
+(to resume exactly), `snapshot.<epoch>.*` and `panel.*` (the record of training, vae/snapshots.py). The metadata
 stores the configs, epoch, metrics, data checksums, library versions and a SHA-256 of the weights,
 so a flipped byte is caught on load rather than shown as a broken model.
 """
@@ -207,13 +207,13 @@ def load_checkpoint(path: str | Path | None = None, device: str | torch.device =
 
 
 def export_checkpoint(src: str | Path, dst: str | Path, dtype: torch.dtype = torch.float16) -> dict[str, Any]:
-    """A small copy for shipping: weights in `dtype`, snapshots kept, optimizer and RNG state dropped."""
+    """A small copy for shipping: weights in `dtype`, the training record cut to what the views need
+    (vae/snapshots.py: int8 decoders at the snapshot epochs, a thinned panel), optimizer and RNG dropped."""
+    from vae.snapshots import shipped_records
+
     tensors, meta = read_checkpoint(src)
-    kept = {
-        k: (v.to(dtype) if k.startswith(MODEL_PREFIX) else v)
-        for k, v in tensors.items()
-        if k.startswith(MODEL_PREFIX) or k.startswith("snapshot.")
-    }
+    kept = {k: v.to(dtype) for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
+    kept.update(shipped_records(tensors, int(meta["model"]["latent_dim"])))
     meta = {k: v for k, v in meta.items() if k not in ("optimizer", "weights_sha256", "state_sha256")}
     meta["weights_dtype"] = str(dtype).removeprefix("torch.")
     write_checkpoint(dst, kept, meta)

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--snapshot-epochs",
         default=",".join(map(str, defaults.snapshot_epochs)),
-        help="epochs at which the test-set μ and log σ² are kept (comma separated)",
+        help="epochs at which the weights and test-set codes are kept (comma separated; the last always is)",
     )
     _add_data_dir(train)
     train.add_argument("--out", default=None, help="checkpoint path (default runs/<kind>_d<latent-dim>.safetensors)")
@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         "checkpoint", nargs="?", default=None, help="default: vae_d20.safetensors in the checkpoint folder"
     )
     atlas.add_argument("--seed", type=int, default=0)
+    atlas.add_argument(
+        "--run", default=None, help="the run file a shipped copy was exported from: its test codes over training"
+    )
     _add_data_dir(atlas)
     return parser
 
@@ -151,6 +154,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def train_command(model: ModelConfig, train: TrainConfig, out: str) -> str:
+    """The `vae train` command line that gives this training (a shipped file carries it in its metadata)."""
+    return (
+        f"python -m vae train --kind {model.kind} --latent-dim {model.latent_dim} --hidden-dim {model.hidden_dim} "
+        f"--epochs {train.epochs} --batch-size {train.batch_size} --lr {train.lr:g} --lr-schedule {train.lr_schedule} "
+        f"--beta {train.beta:g} --seed {train.seed} --snapshot-epochs {','.join(map(str, train.snapshot_epochs))} "
+        f"--precision {train.precision} --output-bias-init {train.output_bias_init} --out {out}"
+    )
+
+
 def run_export(args: argparse.Namespace) -> int:
     import torch
 
@@ -164,7 +177,12 @@ def run_export(args: argparse.Namespace) -> int:
     test = load_mnist("test", args.data_dir, _log)
     report = evaluate(model, test.images, k=args.k, beta=model.meta.beta)
     tensors, meta = open_checkpoint(args.destination)
-    write_checkpoint(args.destination, tensors, {**meta.to_dict(), "evaluation": report})
+    reproduce = [
+        train_command(meta.model, meta.train, args.source) if meta.train is not None else None,
+        f"python -m vae export {args.source} {args.destination} --dtype {args.dtype} --k {args.k}",
+        f"python -m vae atlas {args.destination} --run {args.source}",
+    ]
+    write_checkpoint(args.destination, tensors, {**meta.to_dict(), "evaluation": report, "reproduce": reproduce})
     print(format_report(report))
     return 0
 
@@ -188,13 +206,16 @@ def run_info(args: argparse.Namespace) -> int:
         report = {k: v for k, v in vars(meta.evaluation).items() if v is not None}
         print("  " + format_report(report).replace("\n", "\n  "))
     print(f"  resumable: {'yes' if meta.resumable else 'no (an exported copy)'}")
+    for command in meta.raw.get("reproduce") or []:
+        if command:
+            print(f"  reproduce: {command}")
     return 0
 
 
 def run_atlas(args: argparse.Namespace) -> int:
     from vae.atlas import build_atlas
 
-    path = build_atlas(args.checkpoint, data_dir=args.data_dir, seed=args.seed, log=_log)
+    path = build_atlas(args.checkpoint, data_dir=args.data_dir, seed=args.seed, log=_log, run=args.run)
     print(f"atlas: {path}")
     return 0
 

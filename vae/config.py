@@ -10,6 +10,8 @@ MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 OUTPUT_BIAS_INITS: tuple[str, ...] = ("data-mean", "torch-default")
+# Dense early, where the model changes most; the run's last epoch is always added (vae/training.py).
+DEFAULT_SNAPSHOT_EPOCHS: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 
 
 class ConfigError(ValueError):
@@ -60,7 +62,7 @@ class TrainConfig:
     lr_schedule: str = "constant"
     beta: float = 1.0
     seed: int = 1
-    snapshot_epochs: tuple[int, ...] = field(default=(0, 5, 10))
+    snapshot_epochs: tuple[int, ...] = field(default=DEFAULT_SNAPSHOT_EPOCHS)
     # bf16: matrix products in bfloat16 (weights, optimizer and loss stay fp32); auto: bf16 where the
     # hardware multiplies bf16 natively (vae/train_step.py), since it learns as well at twice the speed.
     precision: str = "auto"

@@ -40,8 +40,16 @@ def morph_row(
     pair = np.stack(
         [np.asarray(image_a, dtype=np.float32).reshape(784), np.asarray(image_b, dtype=np.float32).reshape(784)]
     )
-    mu = encode_means(model, pair)
-    originals = as_uint8(pair)
+    return morph_between_codes(model, encode_means(model, pair), as_uint8(pair), frames, method)
+
+
+def morph_between_codes(
+    model: LatentModel, mu: torch.Tensor, originals: np.ndarray, frames: int, method: str
+) -> MorphRow:
+    """The morph from two codes already known (μ [2, d], e.g. recorded at an earlier epoch, whose
+    encoder is not kept) and their two original images (uint8 [2, 28, 28])."""
+    mu = torch.as_tensor(mu, dtype=torch.float32)
     path = torch.cat([mu[:1], interpolate(mu[0], mu[1], frames, method), mu[1:]])
     decoded = decode_to_uint8(model, path).numpy()
+    originals = np.asarray(originals, dtype=np.uint8).reshape(2, 28, 28)
     return MorphRow(method, np.concatenate([originals[:1], decoded, originals[1:]]))

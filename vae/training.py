@@ -19,8 +19,8 @@ from vae.checkpoint import CheckpointError, model_from_tensors, model_tensors, o
 from vae.config import ConfigError, ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.evaluate import split_loss
-from vae.latent import encode_all
 from vae.model import LatentModel, build_model
+from vae.snapshots import is_record, panel_rows, record_panel, record_snapshot
 from vae.train_step import Step, build_train_step, resolve_precision
 
 Log = Callable[[str], None]
@@ -139,7 +139,7 @@ def resume_run(path: Path, model_config: ModelConfig, config: TrainConfig, devic
         restore_optimizer(optimizer, tensors, meta.raw["optimizer"]["param_groups"])
     except (ValueError, KeyError) as error:
         raise CheckpointError(f"{path}: its optimizer state does not fit this trainer ({error})") from error
-    snapshots = {k: v for k, v in tensors.items() if k.startswith("snapshot.")}
+    snapshots = {k: v for k, v in tensors.items() if is_record(k)}
     history = list(meta.raw.get("history") or [])  # kept as written: it is written back unchanged
     return RunState(model, step, optimizer, shuffle, noise, meta.epoch or 0, history, snapshots)
 
@@ -163,11 +163,23 @@ def save_run(path: Path, run: RunState, config: TrainConfig, device: torch.devic
 
 
 def take_snapshot(run: RunState, test_images: torch.Tensor) -> None:
-    """Test-set codes at this epoch, in float16: they feed the "how the map forms" t-SNE."""
-    mu, logvar = encode_all(run.model, test_images)
-    run.snapshots[f"snapshot.{run.epoch}.mu"] = mu.half().cpu()
-    if logvar is not None:
-        run.snapshots[f"snapshot.{run.epoch}.logvar"] = logvar.half().cpu()
+    """Test-set codes and weights at this epoch, in float16 (vae/snapshots.py): the maps and the
+    decoder of the Training view's epoch slider."""
+    record_snapshot(run.snapshots, run.model.eval(), test_images, run.epoch)
+
+
+def record_epoch(run: RunState, config: TrainConfig, test_images: torch.Tensor, panel: torch.Tensor) -> None:
+    """What the Training view replays: the panel after every epoch, a snapshot at the chosen ones and the last."""
+    record_panel(run.snapshots, run.model, panel, run.epoch)
+    if run.epoch in config.snapshot_epochs or run.epoch == config.epochs:
+        take_snapshot(run, test_images)
+
+
+def starting_losses(run: RunState, config: TrainConfig, train_images: torch.Tensor, test_images: torch.Tensor) -> None:
+    """Epoch 0 of the history: the losses before the first step (the lecture's ~540 nats)."""
+    model = run.model.eval()
+    train = split_loss(model, train_images, beta=config.beta, seed=0)
+    run.history.append({"epoch": 0, "train": train, "test": split_loss(model, test_images, beta=config.beta, seed=0)})
 
 
 # ---------------------------------------------------------------- the loop
@@ -234,9 +246,11 @@ def fit(
     else:
         run = new_run(model_config, config, device, train_images)
     data_md5 = {"train": train_data.md5, "test": test_data.md5}
+    rows = run.snapshots.setdefault("panel.rows", panel_rows(test_data.labels))
+    panel = test_images.index_select(0, rows.to(device))
     if run.epoch == 0:
-        if 0 in config.snapshot_epochs:
-            take_snapshot(run, test_images)
+        starting_losses(run, config, train_images, test_images)
+        record_epoch(run, config, test_images, panel)
         save_run(out, run, config, device, data_md5)
         if on_epoch is not None:
             on_epoch(run)
@@ -261,8 +275,7 @@ def fit(
                 )
         run.epoch += 1
         run.history.append({"epoch": run.epoch, "train": train_metrics, "test": test_metrics, "seconds": seconds})
-        if run.epoch in config.snapshot_epochs:
-            take_snapshot(run, test_images)
+        record_epoch(run, config, test_images, panel)
         save_run(out, run, config, device, data_md5)
         if on_epoch is not None:
             on_epoch(run)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from explorer.model_picker import Context
-from explorer.views import compare, digit, map, morph, plane, samples, sliders, train
+from explorer.views import compare, digit, map, morph, plane, samples, sliders, train, training
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ VIEWS: tuple[View, ...] = (
     View("morph", "Morph two digits", ":material/swap_horiz:", morph.render),
     View("map", "t-SNE map", ":material/scatter_plot:", map.render),
     View("plane", "2-D plane", ":material/grid_on:", plane.render),
+    View("training", "Training", ":material/trending_down:", training.render),
     View("digit", "Your own digit", ":material/draw:", digit.render),
     View("train", "Train a model", ":material/model_training:", train.render),
     View("compare", "Compare models", ":material/compare:", compare.render),

@@ -17,6 +17,13 @@ from explorer.widgets import guarded_fragment, pickable_chart
 from vae.codes import decode_code
 from vae.images import enlarge
 
+LECTURE_EPOCHS = (0, 1, 5, 10)  # the lecture shows 0, 5 and 10; the Training view has every snapshot
+
+
+def lecture_snapshots(epochs: list[int]) -> list[int]:
+    """The snapshot maps shown side by side: the lecture's epochs where kept, else the first four."""
+    return [e for e in epochs if e in LECTURE_EPOCHS] or epochs[:4]
+
 
 def render(ctx: Context) -> None:
     if ctx.atlas is None:
@@ -78,5 +85,8 @@ def snapshots(ctx: Context) -> None:
     if atlas.snapshot_coords:
         st.subheader("How the map forms", divider="gray")
         st.caption(MAP_SNAPSHOTS_HELP)
-        sample = subset_rows(len(atlas.labels), 3000)
-        st.plotly_chart(snapshot_figure(atlas.snapshot_coords, atlas.labels, sample), config={"displayModeBar": False})
+        shown = lecture_snapshots(sorted(atlas.snapshot_coords))
+        rows = atlas.snapshot_rows
+        sample = rows[subset_rows(len(rows), 3000)] if len(rows) > 3000 else rows
+        coords = {epoch: atlas.snapshot_coords[epoch] for epoch in shown}
+        st.plotly_chart(snapshot_figure(coords, atlas.labels, sample), config={"displayModeBar": False})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.epochs import decoding_model, epoch_banner
 from explorer.model_picker import Context
 from explorer.state import reroll, set_code, ss
 from explorer.text import AE_SAMPLES_WARNING, samples_help
@@ -15,12 +16,14 @@ SMALL = 3  # enlargement in grids: 84 px
 
 def render(ctx: Context) -> None:
     ss.setdefault("prior_seed", 0)
+    decoder, epoch = decoding_model(ctx)
+    epoch_banner(ctx, epoch)
     c1, c2, c3, c4 = st.columns([3, 3, 2, 1], vertical_alignment="bottom")
     count = c1.slider("How many digits", 1, 64, 24, key="prior_count", persist_state="session")
     temperature = c2.slider("Temperature T", 0.1, 2.0, 1.0, 0.05, key="prior_temperature", persist_state="session")
     seed = c3.number_input("Seed", 0, 999_999, key="prior_seed", persist_state="session")
     c4.button("Reroll", on_click=reroll, icon=":material/casino:", width="stretch")
-    samples = prior_samples(ctx.model, count, temperature, int(seed))
+    samples = prior_samples(decoder, count, temperature, int(seed))
     if not ctx.is_vae:
         st.warning(AE_SAMPLES_WARNING)
     st.caption(samples_help(ctx.is_vae, ctx.model.latent_dim))

@@ -9,7 +9,8 @@ import streamlit as st
 
 from explorer.colours import DIGIT_COLOURS
 from explorer.components.latent_pad import latent_pad, packed_points
-from explorer.components.latent_sliders import latent_sliders
+from explorer.components.latent_sliders import CAPTION, latent_sliders
+from explorer.epochs import decoding_model, epoch_banner
 from explorer.links import write_address
 from explorer.model_picker import Context
 from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
@@ -25,6 +26,7 @@ from explorer.state import (
 )
 from explorer.text import sliders_help
 from explorer.widgets import guarded_fragment
+from vae import LatentModel
 from vae.codes import PRIOR_EXTENT, plane_extent
 
 LAST_TEST_INDEX = 9999  # MNIST has 10,000 test digits
@@ -35,6 +37,8 @@ def render(ctx: Context) -> None:
     d = ctx.model.latent_dim
     atlas = ctx.atlas
     specs = slider_labels(atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", d)
+    decoder, epoch = decoding_model(ctx)  # the Training view's epoch slider may pick an earlier decoder
+    epoch_banner(ctx, epoch)
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button("Reset to the origin", on_click=set_code, args=(ctx.key, [0.0] * d))
         st.button("Randomise", on_click=randomise_code, args=(ctx.key, d))
@@ -50,21 +54,23 @@ def render(ctx: Context) -> None:
         unused = unused_dimensions(atlas.dim_usage, atlas.usage_label) if ctx.is_vae else 0
         st.caption(sliders_help(ctx.is_vae, d, unused, ctx.extent))
     code = current_code(ctx.key, d)
+    caption = CAPTION + (f" by the decoder of epoch {epoch}" if epoch is not None else "")
     latent_sliders(
-        ctx.model,
+        decoder,
         code,
         int(ss.get(code_seq_key(ctx.key), 0)),
         specs,
         ctx.extent,
         partial(hear_slider_code, ctx.key),
         key=f"live_sliders:{ctx.key}",
+        caption=caption,
     )
     if d > 2:
-        slice_pad(ctx, code)
+        slice_pad(ctx, decoder, code)
     write_address(ctx)  # a drag's end reruns this fragment only: the address follows here
 
 
-def slice_pad(ctx: Context, code: list[float]) -> None:
+def slice_pad(ctx: Context, decoder: LatentModel, code: list[float]) -> None:
     """A pad over two chosen coordinates, the others held at the sliders' code; a click sets those two."""
     d = ctx.model.latent_dim
     atlas = ctx.atlas
@@ -83,7 +89,7 @@ def slice_pad(ctx: Context, code: list[float]) -> None:
         "the two sliders."
     )
     latent_pad(
-        ctx.model,
+        decoder,
         dims,
         code,
         plane_extent(atlas.mu[:, list(dims)]) if atlas else PRIOR_EXTENT,

@@ -1,0 +1,118 @@
+"""Training: the lecture's figures of how the model learnt, from the record its checkpoint keeps
+(vae/snapshots.py): loss curves, the panel's reconstructions epoch by epoch, and an epoch slider that
+switches the map, the prior samples, a morph and the other views' decoder to that epoch's weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.epochs import RecordedRun, cached_model_at_epoch, epoch_key, recorded_run
+from explorer.model_picker import Context
+from explorer.resources import cached_test_set
+from explorer.state import ss
+from explorer.text import NO_TRAINING_RECORD, TRAINING_CURVES_HELP, TRAINING_EPOCH_HELP, training_panel_help
+from vae.catalog import file_stamp
+from vae.codes import plane_extent, prior_samples
+from vae.images import png_bytes, tile
+from vae.morph import morph_between_codes
+
+SAMPLE_SEED = 0  # the same codes at every epoch: only the decoder changes
+SAMPLES = 12
+MORPH_FRAMES = 7
+BUBBLE_DIGITS = 1500  # μ ± σ outlines drawn for this many test digits: enough to see, light for the browser
+EARLY_EPOCHS = 10  # the panel shows every epoch up to here, then the snapshot epochs
+
+
+def panel_epochs(run: RecordedRun) -> list[int]:
+    """Rows of the panel figure: every recorded epoch up to 10, then the snapshot epochs."""
+    epochs = run.record.panel_epochs.tolist()
+    return [e for e in epochs if e <= EARLY_EPOCHS or e in run.record.weight_epochs]
+
+
+def render(ctx: Context) -> None:
+    from explorer.training_charts import loss_figure, panel_figure
+
+    history = [dict(entry) for entry in ctx.model.meta.raw.get("history") or []]
+    run = recorded_run(ctx)
+    if history:
+        st.subheader("The loss, epoch by epoch", divider="gray")
+        st.caption(TRAINING_CURVES_HELP)
+        st.plotly_chart(loss_figure(history), config={"displayModeBar": False}, key="training_losses")
+    if run is None:
+        st.info(NO_TRAINING_RECORD.format(name=ctx.summary.name))
+        return
+    record = run.record
+    test = cached_test_set()
+    st.subheader("The same 16 test digits after each epoch", divider="gray")
+    st.caption(training_panel_help(ctx.is_vae))
+    rows = panel_epochs(run)
+    index = [int(np.flatnonzero(record.panel_epochs == e)[0]) for e in rows]
+    panels = [(e, record.panel_recon[i].reshape(-1, 28, 28)) for e, i in zip(rows, index, strict=True)]
+    originals = (test.images[record.panel_rows].numpy().reshape(-1, 28, 28) * 255).round().astype(np.uint8)
+    st.plotly_chart(panel_figure(panels, originals), config={"displayModeBar": False}, key="training_panel")
+    epoch_section(ctx, run, originals)
+
+
+def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None:
+    record = run.record
+    st.subheader("The model at an epoch", divider="gray")
+    st.caption(TRAINING_EPOCH_HELP)
+    key = epoch_key(ctx)
+    if ss.get(key) not in record.weight_epochs:
+        ss[key] = run.last_epoch
+    epoch = st.select_slider("Epoch", options=list(record.weight_epochs), key=key, persist_state="session")
+    model = cached_model_at_epoch(file_stamp(ctx.summary.path), int(epoch))
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        what = "the test means with their μ ± σ bubbles" if ctx.model.latent_dim == 2 else "the map of the test codes"
+        st.markdown(f"**Epoch {epoch}: {what}**")
+        epoch_map(ctx, run, int(epoch))
+    with right:
+        samples = prior_samples(model, SAMPLES, 1.0, SAMPLE_SEED)
+        what = "Samples" if ctx.is_vae else "Random codes decoded"
+        st.markdown(f"**{what} at epoch {epoch}** (the same {SAMPLES} random codes at every epoch)")
+        grid = tile(samples.images, columns=SAMPLES // 2)
+        st.image(png_bytes(grid, scale=2), caption=f"samples, epoch {epoch}")
+        st.markdown(f"**A morph at epoch {epoch}** between two digits of the panel")
+        labels = cached_test_set().labels.numpy()[record.panel_rows]
+        names = [f"#{i + 1}: a {labels[i]}" for i in range(len(labels))]
+        a1, a2 = st.columns(2)
+        a = a1.selectbox("From", range(len(names)), format_func=names.__getitem__, key="training_morph_a")
+        b = a2.selectbox("To", range(len(names)), index=1, format_func=names.__getitem__, key="training_morph_b")
+        at = record.panel_at(int(epoch))
+        mu = record.panel_mu[at][[a, b]]
+        row = morph_between_codes(model, mu, originals[[a, b]], MORPH_FRAMES, "linear")
+        strip = tile(row.images[1:-1], columns=len(row.images) - 2)
+        st.image(png_bytes(strip, scale=2), caption=f"morph, epoch {epoch}")
+        st.caption(
+            "The Samples and Latent sliders views decode with this epoch's weights too, until you move the "
+            f"slider back to {run.last_epoch}."
+        )
+
+
+def epoch_map(ctx: Context, run: RecordedRun, epoch: int) -> None:
+    """The map of the test means at this epoch: the plane's bubbles for a 2-D model, else the
+    snapshot's t-SNE aligned to the final map."""
+    from explorer.figures import snapshot_figure
+    from explorer.training_charts import bubbles_figure
+
+    labels = cached_test_set().labels.numpy()
+    atlas = ctx.atlas
+    if ctx.model.latent_dim == 2 and epoch in run.record.codes:
+        mu, logvar = run.record.codes[epoch]
+        final_mu = atlas.mu if atlas is not None else mu
+        rows = np.random.default_rng(0).choice(len(mu), min(BUBBLE_DIGITS, len(mu)), replace=False)
+        figure = bubbles_figure(
+            mu[rows], logvar[rows] if logvar is not None else None, labels[rows], extent=plane_extent(final_mu)
+        )
+        st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
+    elif atlas is not None and epoch in atlas.snapshot_coords:
+        figure = snapshot_figure({epoch: atlas.snapshot_coords[epoch]}, labels, atlas.snapshot_rows, height=460)
+        st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
+    elif atlas is not None and epoch == run.last_epoch:
+        figure = snapshot_figure({epoch: atlas.coords}, labels, atlas.snapshot_rows, height=460)
+        st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
+    else:
+        reason = ctx.atlas_error or f"its atlas has no map of epoch {epoch}"
+        st.info(f"No map at this epoch: {reason}")
