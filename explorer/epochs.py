@@ -14,6 +14,7 @@ import torch
 
 from explorer.model_picker import Context
 from explorer.resources import cached_model
+from explorer.session_models import session_keys
 from explorer.state import guarded, ss
 from vae import LatentModel
 from vae.catalog import file_stamp
@@ -48,6 +49,10 @@ def cached_model_at_epoch(stamp: tuple[str, int, int], epoch: int) -> LatentMode
 
 
 def recorded_run(ctx: Context) -> RecordedRun | None:
+    """The record of a checkpoint on disk. A session's own model (uploaded, or trained here: its files are
+    gone once the session holds it) has none to read: None, and the Training view says why."""
+    if ctx.key in session_keys() or not ctx.summary.path.is_file():
+        return None
     return cached_record(file_stamp(ctx.summary.path))
 
 

@@ -46,6 +46,11 @@ def session_models() -> dict[str, SessionModel]:
     return ss.setdefault(SESSION_MODELS, {})
 
 
+def session_keys() -> set[str]:
+    """The Context keys of this session's own models (see model_picker)."""
+    return {key.removeprefix(CHOICE_PREFIX) for key in session_models()}
+
+
 def add_session_model(entry: SessionModel) -> str:
     """Register a model for this session only; returns its key in the model picker."""
     models = session_models()

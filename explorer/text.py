@@ -194,6 +194,12 @@ TRAINING_EPOCH_HELP = (
     "are that epoch's model."
 )
 
+NO_RECORD_IN_SESSION = (
+    "{name} lives in your session only: its epochs were drawn live in the Train view while it trained, and "
+    "its loss curves are above. The epoch slider needs a checkpoint file that keeps the record: download it "
+    "from the Train view and run the explorer on it with `python -m vae atlas` and `streamlit run app.py`."
+)
+
 NO_TRAINING_RECORD = (
     "{name} was trained before checkpoints kept a record of their training (the panel's reconstructions and "
     "the weights at snapshot epochs). Retrain it with `python -m vae train` to see how it learns."

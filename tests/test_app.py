@@ -133,6 +133,9 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     assert component_data(at, "vae_latent_sliders")
     open_view(at, "map")  # an upload comes without its map: the map view says so, in words
     assert not at.exception and "python -m vae atlas" in at.error[0].value
+    open_view(at, "training")  # nor a record on disk: said in words, not a missing-file error
+    assert not at.exception and not at.error
+    assert [i for i in at.info if "lives in your session only" in i.value]
     fresh = start()  # another visitor: the upload is not theirs
     assert "mine.safetensors (yours)" not in fresh.sidebar.radio(key="model_choice").options
     assert fresh.session_state["active_model"] == str(FIRST.path)

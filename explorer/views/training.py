@@ -10,8 +10,15 @@ import streamlit as st
 from explorer.epochs import RecordedRun, cached_model_at_epoch, epoch_key, recorded_run
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set
+from explorer.session_models import session_keys
 from explorer.state import ss
-from explorer.text import NO_TRAINING_RECORD, TRAINING_CURVES_HELP, TRAINING_EPOCH_HELP, training_panel_help
+from explorer.text import (
+    NO_RECORD_IN_SESSION,
+    NO_TRAINING_RECORD,
+    TRAINING_CURVES_HELP,
+    TRAINING_EPOCH_HELP,
+    training_panel_help,
+)
 from vae.catalog import file_stamp
 from vae.codes import plane_extent, prior_samples
 from vae.images import png_bytes, tile
@@ -40,7 +47,8 @@ def render(ctx: Context) -> None:
         st.caption(TRAINING_CURVES_HELP)
         st.plotly_chart(loss_figure(history), config={"displayModeBar": False}, key="training_losses")
     if run is None:
-        st.info(NO_TRAINING_RECORD.format(name=ctx.summary.name))
+        mine = ctx.key in session_keys()
+        st.info((NO_RECORD_IN_SESSION if mine else NO_TRAINING_RECORD).format(name=ctx.summary.name))
         return
     record = run.record
     test = cached_test_set()
