@@ -30,9 +30,15 @@ def recorded(tmp_path_factory: pytest.TempPathFactory, fake_train: MnistSplit, f
     return shipped
 
 
+@pytest.fixture(autouse=True)
+def server_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests open a checkpoint they wrote by its path: the operator's switch for that."""
+    monkeypatch.setenv("VAE_EXPLORER_SERVER_PATHS", "1")
+
+
 def open_training(path: Path) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=90).run()
-    at.sidebar.radio(key="model_choice").set_value("__other__").run()
+    at.sidebar.radio(key="model_choice").set_value("__server_path__").run()
     at.sidebar.text_input(key="custom_path").input(str(path)).run()
     at.session_state["requested_view"] = "training"
     at.run()
