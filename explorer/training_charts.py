@@ -19,6 +19,7 @@ from explorer.figures import bubble_traces, plane_layout
 from vae.images import tile
 
 TERMS: tuple[tuple[str, str], ...] = (("recon", "reconstruction"), ("kl", "KL"), ("total", "total (−ELBO)"))
+AE_TERMS: tuple[tuple[str, str], ...] = (("recon", "reconstruction (the autoencoder's whole loss)"),)
 SPLITS: tuple[tuple[str, str, str], ...] = (("train", "training", "solid"), ("test", "test", "dash"))
 TERM_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#2ca02c"}
 GUTTER = 2  # grey pixels between the panel's digits
@@ -43,17 +44,22 @@ def epoch_axis(max_epoch: float) -> dict[str, Any]:
     }
 
 
-def loss_figure(history: Sequence[dict[str, Any]], max_epoch: float | None = None, height: int = 300) -> go.Figure:
+def loss_figure(
+    history: Sequence[dict[str, Any]], max_epoch: float | None = None, height: int = 300, is_vae: bool = True
+) -> go.Figure:
     """Reconstruction, KL and total per epoch, training solid and test dashed, one panel per term.
 
     `max_epoch` fixes the axis (a live run grows into its frame); by default it ends at the last epoch.
-    The autoencoder's KL is 0 throughout, and its panel says so instead of drawing a flat line.
+    The autoencoder has no KL and no ELBO: it gets the reconstruction panel alone, not two flat lines.
     """
-    figure = make_subplots(rows=1, cols=3, subplot_titles=[title for _, title in TERMS], horizontal_spacing=0.06)
+    terms = TERMS if is_vae else AE_TERMS
+    figure = make_subplots(
+        rows=1, cols=len(terms), subplot_titles=[title for _, title in terms], horizontal_spacing=0.06
+    )
     epochs = [float(h["epoch"]) for h in history]
     last = max_epoch if max_epoch is not None else max(epochs, default=1.0)
     x = [epoch_position(e) for e in epochs]
-    for column, (term, _) in enumerate(TERMS, start=1):
+    for column, (term, _) in enumerate(terms, start=1):
         for split, split_name, dash in SPLITS:
             y = [h[split][term] if h.get(split) else None for h in history]
             figure.add_trace(

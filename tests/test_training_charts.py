@@ -25,6 +25,14 @@ def test_the_epoch_axis_is_square_root_scaled_so_the_first_epoch_gets_room() -> 
     assert axis["range"][1] > 4.0  # √16: the frame ends at the last epoch
 
 
+def test_an_autoencoders_curves_are_its_reconstruction_alone() -> None:
+    figure = loss_figure(history(3), is_vae=False)
+    assert len(figure.data) == 2  # training and test reconstruction: no KL, no −ELBO panel
+    titles = [a.text for a in figure.layout.annotations]
+    assert titles == ["reconstruction (the autoencoder's whole loss)"]
+    assert not any("KL" in t or "ELBO" in t for t in titles)
+
+
 def test_a_live_run_grows_into_a_fixed_frame() -> None:
     figure = loss_figure(history(2), max_epoch=50)
     assert figure.layout.xaxis.range[1] > np.sqrt(50)

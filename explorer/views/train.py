@@ -112,7 +112,9 @@ def draw_job(view: JobView) -> None:
         return
     test = cached_test_set()
     curves, panel = st.columns([3, 2])
-    curves.plotly_chart(loss_figure(view.history, max_epoch=settings.epochs), key="train_losses")
+    curves.plotly_chart(
+        loss_figure(view.history, max_epoch=settings.epochs, is_vae=settings.kind == "vae"), key="train_losses"
+    )
     originals = (test.images[:PANEL_SIZE].reshape(-1, 28, 28) * 255).round().byte().numpy()
     panel.plotly_chart(panel_figure(view.panels, originals, row_height=22), key="train_panel")
     if view.codes:

@@ -45,7 +45,9 @@ def render(ctx: Context) -> None:
     if history:
         st.subheader("The loss, epoch by epoch", divider="gray")
         st.caption(TRAINING_CURVES_HELP)
-        st.plotly_chart(loss_figure(history), config={"displayModeBar": False}, key="training_losses")
+        st.plotly_chart(
+            loss_figure(history, is_vae=ctx.is_vae), config={"displayModeBar": False}, key="training_losses"
+        )
     if run is None:
         mine = ctx.key in session_keys()
         st.info((NO_RECORD_IN_SESSION if mine else NO_TRAINING_RECORD).format(name=ctx.summary.name))
