@@ -1,5 +1,5 @@
-"""Pictures made for the screen: braille hover text (Plotly hover labels hold text, not images), μ ± σ
-ellipse outlines, preprocessing previews and selection grids."""
+"""Pictures made for the screen: μ ± σ ellipse outlines, preprocessing previews, selection grids and
+thumbnails."""
 
 from __future__ import annotations
 
@@ -11,35 +11,6 @@ import torch
 from PIL import Image
 
 from vae.images import as_uint8, png_bytes, tile
-
-BRAILLE_BASE = 0x2800
-# Dot bit for (row, column) inside one 4×2 braille cell (Unicode's dot numbering).
-BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
-
-
-def braille(image: np.ndarray, threshold: int = 100) -> str:
-    """The digit as 7 lines of 14 braille characters (each a 4×2 block of pixels): a picture that
-    fits in a Plotly hover label, which can show text but not images."""
-    return braille_many(image, threshold)[0]
-
-
-def braille_many(images: np.ndarray, threshold: int = 100) -> list[str]:
-    """`braille` for a whole batch at once (vectorised: 10,000 hover pictures in well under a second)."""
-    # Each cell's code is the sum of the bits of its dots that are above the threshold.
-    pixels = as_uint8(images) > threshold
-    count = len(pixels)
-    bits = np.array(BRAILLE_BITS, dtype=np.uint32)  # [4 rows, 2 columns] inside a cell
-    cells = pixels.reshape(count, 7, 4, 14, 2)  # [N, cell row, dot row, cell column, dot column]
-    codes = (cells * bits[None, None, :, None, :]).sum(axis=(2, 4), dtype=np.uint32) + BRAILLE_BASE
-    lines = np.ascontiguousarray(codes).view("<U14").reshape(count, 7)  # 14 code points per line
-    return ["<br>".join(row) for row in lines.tolist()]
-
-
-def map_hover_texts(images: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> list[str]:
-    """Hover text of every test digit: its index, label and a braille picture of it."""
-    pictures = braille_many(np.asarray(images))
-    labels = np.asarray(labels)
-    return [f"#{i} · digit {int(label)}<br>{art}" for i, (label, art) in enumerate(zip(labels, pictures, strict=True))]
 
 
 def ellipse_outlines(mu: torch.Tensor, logvar: torch.Tensor, points: int = 24, scale: float = 1.0) -> tuple[list, list]:

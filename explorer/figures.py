@@ -16,7 +16,7 @@ from explorer.colours import DIGIT_COLOURS
 from explorer.display_images import ellipse_outlines
 from vae.latent import latent_grid
 
-# Braille hover pictures need a monospace font, and a size and colour that make the dots readable.
+# Hover labels: a monospace font (the test index lines up), large and dark enough to read over the dots.
 HOVER_LABEL = {
     "font": {"family": "DejaVu Sans Mono, Menlo, Consolas, monospace", "size": 15, "color": "black"},
     "bgcolor": "white",

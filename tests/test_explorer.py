@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from explorer.catalog_text import describe, model_facts
 from explorer.digit_sources import canvas_has_ink
-from explorer.display_images import braille, map_hover_texts, preview_stages, selection_grid, subset_rows
+from explorer.display_images import preview_stages, selection_grid, subset_rows
 from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
 from explorer.text import friendly_error
 from explorer.views.morph import digit_examples, morph_captions
@@ -284,13 +284,6 @@ def test_digit_examples_subsets_and_selection_grids():
     assert grid.shape == (3 * 30 + 2, 5 * 30 + 2)
 
 
-def test_map_hover_texts_carry_index_label_and_picture():
-    images = fake_images(5)
-    texts = map_hover_texts(images, np.array([7, 1, 2, 3, 4]))
-    assert len(texts) == 5
-    assert texts[0].startswith("#0 · digit 7<br>") and texts[0].endswith(braille(images[0].numpy()))
-
-
 def test_plane_extent_covers_the_means_and_never_shrinks_below_the_prior():
     assert plane_extent(np.zeros((100, 2))) == PRIOR_EXTENT
     spread = np.linspace(-4.2, 4.2, 1001)[:, None].repeat(2, axis=1)
@@ -387,7 +380,7 @@ def test_map_figure_has_one_trace_per_digit_with_row_ids():
     marked = map_figure(coords, labels, marked=[("A", 3), ("B", 8)], star=(0.1, 0.2))
     assert len(marked.data) == 12
     assert list(marked.data[10].customdata) == [3, 8] and marked.data[11].customdata is None
-    assert marked.layout.hoverlabel.font.family.endswith("monospace")  # braille pictures need it
+    assert marked.layout.hoverlabel.font.family.endswith("monospace")  # the hover label style is set
 
 
 def test_snapshot_figure_has_a_panel_per_epoch():
