@@ -425,3 +425,20 @@ def test_the_epoch_slider_switches_the_training_map(page):
     assert first != last  # the map of the test means at epoch 0 is not the trained model's
     assert bs.image(page, "samples, epoch 0").get_attribute("src") != samples
     assert_no_exception(page)
+
+
+def test_a_code_beyond_the_pads_range_says_so_instead_of_drawing_its_marker_off_the_grid(browser, server):
+    """Sliders reach ±6 but the pad over two coordinates spans the test codes (about ±4): a code past it
+    is named "outside this pad", with no crosshair or grid marker drawn over the picture beside it."""
+    context = browser.new_context(viewport=bs.VIEWPORT)
+    try:
+        page = context.new_page()
+        bs.goto_app(page, f"{server.url}/?z=" + ",".join(["5.9"] * 20))
+        pad = page.locator(".pad-readout").first
+        pad.scroll_into_view_if_needed()
+        expect(pad).to_contain_text("(outside this pad)")
+        assert page.locator(".pad-marker").first.evaluate("node => getComputedStyle(node).display") == "none"
+        shot(page, "10_pad_outside")
+        assert_no_exception(page)
+    finally:
+        context.close()

@@ -166,6 +166,10 @@ function drawPad(state) {
   const point = state.hover ?? data.pinned ?? [data.base[data.dims[0]], data.base[data.dims[1]]];
   // The crosshair on the plane, the pinned point's ring, and a one-digit marker on the decoded grid.
   const [px, py] = planePx(state, point).map((v) => v / PLANE_PX);
+  // A code beyond the pad's range (a slider dragged past it) has no place on it: no crosshair and no
+  // grid marker (they would land on the picture beside it), and the readout says so.
+  const inside = px >= 0 && px <= 1 && py >= 0 && py <= 1;
+  for (const node of [state.across, state.down, state.marker]) node.style.display = inside ? "" : "none";
   place(state.across, 0, py);
   place(state.down, px, 0);
   state.ring.hidden = !data.pinned;
@@ -179,7 +183,8 @@ function drawPad(state) {
   putDigit(state.image, state.pixels);
   state.digit.getContext("2d").putImageData(state.image, 0, 0);
   const [a, b] = data.axis_labels;
-  state.readout.textContent = `${a} = ${formatValue(point[0])}, ${b} = ${formatValue(point[1])}`;
+  const outside = inside ? "" : " (outside this pad)";
+  state.readout.textContent = `${a} = ${formatValue(point[0])}, ${b} = ${formatValue(point[1])}${outside}`;
   state.hint.textContent = state.hover ? "click to pin this point" : data.pinned ? "pinned" : data.idle_hint;
   state.frames += 1;
   Object.assign(state.root.dataset, {
