@@ -262,8 +262,10 @@ def wait_src_change(page: Any, caption: str, old_src: str, timeout: float = 30.0
 
 def open_view(page: Any, view: str) -> None:
     """Clicks a view's link in the sidebar navigation and waits for its run to end."""
-    # By text, not by role and name: the link's text also holds its icon's ligature (e.g. "draw").
-    link = page.get_by_test_id("stSidebarNavLink").filter(has_text=VIEW_TITLES[view])
+    # By the title's own text element, exactly: the link's whole text also holds its icon's ligature, and
+    # has_text matches substrings regardless of case ("Training" is inside "model_training Train a model").
+    title = page.get_by_text(VIEW_TITLES[view], exact=True)
+    link = page.get_by_test_id("stSidebarNavLink").filter(has=title)
     rerun(page, link.click)
 
 
