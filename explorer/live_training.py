@@ -22,7 +22,6 @@ import torch
 from explorer.training_jobs import EpochResult, TrainingJob
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
-from vae.evaluate import split_loss
 from vae.latent import decode_to_uint8, encode_all
 from vae.training import RunState, TrainingDiverged, fit
 
@@ -36,7 +35,6 @@ LEARNING_RATES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 MAX_SEED = 2**31 - 1
 PANEL_SIZE = 16  # the lecture's fixed panel: the first 16 test digits
 BUBBLE_DIGITS = 1000  # test digits drawn with their bubbles for d = 2 (all 10,000 would make the page heavy)
-TRAIN_LOSS_SAMPLE = 10_000  # training images that give the epoch-0 training loss
 
 
 @dataclass(frozen=True)
@@ -110,17 +108,6 @@ def panel_reconstructions(run: RunState, panel: torch.Tensor) -> np.ndarray:
     return decode_to_uint8(run.model, mu).numpy()
 
 
-def epoch_zero_history(run: RunState, data: SharedData, beta: float) -> dict:
-    """The loss before the first step, so the curves start where the lecture's do (~540 nats)."""
-    model = run.model.eval()
-    return {
-        "epoch": 0,
-        "train": split_loss(model, data.train.images[:TRAIN_LOSS_SAMPLE], beta=beta, seed=0),
-        "test": split_loss(model, data.test.images, beta=beta, seed=0),
-        "seconds": 0.0,
-    }
-
-
 def train_job(
     job: TrainingJob, data: SharedData, folder: Path, threads: int | None = None, keep_abandoned: bool = False
 ) -> None:
@@ -140,7 +127,7 @@ def train_job(
         job.raise_if_cancelled()
 
     def on_epoch(run: RunState) -> None:
-        history = run.history[-1] if run.epoch else epoch_zero_history(run, data, config.beta)
+        history = run.history[-1]  # fit records epoch 0 (the losses before the first step) itself
         codes = None
         if settings.latent_dim == 2:
             mu, logvar = encode_all(run.model, bubbles)
