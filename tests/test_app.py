@@ -5,6 +5,7 @@ canvas: those paths are plain functions tested in test_explorer.py; here their r
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -199,6 +200,26 @@ def test_the_sliders_are_sent_to_the_page_with_their_labels_range_and_the_weight
     data = component_data(at, "vae_latent_sliders")
     assert data["weights"] is None  # this session's page has them already
     assert data["code"] == slider_values(at, d) and any(v != 0 for v in data["code"])
+
+
+def test_the_slice_pad_follows_the_sliders_and_gets_its_test_codes_once():
+    at = start()
+    if FIRST.latent_dim <= 2 or not has_atlas(FIRST):
+        pytest.skip("the slice pad is for a model with a map and more than two coordinates")
+    pad = component_data(at, "vae_latent_pad")
+    assert pad["follow"] is True  # the page moves the slice with the sliders between server runs
+    first = pad["points"]
+    assert set(first) == {"id", "x", "y", "digits"} and len(base64.b64decode(first["digits"])) == 10_000
+    {b.label: b for b in at.button}["Randomise"].click().run()
+    pad = component_data(at, "vae_latent_pad")
+    assert pad["points"] == {"id": first["id"]}  # the page keeps them: the id only
+    assert pad["base"] == slider_values(at, FIRST.latent_dim)
+    other_dim = next(i for i in range(FIRST.latent_dim) if i not in pad["dims"])
+    at.session_state[f"pad_y:{state_key(FIRST.path)}"] = other_dim  # AppTest's selectbox trips on format_func
+    at.run()
+    assert_clean(at)
+    other = component_data(at, "vae_latent_pad")["points"]
+    assert other["id"] != first["id"] and "x" in other  # another pair of coordinates: other points, sent once
 
 
 def test_slider_buttons_reset_randomise_and_start_from_a_test_digit():

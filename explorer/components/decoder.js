@@ -125,3 +125,18 @@ function sameCode(a, b) {
 function formatValue(v) {
   return (v < 0 ? "−" : "") + Math.abs(v).toFixed(2);
 }
+
+// The sliders' code, shared in the page: the sliders publish every move (settled: false) and every
+// commit or code taken from the server (settled: true); a slice pad of the same model follows it, so a
+// commit needs no server redraw of the pad. On globalThis for the reason DECODERS is.
+const CODE_BUS = (globalThis.__vaeCodeBus ??= new EventTarget());
+
+function publishCode(model, code, settled) {
+  CODE_BUS.dispatchEvent(new CustomEvent("code", { detail: { model, code: code.slice(), settled } }));
+}
+
+function followCode(listener) {
+  const handler = (event) => listener(event.detail);
+  CODE_BUS.addEventListener("code", handler);
+  return () => CODE_BUS.removeEventListener("code", handler);
+}

@@ -3,6 +3,7 @@
 // plane and a marker on the decoded grid beside it; a click pins the point (trigger "pin": [x, y]).
 
 const PADS = new WeakMap(); // parentElement → its state
+const POINTS = (globalThis.__vaePadPoints ??= new Map()); // points id → {xs, ys, digits}: sent once a session
 const PLANE_PX = 720; // drawn at twice its CSS size: crisp dots on high-density screens
 
 function buildPad(parent) {
@@ -47,9 +48,16 @@ function buildPad(parent) {
     spec: "",
     hover: null, // [x, y] under the pointer, or null
     frames: 0,
+    framePending: false,
+    pointsDrawn: null, // the id of the points on the plane layer
     trigger: () => {},
   };
   root.dataset.frames = "0";
+  const unfollow = followCode((detail) => followSliders(state, detail));
+  state.cleanup = () => {
+    unfollow();
+    PADS.delete(parent);
+  };
   for (const canvas of [plane, grid]) {
     canvas.addEventListener("pointermove", (event) => hoverAt(state, canvas, event));
     canvas.addEventListener("pointerleave", () => {
@@ -91,6 +99,42 @@ function hoverAt(state, canvas, event) {
   drawPad(state);
 }
 
+// A slice pad follows the latent sliders of its model in the page: while a thumb moves, the live digit and
+// the crosshair (once a frame); when it settles, the decoded grid too (225 decodes: not on every move).
+function followSliders(state, { model, code, settled }) {
+  const { data } = state;
+  if (data === null || !data.follow || model !== data.model || code.length !== data.base.length) return;
+  data.base = code;
+  if (settled) {
+    state.spec = specOf(data);
+    if (state.net !== null) drawGridLayer(state);
+    drawPad(state);
+  } else if (!state.framePending) {
+    state.framePending = true;
+    requestAnimationFrame(() => {
+      state.framePending = false;
+      drawPad(state);
+    });
+  }
+}
+
+function specOf(data) {
+  return JSON.stringify([data.model, data.dims, data.base, data.extent, data.steps]);
+}
+
+// The test codes to draw: sent with their arrays the first time, later by id (kept on globalThis); a page
+// that lacks them (a run cut short) asks again.
+function pointsFor(state) {
+  const packed = state.data.points;
+  if (!packed) return null;
+  if (packed.x !== undefined && !POINTS.has(packed.id)) {
+    POINTS.set(packed.id, { xs: unpackHalf(packed.x), ys: unpackHalf(packed.y), digits: unpackBytes(packed.digits) });
+  }
+  const points = POINTS.get(packed.id) ?? null;
+  if (points === null) state.trigger("need_points", packed.id);
+  return points;
+}
+
 function codeAt(state, point) {
   const z = state.data.base.slice();
   z[state.data.dims[0]] = point[0];
@@ -126,10 +170,10 @@ function drawPlaneLayer(state) {
       g.fillText(String(t), PLANE_PX / 2 + 6, y - 4);
     }
   }
-  if (data.points) {
-    const xs = unpackHalf(data.points.x);
-    const ys = unpackHalf(data.points.y);
-    const digits = unpackBytes(data.points.digits);
+  const points = pointsFor(state);
+  state.pointsDrawn = points === null ? null : data.points.id;
+  if (points !== null) {
+    const { xs, ys, digits } = points;
     g.globalAlpha = 0.55;
     for (let i = 0; i < xs.length; i++) {
       const [x, y] = planePx(state, [xs[i], ys[i]]);
@@ -207,15 +251,15 @@ export default function (component) {
   state.gridCaption.textContent = data.grid_caption;
   const previous = state.data;
   state.data = { ...data, pinned: data.pinned ?? null };
-  const spec = JSON.stringify([data.model, data.dims, data.base, data.extent, data.steps]);
+  const spec = specOf(data);
   const redrawGrid = spec !== state.spec;
   state.spec = spec;
-  const samePoints = previous !== null && previous.extent === data.extent && previous.points?.x === data.points?.x;
-  if (!samePoints || previous.points?.y !== data.points?.y) drawPlaneLayer(state);
+  const samePlane = previous !== null && previous.extent === data.extent && state.pointsDrawn === (data.points?.id ?? null);
+  if (!samePlane) drawPlaneLayer(state);
   if (state.net !== null && state.net.id === data.model) {
     if (redrawGrid) drawGridLayer(state);
     drawPad(state);
-    return () => PADS.delete(parentElement);
+    return state.cleanup;
   }
   state.net = null;
   state.root.dataset.ready = "false";
@@ -226,5 +270,5 @@ export default function (component) {
     state.root.dataset.ready = "true";
     drawPad(state);
   });
-  return () => PADS.delete(parentElement);
+  return state.cleanup;
 }

@@ -86,6 +86,7 @@ function commit(state, delay) {
     state.seq += 1;
     state.root.dataset.seq = String(state.seq);
     state.trigger("commit", { code: state.code.slice(), seq: state.seq });
+    publishCode(state.model, state.code, true);
   }, delay);
 }
 
@@ -105,6 +106,7 @@ function buildRows(state, data) {
       state.code[dim] = Number(input.value);
       showValue(state, dim);
       drawSliders(state); // at once: the digit follows the thumb
+      publishCode(state.model, state.code, false);
     });
     input.addEventListener("change", () => {
       if (!state.dragging) commit(state, COMMIT_AFTER_KEYS_MS); // a drag commits on pointerup
@@ -130,6 +132,7 @@ export default function (component) {
     state.code = data.code.slice();
   } else if (!state.dragging && data.seq >= state.seq && !sameCode(data.code, state.code)) {
     state.code = data.code.slice(); // a code from the server (reset, randomise, sent from another view)
+    publishCode(data.model, state.code, true);
   }
   state.seq = Math.max(state.seq, data.seq);
   for (const dim of state.inputs.keys()) showValue(state, dim);

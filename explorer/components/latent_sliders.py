@@ -8,7 +8,7 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.components.mount import finite_code, register, resend_weights, weights_once
+from explorer.components.mount import finite_code, register, resend, weights_once
 from vae.model import LatentModel
 
 STEP = 0.01
@@ -62,5 +62,5 @@ def latent_sliders(
             "caption": caption,
         },
         on_commit_change=partial(_committed, key, model.latent_dim, on_commit),
-        on_need_weights_change=partial(resend_weights, key),
+        on_need_weights_change=partial(resend, key, "need_weights"),
     )

@@ -1,5 +1,5 @@
 """What the in-page components share on the Python side: registering one (decoder.js in front of its own
-script) and sending the decoder's weights once per model per session."""
+script) and sending what the page keeps (a decoder's weights, a pad's test codes) once per session."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from explorer.components.weights import pack_decoder
 from vae.model import LatentModel
 
 HERE = Path(__file__).resolve().parent
-SENT = "live_decoder_sent"  # session state: ids of the models whose weights this session's page holds
+SENT = "live_decoder_sent"  # session state: ids of what this session's page holds (weights, test codes)
+
+
+def first_time(item_id: str) -> bool:
+    """True the first time this session sends `item_id` to its page, False after: the page keeps it."""
+    sent: set[str] = st.session_state.setdefault(SENT, set())
+    if item_id in sent:
+        return False
+    sent.add(item_id)
+    return True
 
 
 def register(name: str, script: str, decoder: bool = True) -> Any:
@@ -28,18 +37,14 @@ def register(name: str, script: str, decoder: bool = True) -> Any:
 def weights_once(model: LatentModel) -> tuple[str, dict[str, object] | None]:
     """(model id, weights): the weights only if this session has not sent them yet; they stay in the page."""
     packed = pack_decoder(model)
-    sent: set[str] = st.session_state.setdefault(SENT, set())
-    if packed.model_id in sent:
-        return packed.model_id, None
-    sent.add(packed.model_id)
-    return packed.model_id, packed.payload
+    return packed.model_id, packed.payload if first_time(packed.model_id) else None
 
 
-def resend_weights(component_key: str) -> None:
-    """Callback for the page's "need_weights" trigger: the page lacks them (e.g. the run that carried them
-    was cut short by a newer one), so the next run sends them again."""
+def resend(component_key: str, trigger: str) -> None:
+    """Callback for the page's "need_weights" or "need_points" trigger (its value: the id it lacks, e.g.
+    because the run that carried it was cut short by a newer one): the next run sends it again."""
     result = st.session_state.get(component_key) or {}
-    st.session_state.setdefault(SENT, set()).discard(result.get("need_weights"))
+    st.session_state.setdefault(SENT, set()).discard(result.get(trigger))
 
 
 def finite_code(value: object, latent_dim: int) -> list[float] | None:

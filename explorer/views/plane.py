@@ -6,13 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.colours import DIGIT_COLOURS
-from explorer.components.latent_pad import latent_pad, packed_points
+from explorer.components.latent_pad import latent_pad, seen_from
 from explorer.display_images import subset_rows
 from explorer.model_picker import Context
 from explorer.state import guarded, set_code, ss, switch_model
 from explorer.text import PLANE_AE_HELP, PLANE_BUBBLES_HELP, PLANE_VAE_HELP
 from vae.catalog import plane_checkpoint
-from vae.codes import plane_extent
 
 PINNED = "plane_z"
 
@@ -30,7 +29,7 @@ def render(ctx: Context) -> None:
         st.error(ctx.atlas_error)
         return
     atlas = ctx.atlas
-    extent = plane_extent(atlas.mu)
+    points, extent = seen_from(atlas, (0, 1))
     controls, pad = st.columns([1, 5], gap="medium")
     with controls:
         steps = st.slider("Digits per side", 8, 25, 15, key="plane_steps", persist_state="session")
@@ -46,7 +45,7 @@ def render(ctx: Context) -> None:
             (0, 1),
             [0.0, 0.0],
             extent,
-            packed_points(atlas.mu[:, 0], atlas.mu[:, 1], atlas.labels),
+            points,
             DIGIT_COLOURS,
             pin,
             key=f"plane_pad:{ctx.key}",

@@ -1,5 +1,9 @@
 """Latent sliders: one slider per coordinate of the code, the digit decoded in the page while a thumb moves;
-below, for more than two coordinates, a pad over any two of them (a slice through the current code)."""
+below, for more than two coordinates, a pad over any two of them (a slice through the current code).
+
+A drag's end (a commit) reruns only the inner fragment, the sliders themselves: it is what a class of users
+does most, and the buttons, captions and pad around them need no redraw (the pad follows the sliders in
+the page). Anything else (a button, the pad's click) reruns the whole view."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from functools import partial
 import streamlit as st
 
 from explorer.colours import DIGIT_COLOURS
-from explorer.components.latent_pad import latent_pad, packed_points
+from explorer.components.latent_pad import latent_pad, seen_from
 from explorer.components.latent_sliders import CAPTION, latent_sliders
 from explorer.epochs import decoding_model, epoch_banner
 from explorer.links import write_address
@@ -27,12 +31,12 @@ from explorer.state import (
 from explorer.text import sliders_help
 from explorer.widgets import guarded_fragment
 from vae import LatentModel
-from vae.codes import PRIOR_EXTENT, plane_extent
+from vae.codes import PRIOR_EXTENT
 
 LAST_TEST_INDEX = 9999  # MNIST has 10,000 test digits
 
 
-@guarded_fragment("sliders")  # a drag's end reruns this view alone, not the sidebar and the page around it
+@guarded_fragment("sliders")  # a button reruns this view alone, not the sidebar and the page around it
 def render(ctx: Context) -> None:
     d = ctx.model.latent_dim
     atlas = ctx.atlas
@@ -53,11 +57,17 @@ def render(ctx: Context) -> None:
     else:
         unused = unused_dimensions(atlas.dim_usage, atlas.usage_label) if ctx.is_vae else 0
         st.caption(sliders_help(ctx.is_vae, d, unused, ctx.extent))
-    code = current_code(ctx.key, d)
     caption = CAPTION + (f" by the decoder of epoch {epoch}" if epoch is not None else "")
+    live_sliders(ctx, decoder, specs, caption)
+    if d > 2:
+        slice_pad(ctx, decoder, current_code(ctx.key, d))
+
+
+@guarded_fragment("sliders")  # a drag's end reruns these alone
+def live_sliders(ctx: Context, decoder: LatentModel, specs: list[tuple[int, str]], caption: str) -> None:
     latent_sliders(
         decoder,
-        code,
+        current_code(ctx.key, ctx.model.latent_dim),
         int(ss.get(code_seq_key(ctx.key), 0)),
         specs,
         ctx.extent,
@@ -65,9 +75,7 @@ def render(ctx: Context) -> None:
         key=f"live_sliders:{ctx.key}",
         caption=caption,
     )
-    if d > 2:
-        slice_pad(ctx, decoder, code)
-    write_address(ctx)  # a drag's end reruns this fragment only: the address follows here
+    write_address(ctx)  # a commit reruns this fragment only: the address follows here
 
 
 def slice_pad(ctx: Context, decoder: LatentModel, code: list[float]) -> None:
@@ -82,7 +90,7 @@ def slice_pad(ctx: Context, decoder: LatentModel, code: list[float]) -> None:
         "Up", [i for i in order if i != first], index=0, format_func=lambda i: f"z{i}", key=f"pad_y:{ctx.key}"
     )
     dims = (int(first), int(second))
-    points = packed_points(atlas.mu[:, dims[0]], atlas.mu[:, dims[1]], atlas.labels) if atlas else None
+    points, extent = seen_from(atlas, dims) if atlas else (None, PRIOR_EXTENT)
     st.caption(
         f"A slice through the space: z{dims[0]} across, z{dims[1]} up, every other coordinate held at the sliders' "
         "code. The dots are the test digits' codes seen from this side. Move over it to decode; click to set "
@@ -92,10 +100,11 @@ def slice_pad(ctx: Context, decoder: LatentModel, code: list[float]) -> None:
         decoder,
         dims,
         code,
-        plane_extent(atlas.mu[:, list(dims)]) if atlas else PRIOR_EXTENT,
+        extent,
         points,
         DIGIT_COLOURS,
         partial(set_code_coordinates, ctx.key, d, dims),
         key=f"slice_pad:{ctx.key}",
         captions=("the test digits' codes, seen from these two coordinates", "the decoder's view of this slice"),
+        follow_sliders=True,
     )

@@ -18,12 +18,12 @@ if str(REPO) not in sys.path:  # `streamlit run` puts the script's folder first,
 
 from explorer.code_range import code_extent  # noqa: E402
 from explorer.colours import DIGIT_COLOURS  # noqa: E402
-from explorer.components.latent_pad import latent_pad, packed_points  # noqa: E402
+from explorer.components.latent_pad import latent_pad, seen_from  # noqa: E402
 from explorer.components.latent_sliders import latent_sliders  # noqa: E402
 from explorer.slider_values import dimension_order, slider_labels  # noqa: E402
 from vae import load_checkpoint  # noqa: E402
 from vae.atlas import load_atlas  # noqa: E402
-from vae.codes import decode_code, fresh_seed, plane_extent, random_code  # noqa: E402
+from vae.codes import decode_code, fresh_seed, random_code  # noqa: E402
 from vae.images import enlarge  # noqa: E402
 
 CHECKPOINT = sys.argv[1] if len(sys.argv) > 1 else str(REPO / "checkpoints" / "vae_d20.safetensors")
@@ -70,13 +70,13 @@ st.image(enlarge(decode_code(model, ss["code"]), 4), caption="server decode")
 st.code(f"commits={ss['commits']} seq={ss['seq']} code={ss['code']}", language=None)
 
 dims = tuple(dimension_order(atlas.dim_usage, d)[:2])
-extent = plane_extent(atlas.mu[:, list(dims)])
+points, extent = seen_from(atlas, dims)
 latent_pad(
     model,
     dims,
     ss["code"],
     extent,
-    packed_points(atlas.mu[:, dims[0]], atlas.mu[:, dims[1]], atlas.labels),
+    points,
     DIGIT_COLOURS,
     lambda point: ss.update(pin=point),
     key="demo_pad",
