@@ -26,7 +26,7 @@ class ModelCard:
     kind: str
     latent_dim: int
     recon: float  # nats per test image
-    kl: float  # nats per test image (0 for the autoencoder)
+    kl: float | None  # nats per test image; None for the autoencoder, which has no prior to measure against
     neg_elbo: float | None  # recon + KL for a VAE (β = 1 bound whatever β it was trained with); None for an AE
     active: int  # coordinates in use
     samples: np.ndarray  # uint8 [S, 28, 28]: decoded prior samples, the same z-seed for every model
@@ -60,7 +60,7 @@ def model_card(
         kind=model.kind,
         latent_dim=model.latent_dim,
         recon=terms["recon"],
-        kl=terms["kl"],
+        kl=terms["kl"] if model.kind == "vae" else None,
         neg_elbo=terms["recon"] + terms["kl"] if model.kind == "vae" else None,
         active=active_coordinates(mu),
         samples=decode_to_uint8(model, sample_prior(samples, model.latent_dim, seed=seed)).numpy(),

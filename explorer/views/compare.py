@@ -40,9 +40,10 @@ def show(card: ModelCard) -> None:
     st.markdown(f"**{card.name}**")
     kind = "VAE" if card.kind == "vae" else "autoencoder"
     elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
+    kl = f"{card.kl:.1f}" if card.kl is not None else "—"
     st.markdown(
         f"| {kind}, d = {card.latent_dim} | nats |\n|---|---:|\n| reconstruction | {card.recon:.1f} |\n"
-        f"| KL | {card.kl:.1f} |\n| −ELBO | {elbo} |\n| coordinates used | {card.active} of {card.latent_dim} |"
+        f"| KL | {kl} |\n| −ELBO | {elbo} |\n| coordinates used | {card.active} of {card.latent_dim} |"
     )
     st.image(png_bytes(tile(card.samples, columns=4), 2), caption="prior samples (same seed for every model)")
     st.image(png_bytes(tile(card.morph, columns=len(card.morph)), 2), caption="the same morph")
@@ -76,7 +77,8 @@ def render(ctx: Context) -> None:
     )
     st.caption(
         "−ELBO is reconstruction + KL whatever β the model was trained with, so models compare on one bound. "
-        "A coordinate is used when its mean code varies across the test set (variance > 0.01)."
+        "A coordinate is used when its mean code varies across the test set (variance > 0.01: Burda et al.'s "
+        "active units); an autoencoder has no KL and no prior, so its rows show —."
     )
     for column, key in zip(st.columns(len(chosen)), chosen, strict=True):
         label, model = offer[key]
