@@ -13,6 +13,7 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,18 +110,28 @@ def panel_reconstructions(run: RunState, panel: torch.Tensor) -> np.ndarray:
 
 
 def train_job(
-    job: TrainingJob, data: SharedData, folder: Path, threads: int | None = None, keep_abandoned: bool = False
+    job: TrainingJob,
+    data: SharedData,
+    folder: Path,
+    threads: int | Callable[[], int] | None = None,
+    keep_abandoned: bool = False,
 ) -> None:
     """The queue's worker body: train `job.settings` and record every epoch into the job. The checkpoint
-    stays in `folder` unless no epoch finished or (without keep_abandoned) its session went away."""
+    stays in `folder` unless no epoch finished or (without keep_abandoned) its session went away.
+    threads: this worker thread's torch threads, or a function asked before every epoch (the server's load
+    changes while a job runs); None leaves torch's setting alone."""
     settings: TrainSettings = job.settings
     model_config, config = configs(settings)
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{settings.file_stem()}_{time.strftime('%Y%m%d-%H%M%S')}_{job.id}.safetensors"
     panel = data.test.images[:PANEL_SIZE]
     bubbles = data.test.images[:BUBBLE_DIGITS]
-    if threads is not None:
-        torch.set_num_threads(threads)
+
+    def set_threads() -> None:
+        if threads is not None:
+            torch.set_num_threads(threads() if callable(threads) else threads)
+
+    set_threads()
 
     def on_batch(seen: int, total: int) -> None:
         job.report_batch(job.epoch + 1, seen, total)
@@ -135,6 +146,7 @@ def train_job(
         result = out if run.epoch > 0 else None  # the file now holds this epoch
         job.report_epoch(EpochResult(run.epoch, history, panel_reconstructions(run, panel), codes, result))
         job.raise_if_cancelled()
+        set_threads()
 
     try:
         fit(

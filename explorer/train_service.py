@@ -30,7 +30,7 @@ from vae.checkpoint import export_checkpoint
 from vae.data import load_mnist
 from vae.quick_map import quick_map_2d
 
-THREADS_ENV = "VAE_TRAIN_THREADS"  # torch threads of a training job (its own thread's setting only)
+THREADS_ENV = "VAE_TRAIN_THREADS"  # torch threads of a training job (its own thread's setting only); default auto
 TRAIN_JOB = "train_job"  # this session's training job id
 TRAINED = "trained_models"  # job id → TrainedModel, this session's finished runs
 
@@ -70,10 +70,29 @@ def session_alive(owner: str) -> bool:
     return runtime.get_instance().is_active_session(tracked)
 
 
+def active_sessions() -> int:
+    """Sessions connected to this server now (1 where the runtime cannot say: AppTest, a bare script)."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return 1
+    try:  # the runtime's session manager has no public count
+        return int(runtime.get_instance()._session_mgr.num_active_sessions())
+    except (AttributeError, TypeError, ValueError):
+        return 1
+
+
 def train_threads() -> int:
-    """1 by default: the job keeps to one core, the other answers the sessions (bench/train_live.py)."""
+    """Torch threads for a training job, decided again at every epoch: VAE_TRAIN_THREADS if set, else every
+    core while the job's own session is the only one connected (a lone student gets the fastest run) and
+    one as soon as anyone else is, so the other core answers their clicks (bench/train_live.py)."""
     raw = os.environ.get(THREADS_ENV, "").strip()
-    return max(1, int(raw)) if raw else 1
+    if raw:
+        return max(1, int(raw))
+    return ALL_CORES if active_sessions() <= 1 else 1
+
+
+ALL_CORES = max(1, torch.get_num_threads())  # torch's default: one thread per physical core
 
 
 _data_lock = threading.Lock()
@@ -92,7 +111,7 @@ def training_data() -> SharedData:
 
 def run_training(job: TrainingJob) -> None:
     folder, kept = runs_folder()
-    train_job(job, training_data(), folder, train_threads(), keep_abandoned=kept)
+    train_job(job, training_data(), folder, train_threads, keep_abandoned=kept)
 
 
 @st.cache_resource

@@ -133,3 +133,31 @@ def test_a_run_whose_session_left_leaves_no_file_in_a_temporary_folder(shared: S
     assert queue.join(30)
     assert queue.view(job.id).state is JobState.CANCELLED
     assert list(tmp_path.glob("*.safetensors")) == []
+
+
+def test_the_job_asks_for_its_threads_before_every_epoch(shared: SharedData, tmp_path: Path) -> None:
+    asked: list[int] = []  # torch's setting in the worker thread each time the job asks
+
+    def threads() -> int:
+        asked.append(torch.get_num_threads())
+        return 1 if len(asked) % 2 else 2  # as if another session came and went
+
+    queue = TrainingQueue(lambda job: train_job(job, shared, tmp_path, threads), limit=1)
+    job = queue.submit("s1", TrainSettings(kind="vae", latent_dim=2, epochs=2, lr=3e-3, seed=3))
+    assert queue.join(60) and queue.view(job.id).state is JobState.DONE
+    assert len(asked) == 4  # at the start and after epochs 0, 1 and 2
+    assert asked[1:] == [1, 2, 1]  # each answer was applied to the worker's own torch setting
+
+
+def test_a_lone_session_trains_on_every_core_and_gives_one_back_when_others_come(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from explorer import train_service
+
+    monkeypatch.delenv(train_service.THREADS_ENV, raising=False)
+    monkeypatch.setattr(train_service, "active_sessions", lambda: 1)
+    assert train_service.train_threads() == train_service.ALL_CORES
+    monkeypatch.setattr(train_service, "active_sessions", lambda: 3)
+    assert train_service.train_threads() == 1
+    monkeypatch.setenv(train_service.THREADS_ENV, "2")  # the operator's choice wins
+    assert train_service.train_threads() == 2
