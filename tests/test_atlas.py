@@ -29,6 +29,7 @@ def fake_mnist(monkeypatch: pytest.MonkeyPatch, fake_test: MnistSplit) -> list[s
         return fake_test
 
     monkeypatch.setattr(data, "load_mnist", load_fake)
+    monkeypatch.setattr("vae.atlas.TSNE_ITERATIONS", 300)  # 256 fake points settle long before 1000
     return requested
 
 

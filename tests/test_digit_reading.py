@@ -77,6 +77,7 @@ def test_autoencoder_score_is_its_reconstruction() -> None:
 @pytest.fixture
 def fake_mnist(monkeypatch: pytest.MonkeyPatch, fake_test: MnistSplit) -> None:
     monkeypatch.setattr(data, "load_mnist", lambda split, data_dir=None, progress=None: fake_test)
+    monkeypatch.setattr("vae.atlas.TSNE_ITERATIONS", 300)  # 256 fake points settle long before 1000
 
 
 def test_atlas_stores_scores_and_add_scores_keeps_the_map(checkpoint_copy: Path, fake_mnist: None) -> None:

@@ -64,10 +64,20 @@ def rebuild_hint(checkpoint: Path) -> str:
     return f"rebuild it with: python -m vae atlas {checkpoint}"
 
 
+TSNE_ITERATIONS = 1000  # scikit-learn's default; the first 250 are its early exaggeration phase
+
+
 def tsne_2d(points: np.ndarray, seed: int) -> np.ndarray:
     from sklearn.manifold import TSNE
 
-    tsne = TSNE(n_components=2, perplexity=30.0, init="pca", learning_rate="auto", random_state=seed)
+    tsne = TSNE(
+        n_components=2,
+        perplexity=30.0,
+        init="pca",
+        learning_rate="auto",
+        random_state=seed,
+        max_iter=TSNE_ITERATIONS,
+    )
     return tsne.fit_transform(points.astype(np.float32)).astype(np.float32)
 
 
