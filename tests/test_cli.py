@@ -51,6 +51,18 @@ def test_help_in_a_real_process() -> None:
         assert command in done.stdout
 
 
+def test_help_answers_without_importing_torch() -> None:
+    script = (
+        "import sys, runpy\n"
+        "sys.argv = ['vae', '--help']\n"
+        "try:\n    runpy.run_module('vae', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"  # the names in vae/__init__ load on first use
+
+
 @pytest.mark.parametrize(
     ("command", "options"),
     [
