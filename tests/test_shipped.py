@@ -13,9 +13,17 @@ import numpy as np
 import pytest
 
 from vae.atlas import load_atlas
-from vae.checkpoint import CHECKPOINT_DIR, default_checkpoint_path, file_sha256, load_checkpoint, read_checkpoint
+from vae.checkpoint import (
+    CHECKPOINT_DIR,
+    default_checkpoint_path,
+    file_sha256,
+    load_checkpoint,
+    open_checkpoint,
+    read_checkpoint,
+)
 from vae.data import SPLITS, MnistSplit, load_mnist, md5_of
 from vae.evaluate import evaluate
+from vae.snapshots import read_record
 
 SHIPPED = {
     # name: (kind, latent dim)
@@ -91,7 +99,18 @@ def test_the_default_is_the_lecture_vae() -> None:
     assert model.latent_dim == 20
     assert model.config.hidden_dim == 400
     assert model.metadata["train"]["beta"] == 1.0
-    assert model.metadata["evaluation"]["neg_elbo"] <= 100.0
+    assert model.metadata["evaluation"]["neg_elbo"] <= 99.0  # issue 12's bar, one sample
+
+
+@needs_checkpoints
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_each_shipped_model_carries_its_record_of_training(name: str) -> None:
+    tensors, meta = open_checkpoint(shipped(name))
+    record = read_record(tensors, meta.epoch)
+    assert record is not None, f"{name} has no record: the Training view could not replay it"
+    assert meta.history[0].epoch == 0 and len(meta.history) == meta.epoch + 1  # the loss before the first step
+    assert record.panel_epochs[0] == 0 and record.panel_epochs[-1] == meta.epoch
+    assert {0, 1, 2, 3, 5, 10} <= set(record.weight_epochs) and record.weight_epochs[-1] == meta.epoch
 
 
 @needs_checkpoints
