@@ -25,7 +25,7 @@ from explorer.session_models import SessionModel, add_session_model, session_mod
 from explorer.state import ss
 from explorer.training_jobs import EpochResult, JobState, TrainingJob, TrainingQueue
 from vae import load_checkpoint
-from vae.atlas import atlas_path, build_atlas, load_atlas
+from vae.atlas import add_scores, atlas_path, build_atlas, load_atlas
 from vae.checkpoint import export_checkpoint
 from vae.data import load_mnist
 from vae.quick_map import quick_map_2d
@@ -114,13 +114,25 @@ def run_training(job: TrainingJob) -> None:
     train_job(job, training_data(), folder, train_threads, keep_abandoned=kept)
 
 
+def warm_up_trainer() -> None:
+    """What a first job would pay before its first step, paid while its user is still choosing settings:
+    the shared MNIST, and torch's first optimizer, whose constructor imports torch._dynamo (about 1.2 s)."""
+    try:
+        training_data()
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    except Exception as exc:  # the job itself will meet the problem and report it as one line
+        LOG.warning("warming up the trainer: %s", exc)
+
+
 @st.cache_resource
 def training_queue() -> TrainingQueue:
+    threading.Thread(target=warm_up_trainer, name="trainer-warm-up", daemon=True).start()
     return TrainingQueue(run_training, is_alive=session_alive)
 
 
 def build_map(job: TrainingJob) -> None:
-    """A map job: the quick t-SNE of a trained checkpoint's test codes, written as its atlas."""
+    """A map job: the quick t-SNE of a trained checkpoint's test codes, written as its atlas, which the views
+    show at once (the job's result); then each test digit's score, for the digit view's percentiles."""
 
     def progress(share: float) -> None:
         job.report_batch(1, round(share * 1000), 1000)
@@ -128,8 +140,10 @@ def build_map(job: TrainingJob) -> None:
 
     checkpoint: Path = job.settings
     mapper = partial(quick_map_2d, progress=progress, threads=train_threads())
-    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper)
+    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False)
     job.report_epoch(EpochResult(1, None, None, result=atlas_path(checkpoint)))
+    job.raise_if_cancelled()
+    add_scores(checkpoint, log=LOG.info)
 
 
 @st.cache_resource
@@ -174,24 +188,26 @@ def adopt_finished(job_id: str) -> TrainedModel | None:
 
 
 def map_status(key: str) -> tuple[TrainedModel | None, float | None]:
-    """For a session model: (its run, share of its map done) while the map is being built; adopts a finished map."""
+    """For a session model: (its run, share of its map done) while the map is being built, else None. The
+    map is adopted as soon as it is written; once the job ends (scores stored), the atlas is read again."""
     trained = next((t for t in trained_models().values() if t.key == key), None)
     if trained is None or trained.map_job is None:
         return trained, None
     view = map_queue().view(trained.map_job)
     if view is None:
         return trained, None
-    if not view.finished:
-        return trained, view.epoch_fraction if view.state is JobState.RUNNING else 0.0
     entry = session_models().get(key)
-    if view.state is JobState.DONE and entry is not None:
+    if not view.finished and view.result is None:
+        return trained, view.epoch_fraction if view.state is JobState.RUNNING else 0.0
+    if entry is not None and (view.state is JobState.DONE or (view.result is not None and entry.atlas is None)):
         session_models()[key] = replace(entry, atlas=load_atlas(trained.checkpoint), no_map_reason="")
-    elif entry is not None:
+    elif entry is not None and view.finished and entry.atlas is None:
         session_models()[key] = replace(entry, no_map_reason=f"No map: {view.message}")
-    for job_id, other in trained_models().items():
-        if other is trained:
-            trained_models()[job_id] = replace(trained, map_job=None)
-    forget_files(trained.checkpoint)
+    if view.finished:
+        for job_id, other in trained_models().items():
+            if other is trained:
+                trained_models()[job_id] = replace(trained, map_job=None)
+        forget_files(trained.checkpoint)
     return trained, None
 
 
@@ -204,7 +220,10 @@ def forget_files(checkpoint: Path) -> None:
 
 def adopt_own_finished() -> None:
     """Called by the picker on every run: a model that finished training while its session looked at
-    another view joins the picker there too."""
+    another view joins the picker there too, and a map (or its scores) written meanwhile joins its model."""
     job_id = ss.get(TRAIN_JOB)
     if job_id and job_id not in trained_models():
         adopt_finished(job_id)
+    for trained in list(trained_models().values()):
+        if trained.map_job is not None:
+            map_status(trained.key)

@@ -161,3 +161,30 @@ def test_a_lone_session_trains_on_every_core_and_gives_one_back_when_others_come
     assert train_service.train_threads() == 1
     monkeypatch.setenv(train_service.THREADS_ENV, "2")  # the operator's choice wins
     assert train_service.train_threads() == 2
+
+
+def test_a_trained_models_map_is_shown_before_its_scores_are_computed(
+    checkpoint_copy: Path, fake_test: MnistSplit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from explorer import train_service
+    from explorer.training_jobs import TrainingJob
+    from vae import atlas as atlas_module
+    from vae import data
+
+    monkeypatch.setattr(data, "load_mnist", lambda split, data_dir=None, progress=None: fake_test)
+    monkeypatch.setattr("vae.quick_map.EARLY_ITERATIONS", 10)  # the order of the steps is tested here, not
+    monkeypatch.setattr("vae.quick_map.LATE_ITERATIONS", 10)  # the map (tests/test_quick_map.py)
+    job = TrainingJob(id="m1", owner="s1", settings=checkpoint_copy)
+    seen: dict[str, object] = {}
+    add_scores = atlas_module.add_scores
+
+    def scores_after_the_map(checkpoint: Path, **kwargs: object) -> Path:
+        seen["result"] = job.result  # the views may already show the map
+        seen["scores"] = atlas_module.load_atlas(checkpoint).scores
+        return add_scores(checkpoint, **kwargs)
+
+    monkeypatch.setattr(train_service, "add_scores", scores_after_the_map)
+    train_service.build_map(job)
+    assert seen["result"] == atlas_module.atlas_path(checkpoint_copy) and seen["scores"] is None
+    final = atlas_module.load_atlas(checkpoint_copy)
+    assert final.method == "tsne" and final.scores is not None and len(final.scores.recon) == len(fake_test)
