@@ -23,4 +23,4 @@ export VAE_DATA_DIR="${VAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vae-latent-
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest -q --run-slow -n 0 "$@"  # everything, one test at a time

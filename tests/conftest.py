@@ -31,6 +31,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FAKE_MD5 = {"fake-images": "0" * 32, "fake-labels": "f" * 32}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow (CI does)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The everyday tier skips the tests marked slow (each a second or more); `--run-slow` keeps them.
+    Browser and real-MNIST tests share one xdist worker (servers, Chromium, timings: never two at once)."""
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (scripts/test.sh and CI do)")
+    for item in items:
+        if "slow" in item.keywords and not config.getoption("--run-slow"):
+            item.add_marker(skip)
+        if "browser" in item.keywords or "mnist" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
+
+
 def quiet(_message: str) -> None:
     """A `log` callback that prints nothing."""
 

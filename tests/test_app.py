@@ -170,6 +170,7 @@ MODEL_VIEWS = tuple(name for name in VIEW_NAMES if name not in ("train", "compar
 
 
 @pytest.mark.parametrize("checkpoint", LISTING.checkpoints, ids=lambda c: c.name)
+@pytest.mark.slow
 def test_every_view_renders_for_every_checkpoint(checkpoint: CheckpointSummary):
     at = start()
     at.sidebar.radio(key="model_choice").set_value(str(checkpoint.path)).run()
@@ -412,6 +413,7 @@ def test_a_bad_upload_shows_an_error_and_the_app_keeps_working():
 # ---------------------------------------------------------------- cold start
 
 
+@pytest.mark.slow
 def test_the_first_page_does_not_import_figures_sklearn_or_the_canvas():
     # (Streamlit itself imports plotly; our figure module, sklearn and the canvas are the ones to defer.)
     script = (

@@ -115,6 +115,7 @@ def test_atlas_of_an_autoencoder(tmp_path: Path, fake_train, fake_test, fake_mni
     assert sorted(atlas.snapshot_coords) == [0, 1]  # 2 was asked for, but the run ended at 1, its last
 
 
+@pytest.mark.slow
 def test_tsne_map_of_a_higher_dimensional_model(checkpoint_copy: Path, fake_mnist: list[str], fake_test) -> None:
     messages: list[str] = []
     build_atlas(checkpoint_copy, seed=0, log=messages.append)
@@ -202,6 +203,7 @@ def test_procrustes_of_identical_maps_is_the_identity() -> None:
     np.testing.assert_allclose(procrustes_align(points, points), points, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_snapshot_maps_of_a_tsne_atlas_cover_a_fixed_sample(
     checkpoint_copy: Path, fake_mnist: list[str], fake_test, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,6 +218,7 @@ def test_snapshot_maps_of_a_tsne_atlas_cover_a_fixed_sample(
         assert np.isnan(np.delete(coords, atlas.snapshot_rows, axis=0)).all()
 
 
+@pytest.mark.slow
 def test_a_shipped_copy_takes_its_snapshot_codes_from_its_run(
     checkpoint_copy: Path, tmp_path: Path, fake_mnist: list[str], fake_train, fake_test
 ) -> None:

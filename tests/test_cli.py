@@ -91,6 +91,7 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
     assert "usage" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_evaluate_a_missing_checkpoint_in_a_real_process() -> None:
     done = run_vae("evaluate", "/nonexistent.safetensors", "--device", "cpu")
     assert done.returncode == 2

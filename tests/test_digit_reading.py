@@ -80,6 +80,7 @@ def fake_mnist(monkeypatch: pytest.MonkeyPatch, fake_test: MnistSplit) -> None:
     monkeypatch.setattr("vae.atlas.TSNE_ITERATIONS", 300)  # 256 fake points settle long before 1000
 
 
+@pytest.mark.slow
 def test_atlas_stores_scores_and_add_scores_keeps_the_map(checkpoint_copy: Path, fake_mnist: None) -> None:
     build_atlas(checkpoint_copy, log=lambda _m: None)
     atlas = load_atlas(checkpoint_copy)

@@ -83,6 +83,7 @@ def constant_decoder_vae(fake_test: MnistSplit) -> tuple[torch.nn.Module, float]
     return model, recon
 
 
+@pytest.mark.slow
 def test_bounds_of_a_model_whose_decoder_ignores_z(fake_test: MnistSplit) -> None:
     # With p(x|z) = p(x): −ELBO = recon + KL exactly in expectation (the sampled log q − log p average
     # to the analytic KL), and log p(x) = −recon, which the IWAE bound approaches from above as k grows.

@@ -38,6 +38,7 @@ def run_installed(target: Path, cwd: Path, *args: str) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow
 def test_outside_a_clone_the_command_says_how_to_find_checkpoints(installed: Path, tmp_path: Path) -> None:
     assert (installed / "vae" / "cli.py").is_file() and not (installed / "checkpoints").exists()
     done = run_installed(installed, tmp_path, "evaluate", "--device", "cpu")
@@ -49,6 +50,7 @@ def test_outside_a_clone_the_command_says_how_to_find_checkpoints(installed: Pat
     assert str(tmp_path / "cache" / "vae-latent-explorer" / "checkpoints") in done.stderr
 
 
+@pytest.mark.slow
 def test_inside_a_clone_the_installed_command_finds_its_checkpoints(installed: Path, tmp_path: Path) -> None:
     default = REPO_ROOT / "checkpoints" / "vae_d20.safetensors"
     if not default.is_file():

@@ -123,6 +123,7 @@ def test_an_autoencoder_trains_without_a_kl_term(shared: SharedData, tmp_path: P
     assert np.isfinite(torch.as_tensor(view.codes[-1][1][0]).numpy()).all()
 
 
+@pytest.mark.slow
 def test_a_run_whose_session_left_leaves_no_file_in_a_temporary_folder(shared: SharedData, tmp_path: Path) -> None:
     alive = {"s1": True}
     queue = TrainingQueue(lambda job: train_job(job, shared, tmp_path), limit=1, is_alive=alive.get, grace_s=0.0)

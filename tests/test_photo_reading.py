@@ -97,6 +97,7 @@ def test_digit_drawn_to_the_border_is_still_the_digit() -> None:
     ("size", "fmt"), [((8192, 6144), "JPEG"), ((4000, 4000), "PNG")], ids=["50MP-jpeg", "16MP-png"]
 )
 @pytest.mark.skipif(not can_measure(), reason="needs Linux's /proc/self/clear_refs")
+@pytest.mark.slow
 def test_peak_memory_of_a_big_upload(tmp_path: Path, size: tuple[int, int], fmt: str) -> None:
     """Reading one big upload raises the process's peak memory by at most 150 MB (measured in a fresh process)."""
     img = Image.new("RGB", size, (214, 208, 196))
@@ -137,6 +138,7 @@ def test_photos_of_training_digits_read_nearly_as_well_as_clean(mnist_data_dir: 
     assert right_photo / total >= 0.85
 
 
+@pytest.mark.slow
 def test_corpus_photos_are_jpegs_with_the_promised_orientation() -> None:
     photos = list(corpus(np.stack([SEVEN, FOUR] * 20), np.array([7, 4] * 20), per_kind=2, seed=0))
     assert len(photos) == 2 * len(KINDS)

@@ -24,6 +24,7 @@ def test_exact_neighbours_match_brute_force() -> None:
     assert np.allclose(distance, np.sort(full, 1)[:, :5], atol=1e-3)
 
 
+@pytest.mark.slow
 def test_the_map_keeps_clusters_apart_and_reports_progress() -> None:
     from sklearn.neighbors import KNeighborsClassifier
 

@@ -18,7 +18,7 @@ from explorer.training_jobs import (
 from vae.training import TrainingDiverged
 
 
-def batches(job: TrainingJob, epochs: int = 3, per_epoch: int = 50, pause: float = 0.002) -> None:
+def batches(job: TrainingJob, epochs: int = 3, per_epoch: int = 50, pause: float = 0.001) -> None:
     """A stand-in workload with the trainer's calling pattern: a check after every batch, a report per epoch."""
     for epoch in range(1, epochs + 1):
         for batch in range(per_epoch):
@@ -100,6 +100,7 @@ def test_cancel_stops_a_running_job_within_a_batch_and_leaves_no_thread() -> Non
     assert training_threads() == []
 
 
+@pytest.mark.slow
 def test_a_job_whose_session_is_gone_is_cancelled_running_or_waiting() -> None:
     alive = {"s1": True, "s2": True}
     queue = TrainingQueue(lambda job: batches(job, epochs=1000), limit=1, is_alive=alive.get, grace_s=0.2)
