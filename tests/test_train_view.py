@@ -91,6 +91,11 @@ def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
     assert len(mine) == 1 and mine[0].startswith("ae_d2_e1_s1")
     assert at.get("download_button")
     open_view(at, "compare")
+    # The model trained a moment ago is already in the comparison, beside the shipped default.
+    assert any(
+        "(yours)" in at.multiselect(key="compare_models").format_func(k)
+        for k in at.multiselect(key="compare_models").value
+    )
     at.multiselect(key="compare_models").set_value(
         [
             *at.multiselect(key="compare_models").value[:1],

@@ -14,6 +14,8 @@ from vae import LatentModel
 from vae.images import enlarge, png_bytes, tile
 
 CARDS = "compare_cards"  # (model key, seed, digit, pair) → ModelCard, this session's
+CHOSEN = "compare_models"  # the multiselect's key
+OFFERED = "compare_offered"  # the model keys this session has been offered, to spot newly trained ones
 MAX_MODELS = 4
 LAST_TEST_ROW = 9999
 
@@ -25,6 +27,21 @@ def models_on_offer(ctx: Context) -> dict[str, tuple[str, LatentModel | None]]:
     }
     offer |= {key: (f"{entry.name} (yours)", entry.model) for key, entry in session_models().items()}
     return offer
+
+
+def with_new_models(offer: dict[str, tuple[str, LatentModel | None]]) -> list[str]:
+    """The selection to show: the default the first time (this session's models, newest first, then the
+    shipped ones, three in all), later the user's choice with any model trained since added to it (the
+    oldest choices make room: at most MAX_MODELS)."""
+    seen: set[str] = ss.setdefault(OFFERED, set())
+    yours = [key for key in offer if key in session_models()]
+    new = [key for key in yours if key not in seen]
+    seen.update(offer)
+    if CHOSEN not in ss:
+        shipped = [key for key in offer if key not in session_models()]
+        return (yours[::-1][:2] + shipped)[:3]
+    chosen = [key for key in ss[CHOSEN] if key in offer]
+    return (chosen + new)[-MAX_MODELS:] if new else chosen
 
 
 def card(key: str, label: str, model: LatentModel | None, seed: int, digit: int, pair: tuple[int, int]) -> ModelCard:
@@ -52,14 +69,13 @@ def show(card: ModelCard) -> None:
 
 def render(ctx: Context) -> None:
     offer = models_on_offer(ctx)
-    keys = list(offer)
+    ss[CHOSEN] = with_new_models(offer)  # set before the widget: a model trained meanwhile joins it
     chosen = st.multiselect(
         "Models to compare (2 to 4)",
-        keys,
-        default=keys[: min(3, len(keys))],
+        list(offer),
         max_selections=MAX_MODELS,
         format_func=lambda key: offer[key][0],
-        key="compare_models",
+        key=CHOSEN,
     )
     a, b, c, d = st.columns(4)
     seed = int(a.number_input("Seed of the prior samples", 0, 999_999, 0, key="compare_seed"))
