@@ -131,6 +131,8 @@ def pick_pair_from_chart(chart_key: str) -> None:
     rows = selected_rows(ss.get(chart_key))
     if rows:
         set_next_end(rows[0])
+    else:  # Plotly unselects a dot clicked a second time: say why nothing changed
+        st.toast(f"No digit picked (a second click on a dot unselects it): click a dot to set {next_end()}.")
 
 
 @guarded

@@ -297,6 +297,25 @@ def test_morph_ends_come_from_the_indices_and_the_gallery():
     assert at.session_state["gallery_b"] is None  # the gallery is one-shot
 
 
+def test_a_click_that_unselects_a_dot_says_why_no_end_changed():
+    def page() -> None:
+        import streamlit as st
+
+        from explorer.state import pick_pair_from_chart
+
+        st.session_state["morph_chart"] = {"selection": {"points": [], "point_indices": []}}
+        st.session_state.setdefault("morph_a", 3)
+        st.session_state.setdefault("morph_b", 2)
+        pick_pair_from_chart("morph_chart")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    assert [t.value for t in at.toast] == [
+        "No digit picked (a second click on a dot unselects it): click a dot to set A."
+    ]
+    assert (at.session_state["morph_a"], at.session_state["morph_b"]) == (3, 2)
+
+
 # ---------------------------------------------------------------- maps
 
 
