@@ -9,7 +9,7 @@ from explorer.catalog_text import describe
 from explorer.links import show_address_notes
 from explorer.model_picker import Context
 from explorer.state import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
-from explorer.text import INTRO, LOOK_FOR
+from explorer.text import INTRO, look_for
 from explorer.views import VIEWS, View
 from explorer.widgets import error_boundary
 
@@ -24,7 +24,7 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
         show_address_notes()
         if view.url_path == DEFAULT_VIEW:
             st.markdown(INTRO)
-        st.markdown(f"**What to look for:** {LOOK_FOR[view.url_path]}")
+        st.markdown(f"**What to look for:** {look_for(view.url_path, ctx.is_vae, ctx.model.latent_dim)}")
         with error_boundary(view.url_path):
             view.render(ctx)
 

@@ -25,6 +25,23 @@ LOOK_FOR = {
     "compare": "Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.",
 }
 
+# Where the general line would mislead for the model in use: an autoencoder, or a VAE with a 2-D code.
+LOOK_FOR_AE = {
+    "sliders": "Move one slider at a time: an autoencoder spreads its digits over every coordinate, and codes "
+    "between its test digits often decode to smudges.",
+    "morph": "Watch the middle frames: this autoencoder's are ghostly overlays; pick a VAE to see them stay digits.",
+}
+LOOK_FOR_2D = {
+    "sliders": "Two sliders are the whole code: sweep one and the digit turns into its neighbours on the 2-D plane.",
+}
+
+
+def look_for(view: str, is_vae: bool, latent_dim: int) -> str:
+    """The view's "what to look for" line, in the words that fit the model being explored."""
+    special = LOOK_FOR_AE if not is_vae else LOOK_FOR_2D if latent_dim == 2 else {}
+    return special.get(view, LOOK_FOR[view])
+
+
 NO_MODEL = (
     "No model to explore yet: {folder} holds no checkpoint. Train one with `python -m vae train`, then map it "
     "with `python -m vae atlas <checkpoint>`, or upload a checkpoint in the sidebar."

@@ -482,6 +482,8 @@ def test_an_autoencoders_pages_speak_of_codes_not_of_a_prior():
         assert words and at.session_state["view"] == view
         for text in words:
             assert not re.search(r"posterior|prior|σ|μ|\bKL\b", text), (view, text)
+        if view in ("sliders", "morph"):  # its own "what to look for", not the VAE's
+            assert any(t.startswith("**What to look for:**") and "autoencoder" in t for t in words), view
 
 
 # ---------------------------------------------------------------- links
