@@ -231,8 +231,8 @@ def plane_layout(figure: go.Figure, extent: float, height: int, revision: str) -
         # A legend above the plot leaves its full width to the (square) plane.
         legend={"title": {"text": "digit"}, "orientation": "h", "y": 1.0, "yanchor": "bottom"},
         # constrain="domain": keep exactly [−extent, extent]² (like the decoded grid beside it), shrink the box.
-        xaxis={"range": [-extent, extent], "title": {"text": "z₁"}, "constrain": "domain"},
-        yaxis={"range": [-extent, extent], "title": {"text": "z₂"}, "constrain": "domain"},
+        xaxis={"range": [-extent, extent], "title": {"text": "z0"}, "constrain": "domain"},
+        yaxis={"range": [-extent, extent], "title": {"text": "z1"}, "constrain": "domain"},
         uirevision=revision,
     )
     _square_axes(figure, show_ticks=True)

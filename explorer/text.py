@@ -123,7 +123,7 @@ def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
     if latent_plane:
         return (
             f"This model's latent space is 2-D, so this map *is* the latent plane: every dot sits at a test "
-            f"digit's {codes} = (z₁, z₂), no t-SNE needed. Colours are the true labels, which the model never saw."
+            f"digit's {codes} = (z0, z1), no t-SNE needed. Colours are the true labels, which the model never saw."
         )
     return (
         f"Each dot is one of the 10,000 test digits' {'means μ' if vae else 'codes'} ({latent_dim}-D), squeezed "

@@ -261,7 +261,7 @@ def test_latent_grid_by_hand() -> None:
 
 def test_latent_grid_shape_and_order() -> None:
     grid = latent_grid(extent=2.0, steps=15).reshape(15, 15, 2)
-    assert float(grid[0, :, 1].min()) == 2.0  # top row: largest z₂
+    assert float(grid[0, :, 1].min()) == 2.0  # top row: largest z1
     assert float(grid[-1, :, 1].max()) == -2.0
-    assert bool((grid[:, 1:, 0] > grid[:, :-1, 0]).all())  # z₁ grows to the right
-    assert bool((grid[1:, :, 1] < grid[:-1, :, 1]).all())  # z₂ falls downwards
+    assert bool((grid[:, 1:, 0] > grid[:, :-1, 0]).all())  # z0 grows to the right
+    assert bool((grid[1:, :, 1] < grid[:-1, :, 1]).all())  # z1 falls downwards

@@ -58,7 +58,7 @@ def plane_extent(mu: np.ndarray, coverage: float = 99.5) -> float:
 
 
 def manifold_image(model: LatentModel, extent: float = PRIOR_EXTENT, steps: int = 15) -> np.ndarray:
-    """A 2-D model's decoded plane: steps×steps digits over [−extent, extent]², z₂ growing upwards."""
+    """A 2-D model's decoded plane: steps×steps digits over [−extent, extent]², z1 growing upwards."""
     if model.latent_dim != 2:
         raise ValueError("the decoded plane needs a model with a 2-D latent space")
     return tile(decode_to_uint8(model, latent_grid(extent, steps)).numpy(), columns=steps, pad=0)

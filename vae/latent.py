@@ -106,7 +106,7 @@ def place_on_map(query: torch.Tensor, bank: torch.Tensor, coords: torch.Tensor, 
 
 
 def latent_grid(extent: float = 3.0, steps: int = 15) -> torch.Tensor:
-    """A steps×steps grid over [−extent, extent]² (row 0 at the top: largest z₂), for a 2-D model."""
+    """A steps×steps grid over [−extent, extent]² (row 0 at the top: largest z1), for a 2-D model."""
     axis = torch.linspace(-extent, extent, steps)
     z2, z1 = torch.meshgrid(axis.flip(0), axis, indexing="ij")
     return torch.stack((z1.reshape(-1), z2.reshape(-1)), dim=1)
