@@ -23,7 +23,11 @@ AE_TERMS: tuple[tuple[str, str], ...] = (("recon", "reconstruction (the autoenco
 SPLITS: tuple[tuple[str, str, str], ...] = (("train", "training", "solid"), ("test", "test", "dash"))
 TERM_COLOURS = {"recon": "#1f77b4", "kl": "#d62728", "total": "#2ca02c"}
 GUTTER = 2  # grey pixels between the panel's digits
-EPOCH_TICKS: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 500)
+# Epoch ticks in the order they are wanted: decades first, then halves, then the rest; a tick is dropped
+# where its label would touch a neighbour's (on a √ axis the early epochs crowd together).
+EPOCH_TICKS: tuple[int, ...] = (0, 1, 10, 100, 1000, 5, 50, 500, 2, 20, 200, 3, 30, 300)
+LABEL_CHAR = 0.028  # a label character's width, as a share of a panel's axis (about 240 px wide)
+LABEL_GAP = 0.02  # and the least space between two labels
 
 
 def epoch_position(epoch: float) -> float:
@@ -31,11 +35,25 @@ def epoch_position(epoch: float) -> float:
     return math.sqrt(max(epoch, 0.0))
 
 
+def epoch_ticks(max_epoch: float) -> list[int]:
+    """The epochs to label on an axis up to max_epoch: the last epoch, then EPOCH_TICKS in their order,
+    each only where its label keeps clear of those already placed."""
+    length = max(epoch_position(max_epoch), 1e-9)
+    chosen: list[int] = [int(max_epoch)] if max_epoch > 0 else []
+    for epoch in (e for e in EPOCH_TICKS if e <= max_epoch):
+        clear = all(
+            abs(epoch_position(epoch) - epoch_position(other)) / length
+            >= LABEL_CHAR * (len(str(epoch)) + len(str(other))) / 2 + LABEL_GAP
+            for other in chosen
+        )
+        if clear and epoch not in chosen:
+            chosen.append(epoch)
+    return sorted(chosen) or [0]
+
+
 def epoch_axis(max_epoch: float) -> dict[str, Any]:
     """A √-scaled epoch axis labelled in epochs, spanning 0..max_epoch."""
-    ticks = [e for e in EPOCH_TICKS if e <= max_epoch] or [0]
-    if max_epoch > ticks[-1] * 1.3:
-        ticks.append(int(max_epoch))
+    ticks = epoch_ticks(max_epoch)
     return {
         "tickvals": [epoch_position(e) for e in ticks],
         "ticktext": [str(e) for e in ticks],

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from explorer.training_charts import bubble_outlines, bubbles_figure, epoch_axis, loss_figure, panel_grid
+from explorer.training_charts import (
+    LABEL_CHAR,
+    LABEL_GAP,
+    bubble_outlines,
+    bubbles_figure,
+    epoch_axis,
+    epoch_ticks,
+    loss_figure,
+    panel_grid,
+)
 
 
 def history(epochs: int) -> list[dict]:
@@ -23,6 +34,16 @@ def test_the_epoch_axis_is_square_root_scaled_so_the_first_epoch_gets_room() -> 
     axis = epoch_axis(16)
     assert axis["ticktext"][:3] == ["0", "1", "2"] and axis["tickvals"][1] == 1.0
     assert axis["range"][1] > 4.0  # √16: the frame ends at the last epoch
+
+
+def test_epoch_labels_keep_clear_of_each_other_and_name_the_last_epoch() -> None:
+    for last in (1, 10, 50, 100, 250, 400, 1000):
+        ticks = epoch_ticks(last)
+        assert ticks[0] == 0 and ticks[-1] == last
+        for a, b in itertools.pairwise(ticks):
+            room = (np.sqrt(b) - np.sqrt(a)) / np.sqrt(last)  # as a share of the axis
+            assert room >= LABEL_CHAR * (len(str(a)) + len(str(b))) / 2 + LABEL_GAP, (last, a, b)
+    assert epoch_ticks(400)[:3] == [0, 1, 10]  # the first epoch, where the loss falls most, keeps its label
 
 
 def test_an_autoencoders_curves_are_its_reconstruction_alone() -> None:
