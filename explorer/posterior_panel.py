@@ -7,7 +7,7 @@ import torch
 
 from explorer.digit_text import NO_POSTERIOR, POSTERIOR_HELP
 from explorer.state import ss
-from vae.images import enlarge, tile
+from vae.images import enlarge, png_bytes, tile
 from vae.model import LatentModel
 from vae.posterior import NoPosteriorError, posterior_digits
 
@@ -28,10 +28,10 @@ def show_posterior(model: LatentModel, image: torch.Tensor, key: str, columns: i
         return
     mean_col, samples_col = st.columns([1, 2] if columns >= 8 else [1, 1])
     mean_col.image(enlarge(drawn.mean, 5), caption="decoded μ, the bubble's centre", width=140)
-    samples_col.image(
-        tile(drawn.samples, columns=columns, pad=2),
+    samples_col.image(  # enlarged with sharp pixels, then fitted to the column (a narrow one in the map view)
+        png_bytes(tile(drawn.samples, columns=columns, pad=2), 3),
         caption="16 codes drawn from the bubble q(z|x), decoded",
-        width=62 * columns,
+        width="stretch",
     )
     st.caption(POSTERIOR_HELP)
     st.button("Draw 16 others", on_click=next_posterior_draw, key=f"{key}_posterior_again")
