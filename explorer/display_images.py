@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from vae.images import as_uint8, png_bytes, tile
 
@@ -43,11 +43,17 @@ def selection_grid(
     return tile(as_uint8(np.asarray(images)[rows]), columns=columns)
 
 
+LIGHT_STAGE = "Paper and light"  # vae.preprocess's estimate of the page without ink: nearly one grey
+
+
 def preview_stages(stages: dict[str, Image.Image], size: int = 112, background: int = 40) -> dict[str, Image.Image]:
     """The preprocessing stages as equal size×size tiles: big photos shrunk (smooth), tiny crops enlarged
-    (crisp), each centred on a neutral square so the row of previews lines up."""
+    (crisp), each centred on a neutral square so the row of previews lines up. The paper-and-light stage is
+    shown contrast-stretched: its few grey levels of uneven light would otherwise look like a blank square."""
     previews = {}
     for caption, image in stages.items():
+        if caption == LIGHT_STAGE:
+            image, caption = ImageOps.autocontrast(image.convert("L")), f"{LIGHT_STAGE} (contrast stretched)"
         scale = size / max(image.width, image.height)
         new_size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         resample = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST

@@ -340,8 +340,15 @@ def test_analyse_digit_for_an_autoencoder_and_without_an_atlas():
 def test_preview_stages_share_one_size():
     stages = preprocess_steps(seven_png()).stages()
     previews = preview_stages(stages, size=100)
-    assert list(previews) == list(stages)
+    assert [c.removesuffix(" (contrast stretched)") for c in previews] == list(stages)
     assert all(image.size == (100, 100) and image.mode == "L" for image in previews.values())
+
+
+def test_the_paper_and_light_stage_is_shown_with_its_contrast_stretched():
+    light = Image.fromarray(np.tile(np.linspace(226, 236, 64), (64, 1)).astype(np.uint8))  # 10 grey levels of light
+    (caption,) = preview_stages({"Paper and light": light}, size=64)
+    shown = np.asarray(preview_stages({"Paper and light": light}, size=64)[caption])
+    assert caption == "Paper and light (contrast stretched)" and shown.min() < 20 and shown.max() > 235
 
 
 def test_canvas_has_ink():
