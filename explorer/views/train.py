@@ -112,11 +112,14 @@ def draw_job(view: JobView) -> None:
         return
     test = cached_test_set()
     curves, panel = st.columns([3, 2])
+    still = {"displayModeBar": False}  # redrawn twice a second: a toolbar would only cover the titles
     curves.plotly_chart(
-        loss_figure(view.history, max_epoch=settings.epochs, is_vae=settings.kind == "vae"), key="train_losses"
+        loss_figure(view.history, max_epoch=settings.epochs, is_vae=settings.kind == "vae"),
+        config=still,
+        key="train_losses",
     )
     originals = (test.images[:PANEL_SIZE].reshape(-1, 28, 28) * 255).round().byte().numpy()
-    panel.plotly_chart(panel_figure(view.panels, originals, row_height=22), key="train_panel")
+    panel.plotly_chart(panel_figure(view.panels, originals, row_height=22), config=still, key="train_panel")
     if view.codes:
         epoch, (mu, logvar) = view.codes[-1]
         st.caption(f"The plane at epoch {epoch}: each test digit's μ with its ±σ bubble.")
