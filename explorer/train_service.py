@@ -131,8 +131,9 @@ def training_queue() -> TrainingQueue:
 
 
 def build_map(job: TrainingJob) -> None:
-    """A map job: the quick t-SNE of a trained checkpoint's test codes, written as its atlas, which the views
-    show at once (the job's result); then each test digit's score, for the digit view's percentiles."""
+    """A map job: the quick t-SNE of a trained checkpoint's test codes (a 2-D model's codes are their own
+    map), written as its atlas, which the views show at once (the job's result); then each test digit's
+    score, for the digit view's percentiles."""
 
     def progress(share: float) -> None:
         job.report_batch(1, round(share * 1000), 1000)
@@ -173,17 +174,13 @@ def adopt_finished(job_id: str) -> TrainedModel | None:
     checkpoint = Path(view.result)
     model = load_checkpoint(checkpoint)
     name = f"{view.settings.file_stem()} ({job_id})"
-    flat = model.latent_dim == 2
     reason = "Its map is being built: this view shows it as soon as it is ready."
     key = add_session_model(SessionModel(name=name, model=model, no_map_reason=reason))
-    map_job = map_queue().submit(session_id(), checkpoint) if not flat else None
-    if flat:  # a 2-D model's map is its own plane: no t-SNE to wait for
-        build_atlas(checkpoint, seed=0, log=LOG.info)
-        session_models()[key] = replace(session_models()[key], atlas=load_atlas(checkpoint), no_map_reason="")
-    trained = TrainedModel(key, checkpoint, checkpoint_download(checkpoint), map_job.id if map_job else None)
+    # Off the script run, also for a 2-D model (its map is its own plane, written in a second; its per-image
+    # scores take a few more, which the page should not wait for).
+    map_job = map_queue().submit(session_id(), checkpoint)
+    trained = TrainedModel(key, checkpoint, checkpoint_download(checkpoint), map_job.id)
     trained_models()[job_id] = trained
-    if flat:
-        forget_files(checkpoint)
     return trained
 
 

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP, assert_clean, open_view
 
-from explorer.train_service import TRAIN_JOB, training_queue
+from explorer.train_service import TRAIN_JOB, map_queue, training_queue
 from explorer.training_jobs import JobState
 
 
@@ -76,6 +76,9 @@ def test_a_second_session_waits_in_the_queue_and_cancel_frees_it() -> None:
     second.run()
     assert_clean(second)
     assert any("Trained 1 epoch." in s.value for s in second.success)
+    assert map_queue().join(120)  # its map (a 2-D model's plane, then its scores) is built off the page
+    second.run()
+    assert_clean(second)
     assert not [t for t in threading.enumerate() if t.name.startswith("training-")]
 
 
@@ -90,6 +93,11 @@ def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
     mine = [o for o in at.sidebar.radio[0].options if "(yours)" in o]
     assert len(mine) == 1 and mine[0].startswith("ae_d2_e1_s1")
     assert at.get("download_button")
+    # Its map (a 2-D model's own plane) is built off the page and joins the model on the next run.
+    assert map_queue().join(120)
+    at.run()
+    (entry,) = at.session_state["session_models"].values()
+    assert entry.atlas is not None and entry.atlas.method == "latent" and entry.atlas.scores is not None
     open_view(at, "compare")
     # The model trained a moment ago is already in the comparison, beside the shipped default.
     assert any(

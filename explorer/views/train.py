@@ -150,7 +150,7 @@ def map_progress(key: str) -> None:
         _, share = map_status(key)
         if share is None:  # ready (or failed): the whole page, so the picker hands the views the map
             st.rerun()
-        st.progress(share, text=f"Building its map (t-SNE of the 10,000 test codes): {share:.0%}")
+        st.progress(share, text=f"Building its map of the 10,000 test codes: {share:.0%}")
 
 
 def waiting_for_map(key: str) -> bool:
