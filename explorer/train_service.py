@@ -82,6 +82,9 @@ def active_sessions() -> int:
         return 1
 
 
+ALL_CORES = max(1, torch.get_num_threads())  # torch's default: one thread per physical core
+
+
 def train_threads() -> int:
     """Torch threads for a training job, decided again at every epoch: VAE_TRAIN_THREADS if set, else every
     core while the job's own session is the only one connected (a lone student gets the fastest run) and
@@ -90,9 +93,6 @@ def train_threads() -> int:
     if raw:
         return max(1, int(raw))
     return ALL_CORES if active_sessions() <= 1 else 1
-
-
-ALL_CORES = max(1, torch.get_num_threads())  # torch's default: one thread per physical core
 
 
 _data_lock = threading.Lock()

@@ -40,7 +40,7 @@ class AtlasError(Exception):
     """The atlas is missing, unreadable or was made from another checkpoint; says how to rebuild it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: arrays have no single truth value
 class Atlas:
     mu: np.ndarray  # float32 [N, d], test-set means
     logvar: np.ndarray | None  # float32 [N, d]; None for the autoencoder

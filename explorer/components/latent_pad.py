@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 import streamlit as st
@@ -22,7 +22,6 @@ from vae.model import LatentModel
 
 _PAD = register("vae_latent_pad", "latent_pad")
 IDLE_HINT = "move the pointer over the plane or the grid"
-_SEEN_FROM: dict[tuple[int, int, int], tuple[Atlas, dict[str, str], float]] = {}  # see seen_from
 
 
 def packed_points(x: np.ndarray, y: np.ndarray, digits: np.ndarray) -> dict[str, str]:
@@ -44,19 +43,12 @@ def points_once(points: dict[str, str] | None) -> dict[str, str] | None:
     return {"id": points["id"]}
 
 
+@lru_cache(maxsize=64)  # atlases are cached resources (never modified): their identity is a fine key
 def seen_from(atlas: Atlas, dims: tuple[int, int]) -> tuple[dict[str, str], float]:
-    """The test codes seen from coordinates `dims`, packed for the pad, and the pad's half-width. Kept per
-    atlas and pair: atlases are shared cached resources that never change, and a slider's commit reruns
-    the pad, which should not redo 10,000 points each time."""
-    key = (id(atlas), *dims)
-    hit = _SEEN_FROM.get(key)
-    if hit is None or hit[0] is not atlas:  # `is`: an id can be reused once an atlas is gone
-        mu = np.asarray(atlas.mu[:, list(dims)], dtype=np.float32)
-        hit = (atlas, packed_points(mu[:, 0], mu[:, 1], atlas.labels), plane_extent(mu))
-        if len(_SEEN_FROM) >= 64:
-            _SEEN_FROM.pop(next(iter(_SEEN_FROM)))
-        _SEEN_FROM[key] = hit
-    return hit[1], hit[2]
+    """The test codes seen from coordinates `dims`, packed for the pad, and the pad's half-width: once per
+    atlas and pair, not on every run of the view."""
+    mu = np.asarray(atlas.mu[:, list(dims)], dtype=np.float32)
+    return packed_points(mu[:, 0], mu[:, 1], atlas.labels), plane_extent(mu)
 
 
 def parse_pin(value: object) -> list[float] | None:
