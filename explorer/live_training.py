@@ -33,6 +33,9 @@ LATENT_DIMS = (2, 64)
 BETAS: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 6.0, 10.0)
 EPOCHS = (1, 50)
 LEARNING_RATES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+# The lecture's notebook (NYU DLSP20, 11-VAE.ipynb) trains with batches of 256; pytorch/examples uses 128.
+BATCH_SIZES: tuple[int, ...] = (32, 64, 128, 256, 512)
+LECTURE_BATCH = 256
 MAX_SEED = 2**31 - 1
 PANEL_SIZE = 16  # the lecture's fixed panel: the first 16 test digits
 BUBBLE_DIGITS = 1000  # test digits drawn with their bubbles for d = 2 (all 10,000 would make the page heavy)
@@ -46,6 +49,7 @@ class TrainSettings:
     epochs: int = 10
     lr: float = 1e-3
     seed: int = 1
+    batch_size: int = LECTURE_BATCH
 
     def __post_init__(self) -> None:
         problems = []
@@ -59,6 +63,8 @@ class TrainSettings:
             problems.append(f"epochs must be between {EPOCHS[0]} and {EPOCHS[1]}, not {self.epochs}")
         if not (math.isfinite(self.lr) and LEARNING_RATES[0] <= self.lr <= LEARNING_RATES[-1]):
             problems.append(f"the learning rate must be between {LEARNING_RATES[0]:g} and {LEARNING_RATES[-1]:g}")
+        if self.batch_size not in BATCH_SIZES:
+            problems.append(f"the batch size must be one of {', '.join(map(str, BATCH_SIZES))}, not {self.batch_size}")
         if not 0 <= self.seed <= MAX_SEED:
             problems.append(f"the seed must be between 0 and {MAX_SEED}")
         if problems:
@@ -67,12 +73,14 @@ class TrainSettings:
     def describe(self) -> str:
         beta = f", β = {self.beta:g}" if self.kind == "vae" else ""
         return (
-            f"{KINDS[self.kind]}, d = {self.latent_dim}{beta}, {self.epochs} epochs, lr {self.lr:g}, seed {self.seed}"
+            f"{KINDS[self.kind]}, d = {self.latent_dim}{beta}, {self.epochs} epochs, batch {self.batch_size}, "
+            f"lr {self.lr:g}, seed {self.seed}"
         )
 
     def file_stem(self) -> str:
         beta = f"_beta{self.beta:g}" if self.kind == "vae" else ""
-        return f"{self.kind}_d{self.latent_dim}{beta}_e{self.epochs}_s{self.seed}"
+        batch = "" if self.batch_size == LECTURE_BATCH else f"_b{self.batch_size}"
+        return f"{self.kind}_d{self.latent_dim}{beta}_e{self.epochs}{batch}_s{self.seed}"
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ def configs(settings: TrainSettings) -> tuple[ModelConfig, TrainConfig]:
     model = ModelConfig(kind=settings.kind, latent_dim=settings.latent_dim)
     train = TrainConfig(
         epochs=settings.epochs,
+        batch_size=settings.batch_size,
         lr=settings.lr,
         beta=settings.beta if settings.kind == "vae" else 1.0,
         seed=settings.seed,

@@ -106,6 +106,7 @@ def test_a_run_that_diverges_stops_with_a_message(fake_test: MnistSplit, tmp_pat
         ("lr", 0.5, "learning rate must be between"),
         ("kind", "gan", "kind must be VAE or autoencoder"),
         ("seed", -1, "seed must be between 0"),
+        ("batch_size", 100, "batch size must be one of 32, 64, 128, 256, 512"),
     ],
 )
 def test_settings_out_of_range_are_refused(field: str, value: object, message: str) -> None:

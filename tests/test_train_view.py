@@ -23,7 +23,7 @@ def train_page() -> AppTest:
 
 def fill(at: AppTest, **values: object) -> None:
     widgets = {"kind": at.radio, "d": at.number_input, "seed": at.number_input, "epochs": at.slider}
-    widgets |= {"beta": at.select_slider, "lr": at.select_slider}
+    widgets |= {"beta": at.select_slider, "lr": at.select_slider, "batch": at.select_slider}
     for name, value in values.items():
         widgets[name](key=f"train_{name}").set_value(value)
 
@@ -46,6 +46,8 @@ def test_the_form_offers_every_setting_within_its_limits() -> None:
     betas = at.select_slider(key="train_beta").options
     assert betas[0] == "0" and "0.1" in betas and "4" in betas and betas[-1] == "10"  # log steps, 0 included
     assert (at.slider(key="train_epochs").min, at.slider(key="train_epochs").max) == (1, 50)
+    batch = at.select_slider(key="train_batch")
+    assert batch.options == ["32", "64", "128", "256", "512"] and batch.value == 256  # the lecture's
     assert TRAIN_JOB not in at.session_state
 
 
@@ -85,13 +87,15 @@ def test_a_second_session_waits_in_the_queue_and_cancel_frees_it() -> None:
 @pytest.mark.mnist
 def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
     at = train_page()
-    fill(at, kind="ae", d=2, epochs=1)
+    fill(at, kind="ae", d=2, epochs=1, batch=128)
     submit(at)
     wait_finished(at.session_state[TRAIN_JOB])
     at.run()
     assert_clean(at)
     mine = [o for o in at.sidebar.radio[0].options if "(yours)" in o]
-    assert len(mine) == 1 and mine[0].startswith("ae_d2_e1_s1")
+    assert len(mine) == 1 and mine[0].startswith("ae_d2_e1_b128_s1")
+    (trained,) = at.session_state["session_models"].values()
+    assert trained.model.meta.train.batch_size == 128  # the form's batch reached the run
     assert at.get("download_button")
     # Its map (a 2-D model's own plane) is built off the page and joins the model on the next run.
     assert map_queue().join(120)

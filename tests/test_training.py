@@ -233,6 +233,26 @@ def test_zero_epochs_writes_the_initial_model(
     assert moved == (bias_init == "data-mean")
 
 
+def test_epoch_0_training_loss_is_measured_on_the_first_images(
+    tmp_path: Path,
+    small_model_config: ModelConfig,
+    fake_train: MnistSplit,
+    fake_test: MnistSplit,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import vae.training
+
+    monkeypatch.setattr(vae.training, "STARTING_TRAIN_IMAGES", 100)  # of the fake set's 512
+    out = tmp_path / "m.safetensors"
+    train(small_model_config, TrainConfig(epochs=0, seed=3), fake_train, fake_test, out)
+    start = read_checkpoint(out)[1]["history"][0]
+    model = initial_model(small_model_config, TrainConfig(seed=3), fake_train).eval()
+    with torch.no_grad():
+        assert start["train"] == split_loss(model, fake_train.images[:100], seed=0)
+        assert start["test"] == split_loss(model, fake_test.images, seed=0)  # the test set stays whole
+        assert start["train"] != split_loss(model, fake_train.images, seed=0)
+
+
 def test_a_checkpoint_from_before_the_bias_choice_reads_as_torch_default() -> None:
     saved = {k: v for k, v in TrainConfig().to_dict().items() if k != "output_bias_init"}
     assert TrainConfig.from_dict(saved).output_bias_init == "torch-default"

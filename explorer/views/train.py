@@ -10,11 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.live_training import (
+    BATCH_SIZES,
     BETAS,
     EPOCHS,
     KINDS,
     LATENT_DIMS,
     LEARNING_RATES,
+    LECTURE_BATCH,
     MAX_SEED,
     PANEL_SIZE,
     TrainSettings,
@@ -84,6 +86,14 @@ def settings_form() -> None:
             key="train_lr",
             persist_state="session",
         )
+        batch_size = right.select_slider(
+            "Batch size",
+            BATCH_SIZES,
+            value=LECTURE_BATCH,
+            help=f"{LECTURE_BATCH} is the lecture's; smaller batches take more steps per epoch, and longer.",
+            key="train_batch",
+            persist_state="session",
+        )
         seed = right.number_input(
             "Seed", min_value=0, max_value=MAX_SEED, value=1, step=1, key="train_seed", persist_state="session"
         )
@@ -97,6 +107,7 @@ def settings_form() -> None:
                 "epochs": int(epochs),
                 "lr": float(lr),
                 "seed": int(seed),
+                "batch_size": int(batch_size),
             }
         )
         st.rerun()
