@@ -38,6 +38,7 @@ BATCH_SIZES: tuple[int, ...] = (32, 64, 128, 256, 512)
 LECTURE_BATCH = 256
 MAX_SEED = 2**31 - 1
 PANEL_SIZE = 16  # the lecture's fixed panel: the first 16 test digits
+THREADS_EVERY_S = 1.0  # how often a running job asks again how many threads it may use
 BUBBLE_DIGITS = 1000  # test digits drawn with their bubbles for d = 2 (all 10,000 would make the page heavy)
 
 
@@ -127,8 +128,8 @@ def train_job(
 ) -> None:
     """The queue's worker body: train `job.settings` and record every epoch into the job. The checkpoint
     stays in `folder` unless no epoch finished or (without keep_abandoned) its session went away.
-    threads: this worker thread's torch threads, or a function asked before every epoch (the server's load
-    changes while a job runs); None leaves torch's setting alone."""
+    threads: this worker thread's torch threads, or a function asked before every epoch and every
+    THREADS_EVERY_S within one (the server's load changes while a job runs); None leaves torch's setting alone."""
     settings: TrainSettings = job.settings
     model_config, config = configs(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,15 +137,20 @@ def train_job(
     panel = data.test.images[:PANEL_SIZE]
     bubbles = data.test.images[:BUBBLE_DIGITS]
 
+    next_threads_check = [0.0]
+
     def set_threads() -> None:
         if threads is not None:
             torch.set_num_threads(threads() if callable(threads) else threads)
+        next_threads_check[0] = time.monotonic() + THREADS_EVERY_S
 
     set_threads()
 
     def on_batch(seen: int, total: int) -> None:
         job.report_batch(job.epoch + 1, seen, total)
         job.raise_if_cancelled()
+        if callable(threads) and time.monotonic() >= next_threads_check[0]:
+            set_threads()
 
     def on_epoch(run: RunState) -> None:
         history = run.history[-1]  # fit records epoch 0 (the losses before the first step) itself

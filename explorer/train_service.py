@@ -19,6 +19,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from explorer.cpu_share import CpuShare
 from explorer.live_training import SharedData, runs_folder, train_job
 from explorer.resources import LOG
 from explorer.session_models import SessionModel, add_session_model, session_models
@@ -85,14 +86,20 @@ def active_sessions() -> int:
 ALL_CORES = max(1, torch.get_num_threads())  # torch's default: one thread per physical core
 
 
-def train_threads() -> int:
-    """Torch threads for a training job, decided again at every epoch: VAE_TRAIN_THREADS if set, else every
-    core while the job's own session is the only one connected (a lone student gets the fastest run) and
-    one as soon as anyone else is, so the other core answers their clicks (bench/train_live.py)."""
+def train_threads(share: CpuShare | None = None) -> int:
+    """Torch threads for a training job, asked again before every epoch and every second within one:
+    VAE_TRAIN_THREADS if set; else one as soon as another session is connected, so the other cores answer
+    their clicks (bench/train_live.py); else every core that other processes leave free (`share`, the
+    job's own look at the machine: a browser on the same laptop takes one), at least one."""
     raw = os.environ.get(THREADS_ENV, "").strip()
     if raw:
         return max(1, int(raw))
-    return ALL_CORES if active_sessions() <= 1 else 1
+    if active_sessions() > 1:
+        return 1
+    others = share.others_busy() if share is not None else None
+    if others is None:
+        return ALL_CORES
+    return max(1, min(ALL_CORES, int(ALL_CORES - others + 0.5)))
 
 
 _data_lock = threading.Lock()
@@ -111,7 +118,7 @@ def training_data() -> SharedData:
 
 def run_training(job: TrainingJob) -> None:
     folder, kept = runs_folder()
-    train_job(job, training_data(), folder, train_threads, keep_abandoned=kept)
+    train_job(job, training_data(), folder, partial(train_threads, CpuShare()), keep_abandoned=kept)
 
 
 def warm_up_trainer() -> None:

@@ -147,8 +147,23 @@ def test_the_job_asks_for_its_threads_before_every_epoch(shared: SharedData, tmp
     queue = TrainingQueue(lambda job: train_job(job, shared, tmp_path, threads), limit=1)
     job = queue.submit("s1", TrainSettings(kind="vae", latent_dim=2, epochs=2, lr=3e-3, seed=3))
     assert queue.join(60) and queue.view(job.id).state is JobState.DONE
-    assert len(asked) == 4  # at the start and after epochs 0, 1 and 2
-    assert asked[1:] == [1, 2, 1]  # each answer was applied to the worker's own torch setting
+    assert len(asked) >= 4  # at the start, after epochs 0, 1 and 2, and every second within an epoch
+    answers = [1 if n % 2 else 2 for n in range(1, len(asked) + 1)]
+    assert asked[1:] == answers[:-1]  # each answer was applied to the worker's own torch setting
+
+
+def test_a_long_epoch_asks_for_its_threads_again_within_it(
+    shared: SharedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from explorer import live_training
+
+    monkeypatch.setattr(live_training, "THREADS_EVERY_S", 0.0)  # every batch
+    asked: list[int] = []
+    queue = TrainingQueue(lambda job: train_job(job, shared, tmp_path, lambda: asked.append(1) or 1), limit=1)
+    job = queue.submit("s1", TrainSettings(latent_dim=2, epochs=1, batch_size=128))
+    assert queue.join(60) and queue.view(job.id).state is JobState.DONE
+    batches = -(-len(shared.train) // 128)
+    assert len(asked) == 1 + batches + 2  # the start, every batch, after epochs 0 and 1
 
 
 def test_a_lone_session_trains_on_every_core_and_gives_one_back_when_others_come(
@@ -163,6 +178,24 @@ def test_a_lone_session_trains_on_every_core_and_gives_one_back_when_others_come
     assert train_service.train_threads() == 1
     monkeypatch.setenv(train_service.THREADS_ENV, "2")  # the operator's choice wins
     assert train_service.train_threads() == 2
+
+
+@pytest.mark.parametrize(
+    ("others", "cores", "threads"), [(None, 2, 2), (0.2, 2, 2), (0.9, 2, 1), (1.8, 2, 1), (1.0, 8, 7)]
+)
+def test_a_lone_job_leaves_the_cores_other_processes_are_using(
+    monkeypatch: pytest.MonkeyPatch, others: float | None, cores: int, threads: int
+) -> None:
+    from explorer import train_service
+
+    class Share:
+        def others_busy(self) -> float | None:
+            return others
+
+    monkeypatch.delenv(train_service.THREADS_ENV, raising=False)
+    monkeypatch.setattr(train_service, "active_sessions", lambda: 1)
+    monkeypatch.setattr(train_service, "ALL_CORES", cores)
+    assert train_service.train_threads(Share()) == threads
 
 
 def test_a_trained_models_map_is_shown_before_its_scores_are_computed(
