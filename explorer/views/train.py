@@ -30,6 +30,15 @@ from explorer.widgets import error_boundary
 
 FORM_ERROR = "train_form_error"
 POLL_S = 0.5
+LIVE_KEY, MAP_PROGRESS_KEY = "train_live", "train_map_progress"
+# Streamlit fades an element that is being rerun (opacity over 1 s). Rerun twice a second, the progress line
+# was always fading, and the browser drew 18 frames a second to show it: most of a core of a 2-core machine
+# whose other core trains (software-rendered, as in the browser tests). The lines change little per run.
+STILL_PROGRESS = (
+    "<style>"
+    + "".join(f".st-key-{key} * {{ transition: none !important; }}" for key in (LIVE_KEY, MAP_PROGRESS_KEY))
+    + "</style>"
+)
 
 
 @guarded
@@ -145,7 +154,7 @@ def live(job_id: str, shown: tuple[JobState, int]) -> None:
     if view is None or view.finished or (view.state, view.epoch) != shown:
         st.rerun()
     settings: TrainSettings = view.settings
-    left, right = st.columns([5, 1], vertical_alignment="center")
+    left, right = st.container(key=LIVE_KEY).columns([5, 1], vertical_alignment="center")
     if view.state is JobState.QUEUED:
         left.info(f"Waiting for a free slot: number {view.position} in the queue.")
     else:
@@ -161,7 +170,9 @@ def map_progress(key: str) -> None:
         _, share = map_status(key)
         if share is None:  # ready (or failed): the whole page, so the picker hands the views the map
             st.rerun()
-        st.progress(share, text=f"Building its map of the 10,000 test codes: {share:.0%}")
+        st.container(key=MAP_PROGRESS_KEY).progress(
+            share, text=f"Building its map of the 10,000 test codes: {share:.0%}"
+        )
 
 
 def waiting_for_map(key: str) -> bool:
@@ -169,6 +180,7 @@ def waiting_for_map(key: str) -> bool:
     _, share = map_status(key)
     if share is None:
         return False
+    st.html(STILL_PROGRESS)
     map_progress(key)
     return True
 
@@ -201,6 +213,7 @@ def render(ctx: Context) -> None:
     job_id = ss.get(TRAIN_JOB)
     view = training_queue().view(job_id) if job_id else None
     if view is not None and not view.finished:
+        st.html(STILL_PROGRESS)
         live(view.id, (view.state, view.epoch))
         draw_job(view)
         return
