@@ -30,6 +30,7 @@ from vae.atlas import add_scores, atlas_path, build_atlas, load_atlas
 from vae.checkpoint import export_checkpoint
 from vae.data import load_mnist
 from vae.quick_map import quick_map_2d
+from vae.quick_map import warm_up as warm_up_map
 
 THREADS_ENV = "VAE_TRAIN_THREADS"  # torch threads of a training job (its own thread's setting only); default auto
 TRAIN_JOB = "train_job"  # this session's training job id
@@ -121,20 +122,24 @@ def run_training(job: TrainingJob) -> None:
     train_job(job, training_data(), folder, partial(train_threads, CpuShare()), keep_abandoned=kept)
 
 
-def warm_up_trainer() -> None:
+def warm_up_trainer(queue: TrainingQueue) -> None:
     """What a first job would pay before its first step, paid while its user is still choosing settings:
-    the shared MNIST, and torch's first optimizer, whose constructor imports torch._dynamo (about 1.2 s)."""
+    the shared MNIST, and torch's first optimizer, whose constructor imports torch._dynamo (about 1.2 s).
+    Then, unless a job has started meanwhile (it would lose a core to this), the first map's 3 s."""
     try:
         training_data()
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+        if queue.counts() == (0, 0):
+            warm_up_map()
     except Exception as exc:  # the job itself will meet the problem and report it as one line
         LOG.warning("warming up the trainer: %s", exc)
 
 
 @st.cache_resource
 def training_queue() -> TrainingQueue:
-    threading.Thread(target=warm_up_trainer, name="trainer-warm-up", daemon=True).start()
-    return TrainingQueue(run_training, is_alive=session_alive)
+    queue = TrainingQueue(run_training, is_alive=session_alive)
+    threading.Thread(target=warm_up_trainer, args=(queue,), name="trainer-warm-up", daemon=True).start()
+    return queue
 
 
 def build_map(job: TrainingJob) -> None:

@@ -223,3 +223,21 @@ def test_a_trained_models_map_is_shown_before_its_scores_are_computed(
     assert seen["result"] == atlas_module.atlas_path(checkpoint_copy) and seen["scores"] is None
     final = atlas_module.load_atlas(checkpoint_copy)
     assert final.method == "tsne" and final.scores is not None and len(final.scores.recon) == len(fake_test)
+
+
+@pytest.mark.parametrize(("busy", "maps"), [((0, 0), 1), ((1, 0), 0), ((1, 2), 0)])
+def test_the_warm_up_maps_only_while_no_job_would_lose_a_core_to_it(
+    monkeypatch: pytest.MonkeyPatch, busy: tuple[int, int], maps: int
+) -> None:
+    from explorer import train_service
+
+    warmed: list[str] = []
+    monkeypatch.setattr(train_service, "training_data", lambda: warmed.append("data"))
+    monkeypatch.setattr(train_service, "warm_up_map", lambda: warmed.append("map"))
+
+    class Queue:
+        def counts(self) -> tuple[int, int]:
+            return busy
+
+    train_service.warm_up_trainer(Queue())
+    assert warmed == ["data"] + ["map"] * maps

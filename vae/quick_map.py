@@ -66,3 +66,9 @@ def quick_map_2d(points: np.ndarray, seed: int = 0, progress: Progress | None = 
     )
     embedding = embedding.optimize(LATE_ITERATIONS, momentum=0.8, callbacks=report, callbacks_every_iters=5)
     return np.asarray(embedding, dtype=np.float32)
+
+
+def warm_up() -> None:
+    """Map 200 random points: a process's first map pays about 3 s for openTSNE's imports and first calls,
+    which the app pays while its user is still choosing settings (explorer/train_service.py)."""
+    quick_map_2d(np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32), threads=1)
