@@ -20,6 +20,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -27,9 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-import torch  # noqa: E402
 
 from explorer.live_training import LECTURE_BATCH, SharedData, TrainSettings, train_job  # noqa: E402
+from explorer.train_service import warm_up_trainer  # noqa: E402
 from explorer.training_charts import bubbles_figure, loss_figure, panel_figure  # noqa: E402
 from explorer.training_jobs import JobState, TrainingQueue  # noqa: E402
 from vae.data import load_mnist  # noqa: E402
@@ -118,7 +119,11 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     data = SharedData(load_mnist("train", progress=lambda _: None), load_mnist("test", progress=lambda _: None))
-    torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the app's warm-up (train_service.warm_up_trainer)
+    # The app's warm-up, in a thread of its own as the app runs it (a thread that lives on would keep an
+    # OpenMP team, and torch's threads spin less while another team exists).
+    warm_up = threading.Thread(target=warm_up_trainer, args=(TrainingQueue(lambda job: None),))
+    warm_up.start()
+    warm_up.join()
     settings = TrainSettings(
         kind="vae", latent_dim=20, beta=1.0, epochs=args.epochs, lr=1e-3, seed=1, batch_size=args.batch
     )
