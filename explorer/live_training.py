@@ -137,19 +137,20 @@ def train_job(
     panel = data.test.images[:PANEL_SIZE]
     bubbles = data.test.images[:BUBBLE_DIGITS]
 
-    next_threads_check = [0.0]
+    next_threads_check = 0.0
 
     def set_threads() -> None:
+        nonlocal next_threads_check
         if threads is not None:
             torch.set_num_threads(threads() if callable(threads) else threads)
-        next_threads_check[0] = time.monotonic() + THREADS_EVERY_S
+        next_threads_check = time.monotonic() + THREADS_EVERY_S
 
     set_threads()
 
     def on_batch(seen: int, total: int) -> None:
         job.report_batch(job.epoch + 1, seen, total)
         job.raise_if_cancelled()
-        if callable(threads) and time.monotonic() >= next_threads_check[0]:
+        if callable(threads) and time.monotonic() >= next_threads_check:
             set_threads()
 
     def on_epoch(run: RunState) -> None:
