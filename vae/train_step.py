@@ -104,6 +104,17 @@ def layer_views(flat: torch.Tensor, layers: list[nn.Linear]) -> list[tuple[torch
     return views
 
 
+def _into(g_weight: torch.Tensor, g_bias: torch.Tensor, d_out: torch.Tensor, inputs: torch.Tensor) -> None:
+    """A layer's weight and bias gradients, d_outᵀ·inputs and Σ d_out, written straight into the flat
+    gradient's views (fp32) or, from bf16 products, through a copy."""
+    if d_out.dtype == g_weight.dtype:
+        torch.mm(d_out.t(), inputs, out=g_weight)
+        torch.sum(d_out, 0, out=g_bias)
+    else:
+        g_weight.copy_(d_out.t() @ inputs)
+        g_bias.copy_(d_out.sum(0))
+
+
 class FastStep:
     """Loss and gradients of one batch of the lecture's MLP (VAE or autoencoder), written into `flat.grad`."""
 
@@ -162,11 +173,9 @@ class FastStep:
 
         # Backward; ReLU passes the gradient where its output is > 0.
         d_logits = reconstruction_grad(logits, x).to(self.dtype)
-        g_w4.copy_(d_logits.t() @ h3)
-        g_b4.copy_(d_logits.sum(0))
+        _into(g_w4, g_b4, d_logits, h3)
         d_h3 = torch.ops.aten.threshold_backward(d_logits @ w4, h3, 0)
-        g_w3.copy_(d_h3.t() @ zc)
-        g_b3.copy_(d_h3.sum(0))
+        _into(g_w3, g_b3, d_h3, zc)
         d_z = (d_h3 @ w3).float()
         if is_vae:
             # z = μ + ε·σ with σ = exp(½·log σ²): dz/dμ = 1, dz/d log σ² = ½·ε·σ.
@@ -176,11 +185,9 @@ class FastStep:
             d_code = torch.cat((d_mu, d_logvar), dim=1).to(self.dtype)
         else:
             d_code = d_z.to(self.dtype)
-        g_w2.copy_(d_code.t() @ h1)
-        g_b2.copy_(d_code.sum(0))
+        _into(g_w2, g_b2, d_code, h1)
         d_h1 = torch.ops.aten.threshold_backward(d_code @ w2, h1, 0)
-        g_w1.copy_(d_h1.t() @ xc)
-        g_b1.copy_(d_h1.sum(0))
+        _into(g_w1, g_b1, d_h1, xc)
         return LossTerms(recon=recon, kl=kl, total=recon + self.beta * kl)
 
 
