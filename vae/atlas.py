@@ -2,9 +2,10 @@
 
 `<checkpoint>.atlas.safetensors` holds the test-set μ and log σ², a 2-D map of the means (t-SNE,
 or the means themselves for a 2-D model), the maps of the epoch snapshots aligned to the final one
-by an orthogonal Procrustes fit, the test labels, the per-dimension usage (mean KL for a VAE,
-the spread of the code for an autoencoder) and every test image's score (vae.scores: reconstruction
-and KL, so one digit's numbers get a percentile; atlases made before scores existed load without).
+by an orthogonal Procrustes fit (the snapshot of the checkpoint's own epoch is that map itself), the
+test labels, the per-dimension usage (mean KL for a VAE, the spread of the code for an autoencoder)
+and every test image's score (vae.scores: reconstruction and KL, so one digit's numbers get a
+percentile; atlases made before scores existed load without).
 The snapshot maps of a t-SNE atlas cover a fixed sample
 of `SNAPSHOT_MAP_ROWS` test digits (`snapshot.rows`; ten t-SNEs of all 10,000 would take most of an
 hour on two cores): a reader gets [N, 2] arrays, NaN where a digit was not mapped. A shipped
@@ -160,9 +161,11 @@ def build_atlas(
         rows = np.sort(np.random.default_rng(seed).choice(len(coords), SNAPSHOT_MAP_ROWS, replace=False))
         out["snapshot.rows"] = torch.from_numpy(rows.astype(np.int64))
     for epoch in epochs:
-        log(f"map of the epoch-{epoch} snapshot ({len(rows)} digits)")
-        snapshot = to_map(codes[epoch][torch.from_numpy(rows)])
-        aligned = procrustes_align(snapshot, coords[rows])
+        if epoch == meta.epoch:  # the checkpoint's own codes: its map, so the last frame is the map itself
+            aligned = coords[rows]
+        else:
+            log(f"map of the epoch-{epoch} snapshot ({len(rows)} digits)")
+            aligned = procrustes_align(to_map(codes[epoch][torch.from_numpy(rows)]), coords[rows])
         out[f"snapshot.{epoch}.coords"] = torch.from_numpy(aligned).half()  # a thumbnail map: float16 is plenty
     meta = {
         "format": ATLAS_FORMAT,
