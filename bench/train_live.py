@@ -5,7 +5,8 @@ the live views, then the trained model's map; and how long other users' script r
    `--batch 128` is pytorch/examples') through TrainingQueue + train_job (explorer/live_training.py), with
    a poller that does what the Train view does: read the job every 0.5 s, and build and serialise the
    loss, panel and bubble figures once per epoch.
-   Target: ≤ 20 s from submit to the last epoch on this machine's 2 cores.
+   Target: ≤ 20 s from submit to the last epoch on this machine's 2 cores. Each run also prints what the
+   same epochs' matrix products alone take at that moment (products_floor): the machine's speed drifts.
 2. The result's map with the chosen method (vae/quick_map.py): target ≤ 10 s.
 3. Other users: the slider view's script run (AppTest, as bench/app_speed.py times it) while no job runs,
    and while one trains with 1 or 2 torch threads (VAE_TRAIN_THREADS).
@@ -109,6 +110,51 @@ def map_seconds(checkpoint: Path) -> tuple[float, float]:
     return shown - started, time.perf_counter() - shown
 
 
+def products_floor(batch: int, epochs: int, threads: int = 2, steps: int = 40) -> float:
+    """Seconds that `epochs` epochs' matrix products alone would take at this moment: the seven products of
+    one step of the lecture's model (encoder 784→400→40, decoder 20→400→784, forward, input and weight
+    gradients) timed over `steps` steps and scaled. The shared machine's speed drifts by tens of per cent
+    within minutes; this says how fast it was when the run was measured. Run in a thread of its own (the
+    job's torch threads slow down while another thread that has used torch lives on)."""
+    import torch
+
+    result: list[float] = []
+
+    def measure() -> None:
+        torch.set_num_threads(threads)
+        g = torch.Generator().manual_seed(0)
+        x = torch.rand(batch, 784, generator=g)
+        w1, w2, w3, w4 = (
+            torch.randn(o, i, generator=g) * 0.05 for o, i in ((400, 784), (40, 400), (400, 20), (784, 400))
+        )
+        grads = [torch.empty_like(w) for w in (w1, w2, w3, w4)]
+
+        def step() -> None:
+            h1 = (x @ w1.t()).relu_()
+            code = h1 @ w2.t()
+            z = code[:, :20]
+            h3 = (z @ w3.t()).relu_()
+            d_logits = h3 @ w4.t()  # stands in for σ(logits) − x: the same shape
+            torch.mm(d_logits.t(), h3, out=grads[3])
+            d_h3 = d_logits @ w4
+            torch.mm(d_h3.t(), z, out=grads[2])
+            d_code = torch.cat((d_h3 @ w3, d_h3 @ w3), 1)
+            torch.mm(d_code.t(), h1, out=grads[1])
+            torch.mm((d_code @ w2).t(), x, out=grads[0])
+
+        for _ in range(10):
+            step()
+        began = time.perf_counter()
+        for _ in range(steps):
+            step()
+        result.append((time.perf_counter() - began) / steps)
+
+    worker = threading.Thread(target=measure)
+    worker.start()
+    worker.join()
+    return result[0] * -(-60_000 // batch) * epochs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=10)
@@ -129,11 +175,12 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         for threads in args.threads:
+            floor = products_floor(args.batch, args.epochs, threads)
             row = train_once(data, settings, Path(folder), threads, args.poll)
             epochs = ", ".join(f"{s:.2f}" for s in row["epoch_s"])
             print(
                 f"{args.epochs} epochs, batch {args.batch}, {threads} thread(s): "
-                f"{row['total_s']:.1f} s from submit to done "
+                f"{row['total_s']:.1f} s from submit to done, its products alone {floor:.1f} s "
                 f"({row['cpu_s']:.1f} CPU s, load {os.getloadavg()[0]:.1f}) "
                 f"(epochs {epochs} s); test −ELBO {row['test_total']:.1f}; a live-view refresh {row['draw_ms']:.0f} ms"
             )
