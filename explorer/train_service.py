@@ -161,7 +161,8 @@ def build_map(job: TrainingJob) -> None:
 
 @st.cache_resource
 def map_queue() -> TrainingQueue:
-    return TrainingQueue(build_map, limit=1, is_alive=session_alive)
+    # A session that trains two models in a row has two maps to build: the second waits for the first.
+    return TrainingQueue(build_map, limit=1, is_alive=session_alive, one_per_owner=False)
 
 
 def trained_models() -> dict[str, TrainedModel]:

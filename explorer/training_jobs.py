@@ -172,7 +172,8 @@ class TrainingQueue:
     """Runs `train(job)` for submitted jobs, at most `limit` at a time, in submission order.
 
     `is_alive(owner)` says whether a job's owner (a session id) is still there; `train` reports through
-    the job and calls `job.raise_if_cancelled()` after every batch.
+    the job and calls `job.raise_if_cancelled()` after every batch. With `one_per_owner` (training) an owner
+    with a job waiting or running is refused another; without it (maps) an owner's jobs wait their turn.
     """
 
     def __init__(
@@ -181,8 +182,10 @@ class TrainingQueue:
         limit: int | None = None,
         is_alive: Callable[[str], bool] = lambda owner: True,
         grace_s: float = 15.0,
+        one_per_owner: bool = True,
     ) -> None:
         self.limit = job_limit_from_env() if limit is None else limit
+        self.one_per_owner = one_per_owner
         if self.limit < 1:
             raise ValueError("the job limit must be at least 1")
         self._train = train
@@ -200,7 +203,7 @@ class TrainingQueue:
 
     def submit(self, owner: str, settings: Any) -> TrainingJob:
         with self._lock:
-            for job in self._jobs.values():
+            for job in self._jobs.values() if self.one_per_owner else ():
                 if job.owner == owner and job.state not in FINISHED:
                     raise QueueRefused("this session already has a model in training: cancel it or let it finish")
             self._forget_old()

@@ -86,6 +86,16 @@ def test_a_session_gets_one_job_at_a_time() -> None:
     assert queue.join()
 
 
+def test_without_one_per_owner_a_sessions_jobs_wait_their_turn() -> None:
+    """The map queue: a session that trains two models in a row gets both maps, one after the other."""
+    queue = TrainingQueue(batches, limit=1, one_per_owner=False)
+    first, second = queue.submit("s1", {}), queue.submit("s1", {})
+    assert queue.view(second.id).position in (0, 1)
+    assert queue.join()
+    assert [queue.view(j.id).state for j in (first, second)] == [JobState.DONE, JobState.DONE]
+    assert queue.peak_running == 1
+
+
 def test_cancel_stops_a_running_job_within_a_batch_and_leaves_no_thread() -> None:
     queue = TrainingQueue(lambda job: batches(job, epochs=1000), limit=1)
     job = queue.submit("s1", {})
