@@ -515,3 +515,17 @@ def test_a_bad_link_gets_a_note_and_the_defaults():
     assert "model='gone'" in note.value and "a='99999'" in note.value and "z has 2 numbers" in note.value
     assert at.session_state["morph_frames"] == 12  # the rest of the link still counts
     assert slider_values(at, FIRST.latent_dim) == [0.0] * FIRST.latent_dim
+
+
+@pytest.mark.skipif(len(LISTING.checkpoints) < 3, reason="needs three checkpoints to choose two of them")
+def test_the_compare_choice_survives_a_visit_to_another_view() -> None:
+    at = start("compare")
+    picker = at.multiselect(key="compare_models")
+    assert len(picker.value) == 3  # the default: the shipped models
+    picker.set_value(picker.value[1:]).run()
+    chosen = at.multiselect(key="compare_models").value
+    assert len(chosen) == 2
+    open_view(at, "samples")
+    open_view(at, "compare")
+    assert_clean(at)
+    assert at.multiselect(key="compare_models").value == chosen

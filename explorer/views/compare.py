@@ -15,6 +15,9 @@ from vae.images import enlarge, png_bytes, tile
 
 CARDS = "compare_cards"  # (model key, seed, digit, pair) → ModelCard, this session's
 CHOSEN = "compare_models"  # the multiselect's key
+# The choice, kept outside the widget: Streamlit drops a widget's state on a run where the widget is not
+# drawn, so after a visit to another view the default would come back.
+KEPT = "compare_kept"
 OFFERED = "compare_offered"  # the model keys this session has been offered, to spot newly trained ones
 MAX_MODELS = 4
 LAST_TEST_ROW = 9999
@@ -37,10 +40,11 @@ def with_new_models(offer: dict[str, tuple[str, LatentModel | None]]) -> list[st
     yours = [key for key in offer if key in session_models()]
     new = [key for key in yours if key not in seen]
     seen.update(offer)
-    if CHOSEN not in ss:
+    current = ss[CHOSEN] if CHOSEN in ss else ss.get(KEPT)  # the widget's, or kept from the last visit
+    if current is None:
         shipped = [key for key in offer if key not in session_models()]
         return (yours[::-1][:2] + shipped)[:3]
-    chosen = [key for key in ss[CHOSEN] if key in offer]
+    chosen = [key for key in current if key in offer]
     return (chosen + new)[-MAX_MODELS:] if new else chosen
 
 
@@ -77,6 +81,7 @@ def render(ctx: Context) -> None:
         format_func=lambda key: offer[key][0],
         key=CHOSEN,
     )
+    ss[KEPT] = chosen
     a, b, c, d = st.columns(4)
     seed = int(a.number_input("Seed of the prior samples", 0, 999_999, 0, key="compare_seed"))
     digit = int(b.number_input("Test digit to reconstruct", 0, LAST_TEST_ROW, 0, key="compare_digit"))
