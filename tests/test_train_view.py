@@ -42,7 +42,7 @@ def wait_finished(job_id: str, timeout: float = 300.0) -> None:
 
 def test_the_form_offers_every_setting_within_its_limits() -> None:
     at = train_page()
-    assert at.number_input(key="train_d").min == 2 and at.number_input(key="train_d").max == 64
+    assert at.number_input(key="train_d").value == 20 and "2–64" in at.number_input(key="train_d").label
     betas = at.select_slider(key="train_beta").options
     assert betas[0] == "0" and "0.1" in betas and "4" in betas and betas[-1] == "10"  # log steps, 0 included
     assert (at.slider(key="train_epochs").min, at.slider(key="train_epochs").max) == (1, 50)
@@ -51,14 +51,25 @@ def test_the_form_offers_every_setting_within_its_limits() -> None:
     assert TRAIN_JOB not in at.session_state
 
 
-def test_settings_out_of_range_are_refused_in_the_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    import explorer.live_training as live
-
-    monkeypatch.setattr(live, "LATENT_DIMS", (2, 8))  # the widget allows 20; the settings' check does not
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"d": 100}, "d must be between 2 and 64, not 100"),
+        ({"d": 1}, "d must be between 2 and 64, not 1"),
+        ({"seed": 99_999_999_999}, "the seed must be between 0 and 2147483647"),
+        ({"seed": -1}, "the seed must be between 0 and 2147483647"),
+    ],
+)
+def test_settings_out_of_range_are_refused_in_the_form_in_words(values: dict, message: str) -> None:
+    """Typed into the number boxes, a value out of range reaches the submit and is refused there with a
+    message (with min/max on the widget the browser would only redden it and keep the old value)."""
     at = train_page()
+    fill(at, **values)
     submit(at)
-    assert any("d must be between 2 and 8, not 20" in e.value for e in at.error)
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
     assert TRAIN_JOB not in at.session_state  # nothing was queued
+    assert at.number_input(key=f"train_{next(iter(values))}").value == next(iter(values.values()))  # kept
 
 
 @pytest.mark.mnist

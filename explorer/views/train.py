@@ -69,10 +69,10 @@ def settings_form() -> None:
         kind = left.radio(
             "Kind", list(KINDS), format_func=KINDS.get, horizontal=True, key="train_kind", persist_state="session"
         )
+        # No min/max on the number boxes: with them the browser only reddens a value out of range and
+        # keeps the old one, silently; without, the submit refuses it in words (start → TrainSettings).
         latent_dim = left.number_input(
-            "Latent size d",
-            min_value=LATENT_DIMS[0],
-            max_value=LATENT_DIMS[1],
+            f"Latent size d ({LATENT_DIMS[0]}–{LATENT_DIMS[1]})",
             value=20,
             step=1,
             key="train_d",
@@ -104,7 +104,7 @@ def settings_form() -> None:
             persist_state="session",
         )
         seed = right.number_input(
-            "Seed", min_value=0, max_value=MAX_SEED, value=1, step=1, key="train_seed", persist_state="session"
+            "Seed", value=1, step=1, help=f"0 to {MAX_SEED:,}", key="train_seed", persist_state="session"
         )
         submitted = st.form_submit_button("Start training", type="primary")
     if submitted:
