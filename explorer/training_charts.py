@@ -62,15 +62,25 @@ def epoch_axis(max_epoch: float) -> dict[str, Any]:
     }
 
 
+def total_title(beta: float) -> str:
+    """The third panel's title: the loss is recon + β·KL, the −ELBO only at β = 1."""
+    return "total (−ELBO)" if beta == 1 else f"loss (reconstruction + {beta:g}·KL)"
+
+
 def loss_figure(
-    history: Sequence[dict[str, Any]], max_epoch: float | None = None, height: int = 300, is_vae: bool = True
+    history: Sequence[dict[str, Any]],
+    max_epoch: float | None = None,
+    height: int = 300,
+    is_vae: bool = True,
+    beta: float = 1.0,
 ) -> go.Figure:
     """Reconstruction, KL and total per epoch, training solid and test dashed, one panel per term.
 
     `max_epoch` fixes the axis (a live run grows into its frame); by default it ends at the last epoch.
-    The autoencoder has no KL and no ELBO: it gets the reconstruction panel alone, not two flat lines.
+    The total is what the run minimised, recon + β·KL. The autoencoder has no KL and no ELBO: it gets the
+    reconstruction panel alone, not two flat lines.
     """
-    terms = TERMS if is_vae else AE_TERMS
+    terms = (*TERMS[:2], ("total", total_title(beta))) if is_vae else AE_TERMS
     figure = make_subplots(
         rows=1, cols=len(terms), subplot_titles=[title for _, title in terms], horizontal_spacing=0.06
     )

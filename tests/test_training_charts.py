@@ -78,3 +78,11 @@ def test_bubbles_are_one_outline_per_digit_with_gaps_between_ellipses() -> None:
     figure = bubbles_figure(mu, logvar, np.array([3, 7]))
     assert [t.name for t in figure.data if t.mode == "markers"] == ["3", "7"]
     assert figure.layout.xaxis.range[1] >= 3.0
+
+
+def test_the_total_is_called_the_elbo_only_at_beta_one() -> None:
+    titles = [a.text for a in loss_figure(history(3)).layout.annotations]
+    assert titles[-1] == "total (−ELBO)"
+    for beta in (0.0, 0.1, 4.0):
+        titles = [a.text for a in loss_figure(history(3), beta=beta).layout.annotations]
+        assert "ELBO" not in titles[-1] and f"{beta:g}·KL" in titles[-1]

@@ -134,7 +134,7 @@ def draw_job(view: JobView) -> None:
     curves, panel = st.columns([3, 2])
     still = {"displayModeBar": False}  # redrawn twice a second: a toolbar would only cover the titles
     curves.plotly_chart(
-        loss_figure(view.history, max_epoch=settings.epochs, is_vae=settings.kind == "vae"),
+        loss_figure(view.history, max_epoch=settings.epochs, is_vae=settings.kind == "vae", beta=settings.beta),
         config=still,
         key="train_losses",
     )

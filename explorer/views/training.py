@@ -37,6 +37,11 @@ def panel_epochs(run: RecordedRun) -> list[int]:
     return [e for e in epochs if e <= EARLY_EPOCHS or e in run.record.weight_epochs]
 
 
+def beta_of(ctx: Context) -> float:
+    train = ctx.model.meta.train
+    return train.beta if train is not None else 1.0
+
+
 def render(ctx: Context) -> None:
     from explorer.training_charts import loss_figure, panel_figure
 
@@ -46,7 +51,9 @@ def render(ctx: Context) -> None:
         st.subheader("The loss, epoch by epoch", divider="gray")
         st.caption(TRAINING_CURVES_HELP)
         st.plotly_chart(
-            loss_figure(history, is_vae=ctx.is_vae), config={"displayModeBar": False}, key="training_losses"
+            loss_figure(history, is_vae=ctx.is_vae, beta=beta_of(ctx)),
+            config={"displayModeBar": False},
+            key="training_losses",
         )
     if run is None:
         mine = ctx.key in session_keys()
