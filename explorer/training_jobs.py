@@ -168,6 +168,16 @@ class TrainingJob:
             self.state, self.message, self.ended = state, message, time.monotonic()
 
 
+def cancelled_message(job: TrainingJob) -> str:
+    """Counted as the progress line counts: "Epoch 2 of 3" is the second epoch, under way."""
+    if job.epoch_fraction > 0:
+        when = f"during epoch {job.epoch + 1}"
+    else:
+        when = f"after epoch {job.epoch}" if job.epoch > 0 else "before its first step"
+    kept = f"; epoch {job.epoch} is kept" if job.result is not None and job.epoch > 0 else "; no epoch had finished"
+    return f"Cancelled {when} ({job.cancel_reason}){kept}."
+
+
 class TrainingQueue:
     """Runs `train(job)` for submitted jobs, at most `limit` at a time, in submission order.
 
@@ -318,8 +328,7 @@ class TrainingQueue:
             self._train(job)
             outcome = JobState.DONE, f"Trained {job.epoch} epoch{'' if job.epoch == 1 else 's'}."
         except JobCancelled:
-            kept = f"; epoch {job.epoch} is kept" if job.result is not None and job.epoch > 0 else ""
-            outcome = JobState.CANCELLED, f"Cancelled at epoch {job.epoch} ({job.cancel_reason}){kept}."
+            outcome = JobState.CANCELLED, cancelled_message(job)
         except TrainingDiverged as error:
             outcome = JobState.DIVERGED, f"Stopped: {error}"
         except Exception as error:  # a crash must free the slot and reach the user as one line

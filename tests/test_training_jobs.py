@@ -13,6 +13,7 @@ from explorer.training_jobs import (
     QueueRefused,
     TrainingJob,
     TrainingQueue,
+    cancelled_message,
     job_limit_from_env,
 )
 from vae.training import TrainingDiverged
@@ -106,7 +107,8 @@ def test_cancel_stops_a_running_job_within_a_batch_and_leaves_no_thread() -> Non
     assert time.monotonic() - started < 1.0
     view = queue.view(job.id)
     assert view.state is JobState.CANCELLED
-    assert "epoch" in view.message and view.result is not None  # the last finished epoch is kept
+    assert view.result is not None  # the last finished epoch is kept, and the message counts as the bar does
+    assert view.message == f"Cancelled during epoch {view.epoch + 1} (cancelled); epoch {view.epoch} is kept."
     assert training_threads() == []
 
 
@@ -183,3 +185,15 @@ def test_the_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv("VAE_TRAIN_JOBS", bad)
         with pytest.raises(ValueError, match="VAE_TRAIN_JOBS"):
             job_limit_from_env()
+
+
+def test_the_cancel_message_counts_epochs_as_the_progress_line() -> None:
+    job = TrainingJob(id="job-1", owner="s1", settings={})
+    job.cancel("you cancelled it")
+    assert cancelled_message(job) == "Cancelled before its first step (you cancelled it); no epoch had finished."
+    job.report_batch(1, 10, 100)  # "Epoch 1 of 3": the first epoch, under way; nothing finished yet
+    assert cancelled_message(job) == "Cancelled during epoch 1 (you cancelled it); no epoch had finished."
+    job.report_epoch(EpochResult(1, {"epoch": 1}, panel=None, result="model 1"))
+    assert cancelled_message(job) == "Cancelled after epoch 1 (you cancelled it); epoch 1 is kept."
+    job.report_batch(2, 10, 100)
+    assert cancelled_message(job) == "Cancelled during epoch 2 (you cancelled it); epoch 1 is kept."
