@@ -74,7 +74,8 @@ class TrainSettings:
     def describe(self) -> str:
         beta = f", β = {self.beta:g}" if self.kind == "vae" else ""
         return (
-            f"{KINDS[self.kind]}, d = {self.latent_dim}{beta}, {self.epochs} epochs, batch {self.batch_size}, "
+            f"{KINDS[self.kind]}, d = {self.latent_dim}{beta}, {self.epochs} epoch{'s' if self.epochs != 1 else ''}, "
+            f"batch {self.batch_size}, "
             f"lr {self.lr:g}, seed {self.seed}"
         )
 

@@ -21,7 +21,8 @@ LOOK_FOR = {
     "plane": "Move over the gaps between clusters: the decoder still draws a plausible digit there.",
     "training": "Drag the epoch from 0 to 1 to 5: most of the learning happens in the first epoch, the rest is detail.",
     "digit": "Photograph a digit you wrote: does the model read it right? Do the digits in its bubble look like it?",
-    "train": "Most of the fall happens in the first epoch; raise β and watch KL shrink while the digits blur.",
+    "train": "Most of the fall happens in the first epoch. Train a VAE with a larger β and watch KL shrink "
+    "while the digits blur; train an autoencoder and compare its samples.",
     "compare": "Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.",
 }
 

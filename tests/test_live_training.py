@@ -114,6 +114,11 @@ def test_settings_out_of_range_are_refused(field: str, value: object, message: s
         TrainSettings(**{field: value})
 
 
+def test_the_settings_describe_themselves_in_words() -> None:
+    assert TrainSettings(epochs=1, latent_dim=2).describe() == "VAE, d = 2, β = 1, 1 epoch, batch 256, lr 0.001, seed 1"
+    assert TrainSettings(kind="ae", epochs=10, batch_size=128).describe().startswith("autoencoder, d = 20, 10 epochs,")
+
+
 def test_an_autoencoder_trains_without_a_kl_term(shared: SharedData, tmp_path: Path) -> None:
     queue = queue_for(shared, tmp_path)
     job = queue.submit("s1", TrainSettings(kind="ae", latent_dim=2, epochs=1))

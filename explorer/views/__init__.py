@@ -15,6 +15,7 @@ class View:
     title: str
     icon: str
     render: Callable[[Context], None]
+    about_picked_model: bool = True  # False: the view does not show the sidebar's model (no "Model:" line)
 
 
 VIEWS: tuple[View, ...] = (
@@ -25,6 +26,6 @@ VIEWS: tuple[View, ...] = (
     View("plane", "2-D plane", ":material/grid_on:", plane.render),
     View("training", "Training", ":material/trending_down:", training.render),
     View("digit", "Your own digit", ":material/draw:", digit.render),
-    View("train", "Train a model", ":material/model_training:", train.render),
-    View("compare", "Compare models", ":material/compare:", compare.render),
+    View("train", "Train a model", ":material/model_training:", train.render, about_picked_model=False),
+    View("compare", "Compare models", ":material/compare:", compare.render, about_picked_model=False),
 )

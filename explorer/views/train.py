@@ -23,7 +23,7 @@ from explorer.live_training import (
 )
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set
-from explorer.state import MODEL_CHOICE, guarded, ss
+from explorer.state import MODEL_CHOICE, guarded, request_view, ss
 from explorer.train_service import TRAIN_JOB, adopt_finished, map_status, session_id, trained_models, training_queue
 from explorer.training_jobs import JobState, JobView, QueueRefused
 from explorer.widgets import error_boundary
@@ -60,7 +60,9 @@ def cancel(job_id: str) -> None:
 
 @guarded
 def open_model(key: str) -> None:
+    """Pick the trained model in the sidebar and open the sliders on it."""
     ss[MODEL_CHOICE] = key
+    request_view("sliders")
 
 
 def settings_form() -> None:
@@ -194,7 +196,7 @@ def result(view: JobView) -> None:
         st.rerun()  # the picker, drawn before this view, lists the new model on the next run
     if trained is not None:
         left, right = st.columns(2)
-        left.button("Explore it (pick it in the sidebar)", on_click=open_model, args=(trained.key,), key="train_open")
+        left.button("Explore it in the sliders", on_click=open_model, args=(trained.key,), key="train_open")
         right.download_button(
             "Download the checkpoint",
             trained.download,
@@ -218,7 +220,8 @@ def render(ctx: Context) -> None:
         draw_job(view)
         return
     running, waiting = training_queue().counts()
-    busy = f" The server is training {running} model(s) now, {waiting} waiting." if running or waiting else ""
+    models = f"{running} model{'s' if running != 1 else ''}"
+    busy = f" The server is training {models} now, {waiting} waiting." if running or waiting else ""
     st.caption(f"One model trains at a time on this server; yours waits its turn.{busy}")
     settings_form()
     if view is not None:
