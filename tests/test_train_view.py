@@ -131,3 +131,16 @@ def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
         ]
     ).run()
     assert_clean(at)
+
+
+def test_the_live_plane_fits_every_epochs_means_and_never_shrinks() -> None:
+    import numpy as np
+
+    from explorer.views.train import LIVE_PLANE_EXTENT, live_plane_extent
+
+    rng = np.random.default_rng(0)
+    tight, wide = rng.normal(size=(1000, 2)) * 0.5, rng.normal(size=(1000, 2)) * 3.0
+    assert live_plane_extent([(1, (tight, None))]) == LIVE_PLANE_EXTENT
+    spread = live_plane_extent([(1, (tight, None)), (2, (wide, None))])
+    assert spread > 6 and np.percentile(np.abs(wide), 99.5) <= spread
+    assert live_plane_extent([(1, (tight, None)), (2, (wide, None)), (3, (tight, None))]) == spread

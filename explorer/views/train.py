@@ -27,9 +27,11 @@ from explorer.state import MODEL_CHOICE, guarded, request_view, ss
 from explorer.train_service import TRAIN_JOB, adopt_finished, map_status, session_id, trained_models, training_queue
 from explorer.training_jobs import JobState, JobView, QueueRefused
 from explorer.widgets import error_boundary
+from vae.codes import plane_extent
 
 FORM_ERROR = "train_form_error"
 POLL_S = 0.5
+LIVE_PLANE_EXTENT = 4.0  # the live bubbles' least half-width
 LIVE_KEY, MAP_PROGRESS_KEY = "train_live", "train_map_progress"
 # Streamlit fades an element that is being rerun (opacity over 1 s). Rerun twice a second, the progress line
 # was always fading, and the browser drew 18 frames a second to show it: most of a core of a 2-core machine
@@ -124,6 +126,12 @@ def settings_form() -> None:
         st.rerun()
 
 
+def live_plane_extent(codes: list) -> float:
+    """Half-width of the live plane: wide enough for every epoch's means so far, so the frame stays put
+    while the bubbles move and grows (never shrinks) when they spread past it. codes: [(epoch, (μ, log σ²))]."""
+    return max(LIVE_PLANE_EXTENT, *(plane_extent(mu) for _, (mu, _) in codes))
+
+
 def draw_job(view: JobView) -> None:
     """The three live figures: the Training view's figures on a run still going."""
     from explorer.training_charts import bubbles_figure, loss_figure, panel_figure
@@ -145,7 +153,8 @@ def draw_job(view: JobView) -> None:
     if view.codes:
         epoch, (mu, logvar) = view.codes[-1]
         st.caption(f"The plane at epoch {epoch}: each test digit's μ with its ±σ bubble.")
-        st.plotly_chart(bubbles_figure(mu, logvar, test.labels[: len(mu)].numpy(), extent=4.0), key="train_bubbles")
+        figure = bubbles_figure(mu, logvar, test.labels[: len(mu)].numpy(), extent=live_plane_extent(view.codes))
+        st.plotly_chart(figure, key="train_bubbles")
 
 
 @st.fragment(run_every=POLL_S)
