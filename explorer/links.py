@@ -99,7 +99,7 @@ def apply_address_code(ctx: Context) -> None:
     if len(code) == ctx.model.latent_dim:
         ss[code_key(ctx.key)] = code
     else:
-        ss.setdefault(NOTES, []).append(f"z has {len(code)} numbers, {ctx.summary.name} needs {ctx.model.latent_dim}")
+        ss.setdefault(NOTES, []).append(f"z has {len(code)} numbers, {ctx.name} needs {ctx.model.latent_dim}")
         if restored := [part for part in ss.get(RESTORED, []) if part != "code"]:
             ss[RESTORED] = restored
         else:

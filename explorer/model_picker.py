@@ -21,8 +21,8 @@ from explorer.session_models import (
     session_models,
 )
 from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, guarded, ss
-from explorer.text import CAPTION_SERVER_PATH, CAPTION_UPLOAD, NO_MAP_FOR_UPLOAD, UPLOAD_HELP
-from explorer.train_service import adopt_own_finished
+from explorer.text import CAPTION_SERVER_PATH, CAPTION_UPLOAD, MAP_BEING_BUILT, UPLOAD_HELP
+from explorer.train_service import adopt_own_finished, map_upload
 from vae import CheckpointError, LatentModel
 from vae.atlas import Atlas, AtlasError, atlas_path
 from vae.catalog import CheckpointListing, CheckpointSummary, file_stamp, list_checkpoints, state_key, summarize_model
@@ -45,6 +45,7 @@ class Context:
     atlas_error: str | None
     key: str  # namespaces this model's widgets (other models have other slider ranges)
     extent: float  # slider range ±extent (covers every test code and prior samples up to T = 2)
+    name: str  # what the picker calls it (a file name, or a session model's name)
 
     @property
     def is_vae(self) -> bool:
@@ -65,8 +66,9 @@ def take_upload() -> None:
         ss[UPLOAD_ERROR] = f"{str(exc).rstrip('.')}.{keeping}"
         return
     name = model.checkpoint_path.name
-    reason = NO_MAP_FOR_UPLOAD.format(name=name)
-    ss[MODEL_CHOICE] = add_session_model(SessionModel(name=name, model=model, no_map_reason=reason))
+    key = add_session_model(SessionModel(name=name, model=model, no_map_reason=MAP_BEING_BUILT))
+    map_upload(key, upload.name, upload.getvalue())  # built off the page, as a trained model's
+    ss[MODEL_CHOICE] = key
 
 
 def choose(listing: CheckpointListing, mine: dict[str, SessionModel]) -> str | None:
@@ -131,6 +133,7 @@ def model_picker() -> Context | None:
     if active in mine:
         entry = mine[active]
         model, atlas, atlas_error, summary = entry.model, entry.atlas, entry.no_map_reason or None, entry.summary
+        name = entry.name
         if atlas is not None:
             atlas_error = None
     else:
@@ -141,11 +144,12 @@ def model_picker() -> Context | None:
             ss.pop(ACTIVE_MODEL, None)
             return None
         summary = summarize_model(model)
+        name = summary.name
         try:
             atlas, atlas_error = cached_atlas(file_stamp(active), file_stamp(atlas_path(active))), None
         except AtlasError as exc:
             atlas, atlas_error = None, str(exc)
-    with bar.expander(f"About {summary.name}", expanded=False):
+    with bar.expander(f"About {name}", expanded=False):
         st.markdown("\n".join(f"- **{name}**: {value}" for name, value in model_facts(model.meta)))
     mu = atlas.mu if atlas is not None else None
     return Context(
@@ -156,4 +160,5 @@ def model_picker() -> Context | None:
         atlas_error=atlas_error,
         key=state_key(active) if active not in mine else active.removeprefix(CHOICE_PREFIX),
         extent=code_extent(mu),
+        name=name,
     )

@@ -19,7 +19,7 @@ DEFAULT_VIEW = VIEWS[0].url_path
 def page_for(view: View, ctx: Context) -> StreamlitPage:
     def run() -> None:
         if view.about_picked_model:
-            st.caption(f"Model: **{ctx.summary.name}** · {describe(ctx.summary)}")
+            st.caption(f"Model: **{ctx.name}** · {describe(ctx.summary)}")
         if message := ss.pop(CALLBACK_ERROR, None):
             st.error(message)
         show_address_notes()

@@ -54,10 +54,7 @@ UPLOAD_HELP = (
     "A checkpoint written by `python -m vae train` or `python -m vae export`. It is checked like any "
     "checkpoint, kept for your session only and forgotten when you leave; nothing is stored on the server."
 )
-NO_MAP_FOR_UPLOAD = (
-    "{name} was uploaded without its map, so the map views have nothing to show. Build its atlas with "
-    "`python -m vae atlas {name}` and run the explorer on your own machine to see it."
-)
+MAP_BEING_BUILT = "Its map is being built: this view shows it as soon as it is ready."
 
 
 def sliders_help(vae: bool, latent_dim: int, unused: int, extent: float) -> str:
@@ -213,9 +210,10 @@ TRAINING_EPOCH_HELP = (
 )
 
 NO_RECORD_IN_SESSION = (
-    "{name} lives in your session only: its epochs were drawn live in the Train view while it trained, and "
-    "its loss curves are above. The epoch slider needs a checkpoint file that keeps the record: download it "
-    "from the Train view and run the explorer on it with `python -m vae atlas` and `streamlit run app.py`."
+    "{name} lives in your session only, so this view has its loss curves (above, when the file has them) but "
+    "no epoch slider: the slider reads a run's record from a checkpoint file on the server. To step through "
+    "its epochs, run the explorer on your own machine on the file (`python -m vae atlas FILE`, then "
+    "`streamlit run app.py`)."
 )
 
 NO_TRAINING_RECORD = (

@@ -9,6 +9,7 @@ from script runs: a finished job is adopted by its own session's next run (`adop
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 import uuid
@@ -24,6 +25,7 @@ from explorer.live_training import SharedData, runs_folder, train_job
 from explorer.resources import LOG
 from explorer.session_models import SessionModel, add_session_model, session_models
 from explorer.state import ss
+from explorer.text import MAP_BEING_BUILT
 from explorer.training_jobs import EpochResult, JobState, TrainingJob, TrainingQueue
 from vae import load_checkpoint
 from vae.atlas import add_scores, atlas_path, build_atlas, load_atlas
@@ -33,16 +35,20 @@ from vae.quick_map import quick_map_2d
 from vae.quick_map import warm_up as warm_up_map
 
 THREADS_ENV = "VAE_TRAIN_THREADS"  # torch threads of a training job (its own thread's setting only); default auto
+UPLOAD_MAP_PREFIX = "vae-upload-map-"  # an uploaded checkpoint's private folder while its map is built
 TRAIN_JOB = "train_job"  # this session's training job id
-TRAINED = "trained_models"  # job id → TrainedModel, this session's finished runs
+TRAINED = "trained_models"  # job id (or "upload:" + picker key) → TrainedModel, this session's runs and uploads
 
 
 @dataclass(frozen=True)
 class TrainedModel:
+    """A session model with a file on the server while its map is built: a run trained here, or an upload."""
+
     key: str  # its key in the picker
-    checkpoint: Path  # the run's file (in the runs folder)
+    checkpoint: Path  # the run's file (in the runs folder), or the upload's (in a private temporary folder)
     download: bytes  # the checkpoint without optimizer state, for the download button
     map_job: str | None  # the map being built, until it is adopted
+    uploaded: bool = False  # an upload's files are never kept, whatever the runs folder
 
 
 _runtime_sessions: dict[str, str | None] = {}  # job owner → the runtime's id of its session (None: untracked)
@@ -152,11 +158,15 @@ def build_map(job: TrainingJob) -> None:
         job.raise_if_cancelled()
 
     checkpoint: Path = job.settings
-    mapper = partial(quick_map_2d, progress=progress, threads=train_threads())
-    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False)
-    job.report_epoch(EpochResult(1, None, None, result=atlas_path(checkpoint)))
-    job.raise_if_cancelled()
-    add_scores(checkpoint, log=LOG.info)
+    try:
+        mapper = partial(quick_map_2d, progress=progress, threads=train_threads())
+        build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False)
+        job.report_epoch(EpochResult(1, None, None, result=atlas_path(checkpoint)))
+        job.raise_if_cancelled()
+        add_scores(checkpoint, log=LOG.info)
+    finally:
+        if job.cancel_requested and checkpoint.parent.name.startswith(UPLOAD_MAP_PREFIX):  # no one will read it
+            shutil.rmtree(checkpoint.parent, ignore_errors=True)
 
 
 @st.cache_resource
@@ -187,8 +197,7 @@ def adopt_finished(job_id: str) -> TrainedModel | None:
     checkpoint = Path(view.result)
     model = load_checkpoint(checkpoint)
     name = f"{view.settings.file_stem()} ({job_id})"
-    reason = "Its map is being built: this view shows it as soon as it is ready."
-    key = add_session_model(SessionModel(name=name, model=model, no_map_reason=reason))
+    key = add_session_model(SessionModel(name=name, model=model, no_map_reason=MAP_BEING_BUILT))
     # Off the script run, also for a 2-D model (its map is its own plane, written in a second; its per-image
     # scores take a few more, which the page should not wait for).
     map_job = map_queue().submit(session_id(), checkpoint)
@@ -217,15 +226,33 @@ def map_status(key: str) -> tuple[TrainedModel | None, float | None]:
         for job_id, other in trained_models().items():
             if other is trained:
                 trained_models()[job_id] = replace(trained, map_job=None)
-        forget_files(trained.checkpoint)
+        forget_files(trained)
     return trained, None
 
 
-def forget_files(checkpoint: Path) -> None:
-    """Unless the operator keeps runs, delete a run's files once its session holds model, map and download."""
-    if not runs_folder()[1]:
-        for path in (checkpoint, atlas_path(checkpoint)):
+def forget_files(trained: TrainedModel) -> None:
+    """Once its session holds model, map and download, delete an upload's files, and a run's unless the
+    operator keeps runs."""
+    if trained.uploaded or not runs_folder()[1]:
+        for path in (trained.checkpoint, atlas_path(trained.checkpoint)):
             path.unlink(missing_ok=True)
+    if trained.uploaded:
+        shutil.rmtree(trained.checkpoint.parent, ignore_errors=True)
+
+
+def map_upload(key: str, file_name: str, payload: bytes) -> None:
+    """Build an uploaded checkpoint's map as a trained model's is built: its bytes go to a private temporary
+    folder for the map job, and are deleted with the atlas once the map has joined the session's model."""
+    earlier = trained_models().get(f"upload:{key}")  # the same file uploaded again: its map is this one
+    if earlier is not None:
+        if earlier.map_job is not None:
+            map_queue().cancel(earlier.map_job, "uploaded again")
+        shutil.rmtree(earlier.checkpoint.parent, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=UPLOAD_MAP_PREFIX))
+    checkpoint = folder / (Path(file_name).name or "uploaded.safetensors")
+    checkpoint.write_bytes(payload)
+    map_job = map_queue().submit(session_id(), checkpoint)
+    trained_models()[f"upload:{key}"] = TrainedModel(key, checkpoint, b"", map_job.id, uploaded=True)
 
 
 def adopt_own_finished() -> None:

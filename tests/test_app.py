@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from explorer.catalog_text import describe
+from explorer.train_service import map_queue
 from explorer.views import VIEWS
 from explorer.views.morph import digit_examples
 from vae.atlas import AtlasError, atlas_path, load_atlas
@@ -132,9 +133,21 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     assert "mine.safetensors (yours)" in at.sidebar.radio(key="model_choice").options
     assert any("mine.safetensors" in caption.value for caption in at.main.caption)
     assert component_data(at, "vae_latent_sliders")
-    open_view(at, "map")  # an upload comes without its map: the map view says so, in words
-    assert not at.exception and "python -m vae atlas" in at.error[0].value
-    open_view(at, "training")  # nor a record on disk: said in words, not a missing-file error
+    # Its map is built off the page, as a trained model's: the map view shows the progress, then the map;
+    # the uploaded bytes written for the map job are deleted once the map has joined the model.
+    (building,) = at.session_state["trained_models"].values()
+    assert building.uploaded and building.checkpoint.is_file()
+    open_view(at, "map")
+    assert not at.exception and not at.error
+    assert map_queue().join(180)
+    at.run()
+    open_view(at, "map")
+    assert not at.exception and not at.error
+    entry = at.session_state["session_models"]["session:mine.safetensors"]
+    assert entry.atlas is not None and entry.atlas.coords.shape == (10_000, 2)
+    assert at.get("plotly_chart")
+    assert not building.checkpoint.parent.exists()
+    open_view(at, "training")  # no record on disk: said in words, not a missing-file error
     assert not at.exception and not at.error
     assert [i for i in at.info if "lives in your session only" in i.value]
     fresh = start()  # another visitor: the upload is not theirs

@@ -3,6 +3,8 @@ morph, the same digit's reconstruction, their test-set terms and how many coordi
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from explorer.compare import ModelCard, model_card
@@ -20,6 +22,8 @@ CHOSEN = "compare_models"  # the multiselect's key
 KEPT = "compare_kept"
 OFFERED = "compare_offered"  # the model keys this session has been offered, to spot newly trained ones
 MAX_MODELS = 4
+ONE_LINE = "font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
+ORIGINAL_SCALE = 3  # the three test digits above the cards, 84 px each
 LAST_TEST_ROW = 9999
 
 
@@ -58,7 +62,10 @@ def card(key: str, label: str, model: LatentModel | None, seed: int, digit: int,
 
 
 def show(card: ModelCard) -> None:
-    st.markdown(f"**{card.name}**")
+    # One line, cut with "…" (the whole name on hover): a name wrapped onto two lines in one column would
+    # push its table and images below those of the other columns.
+    name = html.escape(card.name)
+    st.html(f'<div title="{name}" style="{ONE_LINE}">{name}</div>')
     kind = "VAE" if card.kind == "vae" else "autoencoder"
     elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
     kl = f"{card.kl:.1f}" if card.kl is not None else "—"
@@ -92,10 +99,10 @@ def render(ctx: Context) -> None:
         return
     test = cached_test_set()
     originals = (test.images[[digit, start, end]].reshape(-1, 28, 28) * 255).round().byte().numpy()
-    st.image(
-        [enlarge(image, 3) for image in originals],
-        caption=[f"digit #{digit}", f"morph from #{start}", f"to #{end}"],
-    )
+    # One column each at a fixed width: as a list in one st.image, a longer caption widened its image.
+    captions = (f"digit #{digit}", f"morph from #{start}", f"to #{end}")
+    for column, image, caption in zip(st.columns(6)[:3], originals, captions, strict=True):
+        column.image(enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE)
     st.caption(
         "−ELBO is reconstruction + KL whatever β the model was trained with, so models compare on one bound. "
         "A coordinate is used when its mean code varies across the test set (variance > 0.01: Burda et al.'s "

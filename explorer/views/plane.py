@@ -84,7 +84,7 @@ def bubbles(ctx: Context, extent: float) -> None:
 def offer_the_2d_model(ctx: Context) -> None:
     st.info(
         f"This view draws the latent space itself, which needs a model with a 2-D code; "
-        f"{ctx.summary.name} has d = {ctx.model.latent_dim}. (The t-SNE map is the many-dimensional version; "
+        f"{ctx.name} has d = {ctx.model.latent_dim}. (The t-SNE map is the many-dimensional version; "
         "the sliders view has a pad over any two coordinates.)"
     )
     plane_model = plane_checkpoint(ctx.listing.checkpoints)

@@ -57,7 +57,7 @@ def render(ctx: Context) -> None:
         )
     if run is None:
         mine = ctx.key in session_keys()
-        st.info((NO_RECORD_IN_SESSION if mine else NO_TRAINING_RECORD).format(name=ctx.summary.name))
+        st.info((NO_RECORD_IN_SESSION if mine else NO_TRAINING_RECORD).format(name=ctx.name))
         return
     record = run.record
     test = cached_test_set()
