@@ -82,7 +82,7 @@ def snapshots(ctx: Context) -> None:
     from explorer.figures import snapshot_figure
 
     atlas = ctx.atlas
-    if atlas.snapshot_coords:
+    if len(atlas.snapshot_coords) > 1:  # a run trained in the app keeps its last epoch only: nothing to watch
         st.subheader("How the map forms", divider="gray")
         st.caption(MAP_SNAPSHOTS_HELP)
         shown = lecture_snapshots(sorted(atlas.snapshot_coords))
