@@ -113,15 +113,14 @@ def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
     at.run()
     (entry,) = at.session_state["session_models"].values()
     assert entry.atlas is not None and entry.atlas.method == "latent" and entry.atlas.scores is not None
-    open_view(at, "map")  # its map; "How the map forms" only with two epochs or more to show (d = 2: 0 and 1)
-    assert_clean(at)
-    forms = [h for h in at.subheader if "How the map forms" in h.value]
-    assert at.get("plotly_chart") and bool(forms) == (len(entry.atlas.snapshot_coords) > 1)
-    open_view(at, "train")
     at.button(key="train_open").click().run()  # "Explore it in the sliders"
     assert_clean(at)
     assert at.session_state["view"] == "sliders"
     assert at.sidebar.radio[0].value == f"session:{mine[0].removesuffix(' (yours)')}"  # picked in the sidebar
+    open_view(at, "map")  # its map; "How the map forms" only with two epochs or more to show (d = 2: 0 and 1)
+    assert_clean(at)
+    forms = [h for h in at.subheader if "How the map forms" in h.value]
+    assert at.get("plotly_chart") and bool(forms) == (len(entry.atlas.snapshot_coords) > 1)
     open_view(at, "train")
     open_view(at, "compare")
     # The model trained a moment ago is already in the comparison, beside the shipped default.
