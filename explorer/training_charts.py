@@ -137,7 +137,7 @@ def panel_figure(
     figure.update_yaxes(
         tickvals=[GUTTER + i * cell + 13.5 for i in range(len(labels))], ticktext=labels, showgrid=False
     )
-    figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    figure.update_xaxes(visible=False)  # no digit numbers to label; hidden ticks would still draw marks
     figure.update_layout(
         height=max(120, row_height * len(labels) + 20), margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision="panel"
     )
