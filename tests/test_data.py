@@ -231,6 +231,7 @@ def test_pixels_that_are_not_multiples_of_1_over_256_are_refused() -> None:
         gzip.compress(b"not a pickle"),
         b"not gzip",
     ],
+    ids=["two-arrays", "not-a-pickle", "not-gzip"],  # gzip stamps the time: ids from the bytes would differ
 )
 def test_a_wrongly_shaped_pickle_is_a_data_error(payload: bytes) -> None:
     with pytest.raises(DataError):
