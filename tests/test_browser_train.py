@@ -56,3 +56,41 @@ def test_one_epoch_trained_in_the_browser_becomes_a_model_in_the_picker(page):  
     bs.wait_settled(page)
     shot(page, "11_trained_model_plane")
     assert_no_exception(page)
+
+
+def start_one_epoch(tab, seed: int) -> None:
+    tab.get_by_role("spinbutton", name="Seed").fill(str(seed))
+    tab.get_by_role("spinbutton", name="Seed").press("Tab")
+    tab.get_by_role("button", name="Start training").click()
+    expect(tab.get_by_text("Trained 1 epoch.")).to_be_visible(timeout=300_000)
+
+
+def test_typed_settings_out_of_range_and_two_models_in_a_row(page):  # noqa: F811 (the fixture)
+    """d typed out of range is refused in words; a second model trained while the first one's map is still
+    being built gets its map after it (the page once turned into an error box); "Explore it" opens it."""
+    bs.open_view(page, "train")
+    page.get_by_label("Latent size d").fill("100")
+    page.get_by_label("Latent size d").press("Tab")
+    bs.rerun(page, page.get_by_role("button", name="Start training").click)
+    expect(page.get_by_text("d must be between 2 and 64, not 100")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)  # nothing was queued
+    page.get_by_label("Latent size d").fill("20")
+    page.get_by_label("Latent size d").press("Tab")
+    set_epochs_to_one(page)
+    start_one_epoch(page, seed=1)
+    expect(page.get_by_text("Building its map", exact=False)).to_be_visible()  # a t-SNE: a few seconds
+    start_one_epoch(page, seed=2)
+    bs.wait_settled(page)
+    shot(page, "12_second_model_while_the_first_map_builds")
+    assert_no_exception(page)
+    expect(page.get_by_text("Something went wrong", exact=False)).to_have_count(0)
+    expect(page.get_by_text("Building its map", exact=False)).to_have_count(0, timeout=120_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("(yours)", exact=False)).to_have_count(2)
+    bs.rerun(page, page.get_by_role("button", name="Explore it in the sliders").click)
+    expect(page.get_by_text("Model: vae_d20_beta1_e1_s2", exact=False)).to_be_visible()
+    bs.open_view(page, "map")
+    bs.wait_settled(page)
+    shot(page, "13_second_model_map")
+    expect(page.get_by_text("No map", exact=False)).to_have_count(0)
+    assert_no_exception(page)
