@@ -111,7 +111,7 @@ def map_seconds(checkpoint: Path) -> tuple[float, float]:
 
 
 def products_floor(batch: int, epochs: int, threads: int = 2, steps: int = 40) -> float:
-    """Seconds that `epochs` epochs' matrix products alone would take at this moment: the seven products of
+    """Seconds that `epochs` epochs' matrix products alone would take at this moment: the eleven products of
     one step of the lecture's model (encoder 784→400→40, decoder 20→400→784, forward, input and weight
     gradients) timed over `steps` steps and scaled. The shared machine's speed drifts by tens of per cent
     within minutes; this says how fast it was when the run was measured. Run in a thread of its own (the
@@ -138,7 +138,8 @@ def products_floor(batch: int, epochs: int, threads: int = 2, steps: int = 40) -
             torch.mm(d_logits.t(), h3, out=grads[3])
             d_h3 = d_logits @ w4
             torch.mm(d_h3.t(), z, out=grads[2])
-            d_code = torch.cat((d_h3 @ w3, d_h3 @ w3), 1)
+            d_z = d_h3 @ w3
+            d_code = torch.cat((d_z, d_z), 1)  # stands in for (dμ, d log σ²): the same shape
             torch.mm(d_code.t(), h1, out=grads[1])
             torch.mm((d_code @ w2).t(), x, out=grads[0])
 

@@ -12,11 +12,13 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 import torch
 
@@ -26,9 +28,9 @@ from explorer.resources import LOG
 from explorer.session_models import SessionModel, add_session_model, session_models
 from explorer.state import ss
 from explorer.text import MAP_BEING_BUILT
-from explorer.training_jobs import EpochResult, JobState, TrainingJob, TrainingQueue
+from explorer.training_jobs import EpochResult, JobState, QueueRefused, TrainingJob, TrainingQueue
 from vae import load_checkpoint
-from vae.atlas import add_scores, atlas_path, build_atlas, load_atlas
+from vae.atlas import AtlasError, add_scores, atlas_path, build_atlas, load_atlas, maps_to_build
 from vae.checkpoint import export_checkpoint
 from vae.data import load_mnist
 from vae.quick_map import quick_map_2d
@@ -36,6 +38,8 @@ from vae.quick_map import warm_up as warm_up_map
 
 THREADS_ENV = "VAE_TRAIN_THREADS"  # torch threads of a training job (its own thread's setting only); default auto
 UPLOAD_MAP_PREFIX = "vae-upload-map-"  # an uploaded checkpoint's private folder while its map is built
+STALE_UPLOAD_S = 3600.0  # an upload folder no map job uses and no session adopted for this long is deleted
+MAPS_PER_SESSION = 3  # maps one session may have waiting or being built
 TRAIN_JOB = "train_job"  # this session's training job id
 TRAINED = "trained_models"  # job id (or "upload:" + picker key) → TrainedModel, this session's runs and uploads
 
@@ -153,26 +157,55 @@ def build_map(job: TrainingJob) -> None:
     map), written as its atlas, which the views show at once (the job's result); then each test digit's
     score, for the digit view's percentiles."""
 
+    checkpoint: Path = job.settings
+    # A trained run has one map to make; an uploaded run file may have a snapshot map per kept epoch too:
+    # the progress bar runs once over all of them.
+    count, done = max(maps_to_build(checkpoint), 1), 0
+
     def progress(share: float) -> None:
-        job.report_batch(1, round(share * 1000), 1000)
+        job.report_batch(1, round((done + share) / count * 1000), 1000)
         job.raise_if_cancelled()
 
+    def mapper(points: np.ndarray, seed: int) -> np.ndarray:
+        nonlocal done
+        coords = quick_map_2d(points, seed, progress=progress, threads=train_threads())
+        done += 1
+        return coords
+
+    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False)
+    job.report_epoch(EpochResult(1, None, None, result=atlas_path(checkpoint)))
+    job.raise_if_cancelled()
+    add_scores(checkpoint, log=LOG.info)
+
+
+def drop_unused_upload(job: TrainingJob) -> None:
+    """The map queue's on_end: an upload's files that no session will adopt (the map was cancelled, failed,
+    or dropped while waiting) are deleted at once; adopted ones go in forget_files."""
     checkpoint: Path = job.settings
-    try:
-        mapper = partial(quick_map_2d, progress=progress, threads=train_threads())
-        build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False)
-        job.report_epoch(EpochResult(1, None, None, result=atlas_path(checkpoint)))
-        job.raise_if_cancelled()
-        add_scores(checkpoint, log=LOG.info)
-    finally:
-        if job.cancel_requested and checkpoint.parent.name.startswith(UPLOAD_MAP_PREFIX):  # no one will read it
-            shutil.rmtree(checkpoint.parent, ignore_errors=True)
+    if job.state is not JobState.DONE and checkpoint.parent.name.startswith(UPLOAD_MAP_PREFIX):
+        shutil.rmtree(checkpoint.parent, ignore_errors=True)
+
+
+def sweep_stale_uploads(live: set[Path], max_age_s: float = STALE_UPLOAD_S) -> None:
+    """Delete upload folders left by sessions that went away after their map was done but before they
+    adopted it (or by an earlier server process): older than max_age_s and not in use by a map job."""
+    now = time.time()
+    for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_MAP_PREFIX}*"):
+        try:
+            stale = folder not in live and now - folder.stat().st_mtime > max_age_s
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @st.cache_resource
 def map_queue() -> TrainingQueue:
-    # A session that trains two models in a row has two maps to build: the second waits for the first.
-    return TrainingQueue(build_map, limit=1, is_alive=session_alive, one_per_owner=False)
+    # A session that trains two models in a row, or uploads one, has several maps to build: they wait their
+    # turn, a few per session, so one visitor cannot fill the line.
+    return TrainingQueue(
+        build_map, limit=1, is_alive=session_alive, per_owner=MAPS_PER_SESSION, on_end=drop_unused_upload
+    )
 
 
 def trained_models() -> dict[str, TrainedModel]:
@@ -200,8 +233,12 @@ def adopt_finished(job_id: str) -> TrainedModel | None:
     key = add_session_model(SessionModel(name=name, model=model, no_map_reason=MAP_BEING_BUILT))
     # Off the script run, also for a 2-D model (its map is its own plane, written in a second; its per-image
     # scores take a few more, which the page should not wait for).
-    map_job = map_queue().submit(session_id(), checkpoint)
-    trained = TrainedModel(key, checkpoint, checkpoint_download(checkpoint), map_job.id)
+    try:
+        map_job: str | None = map_queue().submit(session_id(), checkpoint).id
+    except QueueRefused as exc:  # this session's maps fill its share of the line
+        map_job = None
+        session_models()[key] = replace(session_models()[key], no_map_reason=f"No map: {exc}.")
+    trained = TrainedModel(key, checkpoint, checkpoint_download(checkpoint), map_job)
     trained_models()[job_id] = trained
     return trained
 
@@ -219,7 +256,10 @@ def map_status(key: str) -> tuple[TrainedModel | None, float | None]:
     if not view.finished and view.result is None:
         return trained, view.epoch_fraction if view.state is JobState.RUNNING else 0.0
     if entry is not None and (view.state is JobState.DONE or (view.result is not None and entry.atlas is None)):
-        session_models()[key] = replace(entry, atlas=load_atlas(trained.checkpoint), no_map_reason="")
+        try:
+            session_models()[key] = replace(entry, atlas=load_atlas(trained.checkpoint), no_map_reason="")
+        except (AtlasError, OSError) as exc:  # its files were swept after an hour away (sweep_stale_uploads)
+            session_models()[key] = replace(entry, no_map_reason=f"No map: its files are gone ({exc}).")
     elif entry is not None and view.finished and entry.atlas is None:
         session_models()[key] = replace(entry, no_map_reason=f"No map: {view.message}")
     if view.finished:
@@ -243,15 +283,23 @@ def forget_files(trained: TrainedModel) -> None:
 def map_upload(key: str, file_name: str, payload: bytes) -> None:
     """Build an uploaded checkpoint's map as a trained model's is built: its bytes go to a private temporary
     folder for the map job, and are deleted with the atlas once the map has joined the session's model."""
-    earlier = trained_models().get(f"upload:{key}")  # the same file uploaded again: its map is this one
-    if earlier is not None:
-        if earlier.map_job is not None:
-            map_queue().cancel(earlier.map_job, "uploaded again")
-        shutil.rmtree(earlier.checkpoint.parent, ignore_errors=True)
+    queue = map_queue()
+    earlier = trained_models().pop(f"upload:{key}", None)  # the same file uploaded again: its map is this one
+    if earlier is not None and earlier.map_job is not None:
+        queue.cancel(earlier.map_job, "uploaded again")  # its files go when it ends (drop_unused_upload)
+    elif earlier is not None:
+        forget_files(earlier)
+    sweep_stale_uploads({Path(job.settings).parent for job in queue.unfinished()})
     folder = Path(tempfile.mkdtemp(prefix=UPLOAD_MAP_PREFIX))
     checkpoint = folder / (Path(file_name).name or "uploaded.safetensors")
     checkpoint.write_bytes(payload)
-    map_job = map_queue().submit(session_id(), checkpoint)
+    try:
+        map_job = queue.submit(session_id(), checkpoint)
+    except QueueRefused as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        entry = session_models()[key]
+        session_models()[key] = replace(entry, no_map_reason=f"No map: {exc}; upload it again when they are done.")
+        return
     trained_models()[f"upload:{key}"] = TrainedModel(key, checkpoint, b"", map_job.id, uploaded=True)
 
 

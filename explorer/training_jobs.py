@@ -6,7 +6,7 @@ under its lock. A thread is enough: torch releases the GIL inside its operations
 script runs keep going while a job trains.
 
 - At most `limit` jobs run at once (default 1, env VAE_TRAIN_JOBS); the others wait in order and know
-  their position. A session has at most one job waiting or running.
+  their position. A session has at most `per_owner` jobs waiting or running (training: one).
 - Cancelling is an event the trainer checks after every batch; a job whose owner (a session) has been
   gone for `grace_s` seconds is cancelled the same way, whether it runs or waits.
 - The outcome of a run is a state and a one-line message: done, cancelled, diverged (NaN: the last good
@@ -182,8 +182,9 @@ class TrainingQueue:
     """Runs `train(job)` for submitted jobs, at most `limit` at a time, in submission order.
 
     `is_alive(owner)` says whether a job's owner (a session id) is still there; `train` reports through
-    the job and calls `job.raise_if_cancelled()` after every batch. With `one_per_owner` (training) an owner
-    with a job waiting or running is refused another; without it (maps) an owner's jobs wait their turn.
+    the job and calls `job.raise_if_cancelled()` after every batch. An owner with `per_owner` jobs waiting
+    or running is refused another (training: one at a time; maps: a few, which wait their turn).
+    `on_end(job)` is called once for every job that ends, whether it ran or was dropped while waiting.
     """
 
     def __init__(
@@ -192,10 +193,12 @@ class TrainingQueue:
         limit: int | None = None,
         is_alive: Callable[[str], bool] = lambda owner: True,
         grace_s: float = 15.0,
-        one_per_owner: bool = True,
+        per_owner: int = 1,
+        on_end: Callable[[TrainingJob], None] = lambda job: None,
     ) -> None:
         self.limit = job_limit_from_env() if limit is None else limit
-        self.one_per_owner = one_per_owner
+        self.per_owner = per_owner
+        self._on_end = on_end
         if self.limit < 1:
             raise ValueError("the job limit must be at least 1")
         self._train = train
@@ -213,9 +216,10 @@ class TrainingQueue:
 
     def submit(self, owner: str, settings: Any) -> TrainingJob:
         with self._lock:
-            for job in self._jobs.values() if self.one_per_owner else ():
-                if job.owner == owner and job.state not in FINISHED:
+            if sum(job.owner == owner and job.state not in FINISHED for job in self._jobs.values()) >= self.per_owner:
+                if self.per_owner == 1:
                     raise QueueRefused("this session already has a model in training: cancel it or let it finish")
+                raise QueueRefused(f"this session already has {self.per_owner} jobs waiting or running")
             self._forget_old()
             job = TrainingJob(id=f"job-{next(self._ids)}", owner=owner, settings=settings)
             job._owner_check = lambda: self._owner_gone(owner)
@@ -237,6 +241,7 @@ class TrainingQueue:
             if job in self._waiting:
                 self._waiting.remove(job)
                 job._finish(JobState.CANCELLED, f"Cancelled before it started ({job.cancel_reason}).")
+                self._ended(job)
                 self._dispatch()
 
     def view(self, job_id: str) -> JobView | None:
@@ -263,6 +268,11 @@ class TrainingQueue:
                 result=job.result,
                 seconds=seconds,
             )
+
+    def unfinished(self) -> list[TrainingJob]:
+        """The jobs waiting or running now."""
+        with self._lock:
+            return [job for job in self._jobs.values() if job.state not in FINISHED]
 
     def counts(self) -> tuple[int, int]:
         """(running, waiting) right now."""
@@ -308,6 +318,13 @@ class TrainingQueue:
                 self._waiting.remove(job)
                 job.cancel(SESSION_CLOSED)
                 job._finish(JobState.CANCELLED, f"Cancelled before it started ({SESSION_CLOSED}).")
+                self._ended(job)
+
+    def _ended(self, job: TrainingJob) -> None:
+        try:
+            self._on_end(job)
+        except Exception:  # tidying up after a job must not break the queue
+            log.exception("after job %s ended", job.id)
 
     def _dispatch(self) -> None:
         with self._lock:
@@ -339,3 +356,4 @@ class TrainingQueue:
                 job._finish(*outcome)
                 self._running.pop(job.id, None)
                 self._dispatch()
+            self._ended(job)

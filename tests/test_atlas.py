@@ -11,7 +11,15 @@ import torch
 from conftest import quiet
 
 from vae import data
-from vae.atlas import AtlasError, atlas_path, build_atlas, dimension_usage, load_atlas, procrustes_align
+from vae.atlas import (
+    AtlasError,
+    atlas_path,
+    build_atlas,
+    dimension_usage,
+    load_atlas,
+    maps_to_build,
+    procrustes_align,
+)
 from vae.checkpoint import export_checkpoint, file_sha256, load_checkpoint, read_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
@@ -127,7 +135,7 @@ def test_tsne_map_of_a_higher_dimensional_model(checkpoint_copy: Path, fake_mnis
     assert sorted(atlas.snapshot_coords) == [0, 2, 3]  # the configured epochs and the last
     assert all(c.shape == (len(fake_test), 2) for c in atlas.snapshot_coords.values())
     # the final map and the snapshots of epochs 0 and 2; epoch 3's frame is the final map itself
-    assert sum(m.startswith("t-SNE of 256 points") for m in messages) == 3
+    assert sum(m.startswith("t-SNE of 256 points") for m in messages) == 3 == maps_to_build(checkpoint_copy)
     np.testing.assert_allclose(atlas.snapshot_coords[3], atlas.coords, atol=1e-2 * np.abs(atlas.coords).max())
     assert np.abs(atlas.snapshot_coords[0] - atlas.coords).max() > 0.05
     # t-SNE keeps neighbourhoods: on this clustered fake data the nearest map point mostly shares the label
@@ -234,3 +242,7 @@ def test_a_shipped_copy_takes_its_snapshot_codes_from_its_run(
     other = train_small(tmp_path / "other.safetensors", fake_train, fake_test, d=4, epochs=1)
     with pytest.raises(AtlasError, match="not the run"):
         build_atlas(shipped, log=quiet, run=other)
+
+
+def test_a_2d_model_needs_no_map_to_be_computed(flat_checkpoint: Path) -> None:
+    assert maps_to_build(flat_checkpoint) == 0

@@ -117,10 +117,10 @@ def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
     assert_clean(at)
     assert at.session_state["view"] == "sliders"
     assert at.sidebar.radio[0].value == f"session:{mine[0].removesuffix(' (yours)')}"  # picked in the sidebar
-    open_view(at, "map")  # its map; "How the map forms" only with two epochs or more to show (d = 2: 0 and 1)
+    open_view(at, "map")  # its map, without "How the map forms": a run trained here keeps its last epoch only
     assert_clean(at)
-    forms = [h for h in at.subheader if "How the map forms" in h.value]
-    assert at.get("plotly_chart") and bool(forms) == (len(entry.atlas.snapshot_coords) > 1)
+    assert sorted(entry.atlas.snapshot_coords) == [1]
+    assert at.get("plotly_chart") and not [h for h in at.subheader if "How the map forms" in h.value]
     open_view(at, "train")
     open_view(at, "compare")
     # The model trained a moment ago is already in the comparison, beside the shipped default.
@@ -148,3 +148,38 @@ def test_the_live_plane_fits_every_epochs_means_and_never_shrinks() -> None:
     spread = live_plane_extent([(1, (tight, None)), (2, (wide, None))])
     assert spread > 6 and np.percentile(np.abs(wide), 99.5) <= spread
     assert live_plane_extent([(1, (tight, None)), (2, (wide, None)), (3, (tight, None))]) == spread
+
+
+def test_upload_folders_no_job_uses_are_swept_after_an_hour(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import tempfile
+
+    from explorer.train_service import UPLOAD_MAP_PREFIX, sweep_stale_uploads
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old, in_use, recent = (tmp_path / f"{UPLOAD_MAP_PREFIX}{name}" for name in ("old", "in-use", "recent"))
+    other = tmp_path / "someone-elses"
+    for folder in (old, in_use, recent, other):
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    for folder in (old, in_use, other):
+        os.utime(folder, (two_hours_ago, two_hours_ago))
+    sweep_stale_uploads(live={in_use})
+    assert not old.exists() and in_use.exists() and recent.exists() and other.exists()
+
+
+def test_an_upload_whose_map_never_ran_leaves_no_files(tmp_path) -> None:
+    from explorer.train_service import UPLOAD_MAP_PREFIX, drop_unused_upload
+    from explorer.training_jobs import TrainingJob
+
+    folder = tmp_path / f"{UPLOAD_MAP_PREFIX}x"
+    folder.mkdir()
+    (folder / "mine.safetensors").write_bytes(b"x")
+    job = TrainingJob(id="job-1", owner="s1", settings=folder / "mine.safetensors")
+    job._finish(JobState.DONE, "done")
+    drop_unused_upload(job)  # done: its session adopts the map, then forget_files deletes the folder
+    assert folder.exists()
+    job._finish(JobState.CANCELLED, "Cancelled before it started (the session was closed).")
+    drop_unused_upload(job)
+    assert not folder.exists()

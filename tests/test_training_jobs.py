@@ -87,14 +87,24 @@ def test_a_session_gets_one_job_at_a_time() -> None:
     assert queue.join()
 
 
-def test_without_one_per_owner_a_sessions_jobs_wait_their_turn() -> None:
+def test_with_per_owner_above_one_a_sessions_jobs_wait_their_turn() -> None:
     """The map queue: a session that trains two models in a row gets both maps, one after the other."""
-    queue = TrainingQueue(batches, limit=1, one_per_owner=False)
+    release = threading.Event()
+
+    def held(job: TrainingJob) -> None:
+        while not release.wait(0.005):
+            job.raise_if_cancelled()
+
+    queue = TrainingQueue(held, limit=1, per_owner=2)
     first, second = queue.submit("s1", {}), queue.submit("s1", {})
-    assert queue.view(second.id).position in (0, 1)
+    wait_for(lambda: queue.view(first.id).state is JobState.RUNNING)
+    assert queue.view(second.id).state is JobState.QUEUED and queue.view(second.id).position == 1
+    with pytest.raises(QueueRefused):  # but not without bound: one visitor cannot fill the server's line
+        queue.submit("s1", {})
+    queue.submit("s2", {})  # another session still can
+    release.set()
     assert queue.join()
     assert [queue.view(j.id).state for j in (first, second)] == [JobState.DONE, JobState.DONE]
-    assert queue.peak_running == 1
 
 
 def test_cancel_stops_a_running_job_within_a_batch_and_leaves_no_thread() -> None:
@@ -197,3 +207,28 @@ def test_the_cancel_message_counts_epochs_as_the_progress_line() -> None:
     assert cancelled_message(job) == "Cancelled after epoch 1 (you cancelled it); epoch 1 is kept."
     job.report_batch(2, 10, 100)
     assert cancelled_message(job) == "Cancelled during epoch 2 (you cancelled it); epoch 1 is kept."
+
+
+def test_on_end_is_called_once_for_every_job_however_it_ends() -> None:
+    ended: list[tuple[str, JobState]] = []
+    release = threading.Event()
+
+    def held(job: TrainingJob) -> None:
+        while not release.wait(0.005):
+            job.raise_if_cancelled()
+
+    alive = {"s1": True, "s2": True, "s3": True}
+    queue = TrainingQueue(
+        held, limit=1, is_alive=lambda owner: alive[owner], grace_s=0.0, on_end=lambda j: ended.append((j.id, j.state))
+    )
+    running, cancelled, dropped = queue.submit("s1", {}), queue.submit("s2", {}), queue.submit("s3", {})
+    wait_for(lambda: queue.view(running.id).state is JobState.RUNNING)
+    queue.cancel(cancelled.id)  # dropped from the line by its session
+    alive["s3"] = False
+    time.sleep(0.01)
+    queue.view(dropped.id)  # the queue notices its session is gone
+    release.set()
+    assert queue.join()
+    assert sorted(ended) == sorted(
+        [(running.id, JobState.DONE), (cancelled.id, JobState.CANCELLED), (dropped.id, JobState.CANCELLED)]
+    )

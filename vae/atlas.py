@@ -114,6 +114,15 @@ def snapshot_codes(tensors: dict[str, torch.Tensor], meta: CheckpointMeta, run: 
     }
 
 
+def maps_to_build(checkpoint: str | Path) -> int:
+    """How many 2-D maps build_atlas computes for a checkpoint: none for a 2-D model (its codes are its map),
+    else the final map and one per snapshot epoch other than the checkpoint's own."""
+    tensors, meta = open_checkpoint(Path(checkpoint))
+    if meta.model.latent_dim == 2:
+        return 0
+    return 1 + sum(epoch != meta.epoch for epoch in snapshot_codes(tensors, meta, None))
+
+
 def build_atlas(
     checkpoint: str | Path | None = None,
     data_dir: str | Path | None = None,
@@ -167,7 +176,7 @@ def build_atlas(
             log(f"map of the epoch-{epoch} snapshot ({len(rows)} digits)")
             aligned = procrustes_align(to_map(codes[epoch][torch.from_numpy(rows)]), coords[rows])
         out[f"snapshot.{epoch}.coords"] = torch.from_numpy(aligned).half()  # a thumbnail map: float16 is plenty
-    meta = {
+    atlas_meta = {
         "format": ATLAS_FORMAT,
         "checkpoint": checkpoint.name,
         "checkpoint_sha256": file_sha256(checkpoint),
@@ -178,7 +187,7 @@ def build_atlas(
         "score_method": SCORE_METHOD,
     }
     path = atlas_path(checkpoint)
-    atomic_write_bytes(path, save({k: v.contiguous() for k, v in out.items()}, metadata=meta))
+    atomic_write_bytes(path, save({k: v.contiguous() for k, v in out.items()}, metadata=atlas_meta))
     return path
 
 

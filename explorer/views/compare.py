@@ -17,9 +17,6 @@ from vae.images import enlarge, png_bytes, tile
 
 CARDS = "compare_cards"  # (model key, seed, digit, pair) → ModelCard, this session's
 CHOSEN = "compare_models"  # the multiselect's key
-# The choice, kept outside the widget: Streamlit drops a widget's state on a run where the widget is not
-# drawn, so after a visit to another view the default would come back.
-KEPT = "compare_kept"
 OFFERED = "compare_offered"  # the model keys this session has been offered, to spot newly trained ones
 MAX_MODELS = 4
 ONE_LINE = "font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
@@ -38,13 +35,13 @@ def models_on_offer(ctx: Context) -> dict[str, tuple[str, LatentModel | None]]:
 
 def with_new_models(offer: dict[str, tuple[str, LatentModel | None]]) -> list[str]:
     """The selection to show: the default the first time (this session's models, newest first, then the
-    shipped ones, three in all), later the user's choice with any model trained since added to it (the
+    shipped ones, three in all), later the user's choice with any model trained or uploaded since added to it (the
     oldest choices make room: at most MAX_MODELS)."""
     seen: set[str] = ss.setdefault(OFFERED, set())
     yours = [key for key in offer if key in session_models()]
     new = [key for key in yours if key not in seen]
     seen.update(offer)
-    current = ss[CHOSEN] if CHOSEN in ss else ss.get(KEPT)  # the widget's, or kept from the last visit
+    current = ss.get(CHOSEN)
     if current is None:
         shipped = [key for key in offer if key not in session_models()]
         return (yours[::-1][:2] + shipped)[:3]
@@ -87,8 +84,8 @@ def render(ctx: Context) -> None:
         max_selections=MAX_MODELS,
         format_func=lambda key: offer[key][0],
         key=CHOSEN,
+        persist_state="session",  # kept while the user visits other views
     )
-    ss[KEPT] = chosen
     a, b, c, d = st.columns(4)
     seed = int(a.number_input("Seed of the prior samples", 0, 999_999, 0, key="compare_seed"))
     digit = int(b.number_input("Test digit to reconstruct", 0, LAST_TEST_ROW, 0, key="compare_digit"))
