@@ -134,8 +134,9 @@ def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
 MAP_SNAPSHOTS_HELP = (
     "The same test digits encoded by the model at several epochs of its training (each map rotated to "
     "match the final one). At epoch 0 the untrained encoder mixes everything; clusters appear within the "
-    "first epochs and then sharpen. The Training view has every kept epoch, with its samples and morphs."
+    "first epochs and then sharpen."
 )
+MAP_SNAPSHOTS_TRAINING = " The Training view has every kept epoch, with its samples and morphs."
 
 
 def reconstruction_caption(vae: bool) -> str:

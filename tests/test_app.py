@@ -146,6 +146,8 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     entry = at.session_state["session_models"]["session:mine.safetensors"]
     assert entry.atlas is not None and entry.atlas.coords.shape == (10_000, 2)
     assert at.get("plotly_chart")
+    forms = [c.value for c in at.caption if "encoded by the model at several epochs" in c.value]
+    assert forms and "The Training view has every kept epoch" not in forms[0]  # it has no slider for an upload
     assert not building.checkpoint.parent.exists()
     open_view(at, "training")  # no record on disk: said in words, not a missing-file error
     assert not at.exception and not at.error

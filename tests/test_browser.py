@@ -306,6 +306,12 @@ def test_a_checkpoint_uploaded_from_the_browser_becomes_the_sessions_model(page)
     shot(page, "9_checkpoint_uploaded")
     expect(page.get_by_text("Model: my_model.safetensors")).to_be_visible()
     expect(sidebar.get_by_text("my_model.safetensors (yours)")).to_be_visible()
+    bs.open_view(page, "map")  # its map is built off the page, as a trained model's, and then shown
+    expect(page.get_by_text("Building its map", exact=False)).to_have_count(0, timeout=120_000)
+    bs.wait_settled(page)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+    expect(page.get_by_text("No map", exact=False)).to_have_count(0)
+    shot(page, "9b_uploaded_checkpoint_map")
     assert_no_exception(page)
 
 

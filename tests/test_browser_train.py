@@ -51,8 +51,8 @@ def test_one_epoch_trained_in_the_browser_becomes_a_model_in_the_picker(page):  
     expect(mine).to_be_visible()
     expect(page.get_by_role("button", name="Download the checkpoint")).to_be_visible()
     bs.rerun(page, mine.click)
-    expect(page.get_by_text("Model: vae_d2_beta1_e1_s1", exact=False)).to_be_visible()
     bs.open_view(page, "plane")  # a 2-D model's map is its own plane: there at once
+    expect(page.get_by_text("Model: vae_d2_beta1_e1_s1", exact=False)).to_be_visible()
     bs.wait_settled(page)
     shot(page, "11_trained_model_plane")
     assert_no_exception(page)

@@ -11,8 +11,9 @@ from explorer.links import write_address
 from explorer.model_picker import Context
 from explorer.posterior_panel import show_posterior
 from explorer.resources import cached_test_set
+from explorer.session_models import session_keys
 from explorer.state import ACTIVE_MODEL, next_end, pick_on_map, set_code, set_next_end, ss
-from explorer.text import MAP_SNAPSHOTS_HELP, map_help, reconstruction_caption
+from explorer.text import MAP_SNAPSHOTS_HELP, MAP_SNAPSHOTS_TRAINING, map_help, reconstruction_caption
 from explorer.widgets import guarded_fragment, pickable_chart
 from vae.codes import decode_code
 from vae.images import enlarge
@@ -84,7 +85,8 @@ def snapshots(ctx: Context) -> None:
     atlas = ctx.atlas
     if len(atlas.snapshot_coords) > 1:  # a run trained in the app keeps its last epoch only: nothing to watch
         st.subheader("How the map forms", divider="gray")
-        st.caption(MAP_SNAPSHOTS_HELP)
+        # A session's own model (uploaded or trained here) has no record file, so no epoch slider.
+        st.caption(MAP_SNAPSHOTS_HELP + ("" if ctx.key in session_keys() else MAP_SNAPSHOTS_TRAINING))
         shown = lecture_snapshots(sorted(atlas.snapshot_coords))
         rows = atlas.snapshot_rows
         sample = rows[subset_rows(len(rows), 3000)] if len(rows) > 3000 else rows
