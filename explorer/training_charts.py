@@ -64,7 +64,7 @@ def epoch_axis(max_epoch: float) -> dict[str, Any]:
 
 def total_title(beta: float) -> str:
     """The third panel's title: the loss is recon + β·KL, the −ELBO only at β = 1."""
-    return "total (−ELBO)" if beta == 1 else f"loss (reconstruction + {beta:g}·KL)"
+    return "total (−ELBO)" if beta == 1 else f"loss: recon + {beta:g}·KL"  # short: a panel is ~240 px wide
 
 
 def loss_figure(
