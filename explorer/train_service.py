@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 import torch
 
@@ -30,7 +29,7 @@ from explorer.state import ss
 from explorer.text import MAP_BEING_BUILT
 from explorer.training_jobs import EpochResult, JobState, QueueRefused, TrainingJob, TrainingQueue
 from vae import load_checkpoint
-from vae.atlas import AtlasError, add_scores, atlas_path, build_atlas, load_atlas, maps_to_build
+from vae.atlas import AtlasError, add_scores, atlas_path, build_atlas, load_atlas
 from vae.checkpoint import export_checkpoint
 from vae.data import load_mnist
 from vae.quick_map import quick_map_2d
@@ -160,19 +159,18 @@ def build_map(job: TrainingJob) -> None:
     checkpoint: Path = job.settings
     # A trained run has one map to make; an uploaded run file may have a snapshot map per kept epoch too:
     # the progress bar runs once over all of them.
-    count, done = max(maps_to_build(checkpoint), 1), 0
+    done, count = 0, 1
+
+    def on_map(index: int, maps: int) -> None:
+        nonlocal done, count
+        done, count = index, maps
 
     def progress(share: float) -> None:
         job.report_batch(1, round((done + share) / count * 1000), 1000)
         job.raise_if_cancelled()
 
-    def mapper(points: np.ndarray, seed: int) -> np.ndarray:
-        nonlocal done
-        coords = quick_map_2d(points, seed, progress=progress, threads=train_threads())
-        done += 1
-        return coords
-
-    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False)
+    mapper = partial(quick_map_2d, progress=progress, threads=train_threads())
+    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False, on_map=on_map)
     job.report_epoch(EpochResult(1, None, None, result=atlas_path(checkpoint)))
     job.raise_if_cancelled()
     add_scores(checkpoint, log=LOG.info)
@@ -273,11 +271,11 @@ def map_status(key: str) -> tuple[TrainedModel | None, float | None]:
 def forget_files(trained: TrainedModel) -> None:
     """Once its session holds model, map and download, delete an upload's files, and a run's unless the
     operator keeps runs."""
-    if trained.uploaded or not runs_folder()[1]:
+    if trained.uploaded:  # its private folder, atlas included
+        shutil.rmtree(trained.checkpoint.parent, ignore_errors=True)
+    elif not runs_folder()[1]:
         for path in (trained.checkpoint, atlas_path(trained.checkpoint)):
             path.unlink(missing_ok=True)
-    if trained.uploaded:
-        shutil.rmtree(trained.checkpoint.parent, ignore_errors=True)
 
 
 def map_upload(key: str, file_name: str, payload: bytes) -> None:
@@ -285,10 +283,8 @@ def map_upload(key: str, file_name: str, payload: bytes) -> None:
     folder for the map job, and are deleted with the atlas once the map has joined the session's model."""
     queue = map_queue()
     earlier = trained_models().pop(f"upload:{key}", None)  # the same file uploaded again: its map is this one
-    if earlier is not None and earlier.map_job is not None:
+    if earlier is not None and earlier.map_job is not None:  # (a finished one's files went in map_status)
         queue.cancel(earlier.map_job, "uploaded again")  # its files go when it ends (drop_unused_upload)
-    elif earlier is not None:
-        forget_files(earlier)
     sweep_stale_uploads({Path(job.settings).parent for job in queue.unfinished()})
     folder = Path(tempfile.mkdtemp(prefix=UPLOAD_MAP_PREFIX))
     checkpoint = folder / (Path(file_name).name or "uploaded.safetensors")

@@ -17,7 +17,6 @@ from vae.atlas import (
     build_atlas,
     dimension_usage,
     load_atlas,
-    maps_to_build,
     procrustes_align,
 )
 from vae.checkpoint import export_checkpoint, file_sha256, load_checkpoint, read_checkpoint
@@ -126,7 +125,8 @@ def test_atlas_of_an_autoencoder(tmp_path: Path, fake_train, fake_test, fake_mni
 @pytest.mark.slow
 def test_tsne_map_of_a_higher_dimensional_model(checkpoint_copy: Path, fake_mnist: list[str], fake_test) -> None:
     messages: list[str] = []
-    build_atlas(checkpoint_copy, seed=0, log=messages.append)
+    maps: list[tuple[int, int]] = []
+    build_atlas(checkpoint_copy, seed=0, log=messages.append, on_map=lambda *call: maps.append(call))
     atlas = load_atlas(checkpoint_copy)
     assert atlas.method == "tsne"
     assert atlas.coords.shape == (len(fake_test), 2)
@@ -135,7 +135,8 @@ def test_tsne_map_of_a_higher_dimensional_model(checkpoint_copy: Path, fake_mnis
     assert sorted(atlas.snapshot_coords) == [0, 2, 3]  # the configured epochs and the last
     assert all(c.shape == (len(fake_test), 2) for c in atlas.snapshot_coords.values())
     # the final map and the snapshots of epochs 0 and 2; epoch 3's frame is the final map itself
-    assert sum(m.startswith("t-SNE of 256 points") for m in messages) == 3 == maps_to_build(checkpoint_copy)
+    assert sum(m.startswith("t-SNE of 256 points") for m in messages) == 3
+    assert maps == [(0, 3), (1, 3), (2, 3)]  # announced before each, with their count
     np.testing.assert_allclose(atlas.snapshot_coords[3], atlas.coords, atol=1e-2 * np.abs(atlas.coords).max())
     assert np.abs(atlas.snapshot_coords[0] - atlas.coords).max() > 0.05
     # t-SNE keeps neighbourhoods: on this clustered fake data the nearest map point mostly shares the label
@@ -244,5 +245,7 @@ def test_a_shipped_copy_takes_its_snapshot_codes_from_its_run(
         build_atlas(shipped, log=quiet, run=other)
 
 
-def test_a_2d_model_needs_no_map_to_be_computed(flat_checkpoint: Path) -> None:
-    assert maps_to_build(flat_checkpoint) == 0
+def test_a_2d_model_needs_no_map_to_be_computed(flat_checkpoint: Path, fake_mnist: list[str]) -> None:
+    maps: list[tuple[int, int]] = []
+    build_atlas(flat_checkpoint, log=quiet, on_map=lambda *call: maps.append(call))
+    assert maps == []

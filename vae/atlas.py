@@ -17,6 +17,7 @@ refuses an atlas made from another file rather than showing a map of another mod
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -114,15 +115,6 @@ def snapshot_codes(tensors: dict[str, torch.Tensor], meta: CheckpointMeta, run: 
     }
 
 
-def maps_to_build(checkpoint: str | Path) -> int:
-    """How many 2-D maps build_atlas computes for a checkpoint: none for a 2-D model (its codes are its map),
-    else the final map and one per snapshot epoch other than the checkpoint's own."""
-    tensors, meta = open_checkpoint(Path(checkpoint))
-    if meta.model.latent_dim == 2:
-        return 0
-    return 1 + sum(epoch != meta.epoch for epoch in snapshot_codes(tensors, meta, None))
-
-
 def build_atlas(
     checkpoint: str | Path | None = None,
     data_dir: str | Path | None = None,
@@ -131,10 +123,13 @@ def build_atlas(
     mapper: Callable[[np.ndarray, int], np.ndarray] | None = None,
     run: str | Path | None = None,
     scores: bool = True,
+    on_map: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write the checkpoint's atlas beside it. `mapper(points, seed)` makes the 2-D maps: scikit-learn's
     t-SNE by default; the app passes vae.quick_map for a model trained a moment ago. scores=False leaves
-    out the per-image scores (5 s for d = 20 on two cores), which add_scores can store afterwards."""
+    out the per-image scores (5 s for d = 20 on two cores), which add_scores can store afterwards.
+    on_map(index, count) is called before each of the `count` maps the mapper makes (none for a 2-D model:
+    its codes are its map): the final map, then one per snapshot epoch other than the checkpoint's own."""
     from safetensors.torch import save
 
     from vae.data import load_mnist
@@ -147,9 +142,16 @@ def build_atlas(
     flat = model.latent_dim == 2
     method = "latent" if flat else "tsne"
 
+    codes = snapshot_codes(tensors, meta, Path(run) if run is not None else None)
+    epochs = sorted(codes)
+    mapped = itertools.count()
+    count = 1 + sum(epoch != meta.epoch for epoch in epochs)
+
     def to_map(points: torch.Tensor) -> np.ndarray:
         if flat:
             return points.float().numpy().astype(np.float32)
+        if on_map is not None:
+            on_map(next(mapped), count)
         started = time.perf_counter()
         coords = (mapper or tsne_2d)(points.float().numpy(), seed)
         log(f"t-SNE of {len(coords)} points in {time.perf_counter() - started:.0f} s")
@@ -163,8 +165,6 @@ def build_atlas(
     out["dim_usage"] = torch.from_numpy(usage)
     if scores:
         out.update(score_tensors(model, test.images))
-    codes = snapshot_codes(tensors, meta, Path(run) if run is not None else None)
-    epochs = sorted(codes)
     rows = np.arange(len(coords))
     if not flat and len(rows) > SNAPSHOT_MAP_ROWS:
         rows = np.sort(np.random.default_rng(seed).choice(len(coords), SNAPSHOT_MAP_ROWS, replace=False))
