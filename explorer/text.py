@@ -12,6 +12,11 @@ INTRO = (
     "in the menu, in the lecture's order."
 )
 
+# The ranges a whole-number box names when it refuses a value (explorer.widgets.ranged_int_input).
+TEST_ROWS = "test digits are numbered"
+SEEDS = "seeds go from"
+SAMPLE_NUMBERS = "the samples are numbered"
+
 # One line at the top of each view: what to notice there.
 LOOK_FOR = {
     "sliders": "Move one slider at a time: the top ones change the digit's shape, the last ones barely anything.",

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 TEST_DIGITS = 10_000
+LAST_TEST_ROW = TEST_DIGITS - 1
+MAX_PRIOR_SEED = 999_999  # vae.codes.fresh_seed's range: short enough to read and type back
 MAX_CODE = 100.0  # a coordinate's size beyond which a link's code is nonsense, not a far-out sample
 
 
@@ -78,7 +80,7 @@ def parse_link(params: Mapping[str, str], models: Sequence[str]) -> LinkState:
     if "k" in params:
         take("k", "k", _integer(params["k"], 1, 30), "a number of frames (1–30)")
     if "seed" in params:
-        take("seed", "seed", _integer(params["seed"], 0, 999_999), "a seed (0–999999)")
+        take("seed", "seed", _integer(params["seed"], 0, MAX_PRIOR_SEED), f"a seed (0–{MAX_PRIOR_SEED})")
     if "T" in params:
         value = _number(params["T"])
         ok = value is not None and 0.1 <= value <= 2.0

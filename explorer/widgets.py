@@ -1,4 +1,5 @@
-"""Widgets every view shares: the error boundary (for views and for fragments) and the pickable chart."""
+"""Widgets every view shares: the error boundary (for views and for fragments), the pickable chart and the
+whole-number box that refuses a value out of range in words."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from functools import partial, wraps
 from typing import ParamSpec
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from explorer.resources import LOG
+from explorer.state import guarded
 from explorer.text import friendly_error
+
+ss = st.session_state
 
 P = ParamSpec("P")
 
@@ -51,3 +56,49 @@ def pickable_chart(
         selection_mode=modes,
         config={"displaylogo": False, "scrollZoom": True},
     )
+
+
+def _refused_key(key: str) -> str:
+    return f"{key}.refused"
+
+
+def _good_key(key: str) -> str:
+    return f"{key}.good"
+
+
+@guarded
+def _keep_in_range(key: str, low: int, high: int, what: str) -> None:
+    """The box's on_change: a value out of range is put back to the last good one, and the page says why."""
+    value = ss[key]
+    if value is not None and low <= value <= high:
+        ss.pop(_refused_key(key), None)
+        return
+    kept = ss.get(_good_key(key), low)
+    ss[key] = kept
+    typed = "An empty box" if value is None else f"{int(value):,}"
+    ss[_refused_key(key)] = f"{typed} is out of range: {what} {low:,} to {high:,}. It stays {kept:,}."
+
+
+def ranged_int_input(
+    where: DeltaGenerator,
+    label: str,
+    low: int,
+    high: int,
+    key: str,
+    default: int,
+    what: str,
+    note: DeltaGenerator | None = None,
+    **kwargs: object,
+) -> int:
+    """A whole-number box for `low`..`high`. No min/max is given to Streamlit: with them the browser only
+    reddens a value out of range and keeps the old one, silently. Here the box takes any whole number and
+    a value out of range is put back, with a sentence under the box (or in `note`) naming the range:
+    "{value} is out of range: {what} {low} to {high}", what being e.g. "test digits are numbered"."""
+    ss.setdefault(key, default)  # the box takes its value from the state (an int: the box is for whole numbers)
+    value = where.number_input(label, step=1, key=key, on_change=_keep_in_range, args=(key, low, high, what), **kwargs)
+    value = int(min(max(value, low), high))  # a stored value from before the callback ran, e.g. from a link
+    ss[_good_key(key)] = value
+    refused = ss.get(_refused_key(key))
+    if refused:
+        (note or where).error(refused, icon=":material/block:")
+    return value

@@ -253,6 +253,28 @@ def test_slider_buttons_reset_randomise_and_start_from_a_test_digit():
     assert slider_values(at, d) == rounded(mu)  # exactly, never clipped to the sliders' range
 
 
+@pytest.mark.parametrize(
+    ("view", "key", "bad", "words"),
+    [
+        ("sliders", "slider_test_index", 10_000, "test digits are numbered 0 to 9,999"),
+        ("samples", "prior_seed", -1, "seeds go from 0 to 999,999"),
+        ("samples", "prior_pick", 25, "the samples are numbered 1 to 24"),
+        ("morph", "morph_b", 20_000, "test digits are numbered 0 to 9,999"),
+        ("compare", "compare_from", -3, "test digits are numbered 0 to 9,999"),
+    ],
+)
+def test_a_number_out_of_range_is_refused_in_words_and_the_last_good_one_kept(view, key, bad, words):
+    at = start(view)
+    at.number_input(key=key).set_value(5).run()
+    at.number_input(key=key).set_value(bad).run()
+    assert not at.exception
+    assert at.session_state[key] == 5 and at.number_input(key=key).value == 5
+    assert [e.value for e in at.error] == [f"{bad:,} is out of range: {words}. It stays 5."]
+    at.number_input(key=key).set_value(6).run()
+    assert_clean(at)  # the sentence goes with the next good value
+    assert at.session_state[key] == 6
+
+
 # ---------------------------------------------------------------- prior samples
 
 

@@ -12,6 +12,9 @@ from explorer.model_picker import Context
 from explorer.resources import cached_test_set, model_at
 from explorer.session_models import session_models
 from explorer.state import ss
+from explorer.text import SEEDS, TEST_ROWS
+from explorer.url_state import LAST_TEST_ROW, MAX_PRIOR_SEED
+from explorer.widgets import ranged_int_input
 from vae import LatentModel
 from vae.images import enlarge, png_bytes, tile
 
@@ -21,7 +24,6 @@ OFFERED = "compare_offered"  # the model keys this session has been offered, to 
 MAX_MODELS = 4
 ONE_LINE = "font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
 ORIGINAL_SCALE = 3  # the three test digits above the cards, 84 px each
-LAST_TEST_ROW = 9999
 
 
 def models_on_offer(ctx: Context) -> dict[str, tuple[str, LatentModel | None]]:
@@ -87,10 +89,10 @@ def render(ctx: Context) -> None:
         persist_state="session",  # kept while the user visits other views
     )
     a, b, c, d = st.columns(4)
-    seed = int(a.number_input("Seed of the prior samples", 0, 999_999, 0, key="compare_seed"))
-    digit = int(b.number_input("Test digit to reconstruct", 0, LAST_TEST_ROW, 0, key="compare_digit"))
-    start = int(c.number_input("Morph from test digit", 0, LAST_TEST_ROW, 3, key="compare_from"))
-    end = int(d.number_input("to test digit", 0, LAST_TEST_ROW, 2, key="compare_to"))
+    seed = ranged_int_input(a, "Seed of the prior samples", 0, MAX_PRIOR_SEED, "compare_seed", 0, SEEDS)
+    digit = ranged_int_input(b, "Test digit to reconstruct", 0, LAST_TEST_ROW, "compare_digit", 0, TEST_ROWS)
+    start = ranged_int_input(c, "Morph from test digit", 0, LAST_TEST_ROW, "compare_from", 3, TEST_ROWS)
+    end = ranged_int_input(d, "to test digit", 0, LAST_TEST_ROW, "compare_to", 2, TEST_ROWS)
     if len(chosen) < 2:
         st.info("Pick at least two models. Train a few in “Train a model” (β = 0.1, 1 and 4 show the trade-off).")
         return

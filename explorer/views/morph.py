@@ -11,8 +11,8 @@ from explorer.components.map_marks import map_marks
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set, model_at
 from explorer.state import NEXT_END, morph_pair, pick_pair_from_chart, pick_pair_from_gallery, ss
-from explorer.text import MORPH_AUTOENCODER_HELP, morph_linear_help, morph_spherical_help
-from explorer.widgets import guarded_fragment, pickable_chart
+from explorer.text import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
+from explorer.widgets import guarded_fragment, pickable_chart, ranged_int_input
 from vae import CheckpointError
 from vae.catalog import autoencoder_for_comparison
 from vae.images import enlarge
@@ -39,8 +39,9 @@ def render(ctx: Context) -> None:
     pickers, chart = st.columns([2, 3], gap="large")
     with pickers:
         a1, a2 = st.columns(2)
-        a = a1.number_input("Digit A: test #", 0, len(test) - 1, key="morph_a", persist_state="session")
-        b = a2.number_input("Digit B: test #", 0, len(test) - 1, key="morph_b", persist_state="session")
+        last = len(test) - 1
+        a = ranged_int_input(a1, "Digit A: test #", 0, last, "morph_a", 0, TEST_ROWS, persist_state="session")
+        b = ranged_int_input(a2, "Digit B: test #", 0, last, "morph_b", 1, TEST_ROWS, persist_state="session")
         a1.image(enlarge(test.images[a], 4), caption=f"A: a {labels[a]}")
         a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}")
         examples = digit_examples(labels)

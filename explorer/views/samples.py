@@ -7,7 +7,9 @@ import streamlit as st
 from explorer.epochs import decoding_model, epoch_banner
 from explorer.model_picker import Context
 from explorer.state import reroll, set_code, ss
-from explorer.text import AE_SAMPLES_WARNING, samples_help
+from explorer.text import AE_SAMPLES_WARNING, SAMPLE_NUMBERS, SEEDS, samples_help
+from explorer.url_state import MAX_PRIOR_SEED
+from explorer.widgets import ranged_int_input
 from vae.codes import prior_samples
 from vae.images import enlarge
 
@@ -15,13 +17,12 @@ SMALL = 3  # enlargement in grids: 84 px
 
 
 def render(ctx: Context) -> None:
-    ss.setdefault("prior_seed", 0)
     decoder, epoch = decoding_model(ctx)
     epoch_banner(ctx, epoch)
     c1, c2, c3, c4 = st.columns([3, 3, 2, 1], vertical_alignment="bottom")
     count = c1.slider("How many digits", 1, 64, 24, key="prior_count", persist_state="session")
     temperature = c2.slider("Temperature T", 0.1, 2.0, 1.0, 0.05, key="prior_temperature", persist_state="session")
-    seed = c3.number_input("Seed", 0, 999_999, key="prior_seed", persist_state="session")
+    seed = ranged_int_input(c3, "Seed", 0, MAX_PRIOR_SEED, "prior_seed", 0, SEEDS, persist_state="session")
     c4.button("Reroll", on_click=reroll, icon=":material/casino:", width="stretch")
     samples = prior_samples(decoder, count, temperature, int(seed))
     if not ctx.is_vae:
@@ -31,7 +32,7 @@ def render(ctx: Context) -> None:
     if ss.get("prior_pick", 1) > count:  # a number input refuses a stored value above its maximum
         ss["prior_pick"] = count
     p1, p2, _ = st.columns([1, 2, 3], vertical_alignment="bottom")
-    pick = p1.number_input("Sample #", 1, count, key="prior_pick")
+    pick = ranged_int_input(p1, "Sample #", 1, count, "prior_pick", 1, SAMPLE_NUMBERS)
     p2.button(
         "Send this sample to the sliders",
         on_click=set_code,

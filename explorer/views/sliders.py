@@ -28,12 +28,11 @@ from explorer.state import (
     ss,
     start_from_test_digit,
 )
-from explorer.text import sliders_help
-from explorer.widgets import guarded_fragment
+from explorer.text import TEST_ROWS, sliders_help
+from explorer.url_state import LAST_TEST_ROW
+from explorer.widgets import guarded_fragment, ranged_int_input
 from vae import LatentModel
 from vae.codes import PRIOR_EXTENT
-
-LAST_TEST_INDEX = 9999  # MNIST has 10,000 test digits
 
 
 @guarded_fragment("sliders")  # a button reruns this view alone, not the sidebar and the page around it
@@ -43,10 +42,23 @@ def render(ctx: Context) -> None:
     specs = slider_labels(atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", d)
     decoder, epoch = decoding_model(ctx)  # the Training view's epoch slider may pick an earlier decoder
     epoch_banner(ctx, epoch)
-    with st.container(horizontal=True, vertical_alignment="bottom"):
+    buttons = st.container(horizontal=True, vertical_alignment="bottom")
+    refused = st.empty()  # under the row of buttons: a refusal in the row would squeeze them
+    with buttons:
         st.button("Reset to the origin", on_click=set_code, args=(ctx.key, [0.0] * d))
         st.button("Randomise", on_click=randomise_code, args=(ctx.key, d))
-        st.number_input("Test digit #", 0, LAST_TEST_INDEX, key="slider_test_index", persist_state="session", width=160)
+        ranged_int_input(
+            buttons,
+            "Test digit #",
+            0,
+            LAST_TEST_ROW,
+            "slider_test_index",
+            0,
+            TEST_ROWS,
+            note=refused,
+            width=160,
+            persist_state="session",
+        )
         st.button(
             "Start from its μ" if ctx.is_vae else "Start from its code",
             on_click=start_from_test_digit,
