@@ -15,7 +15,10 @@ from explorer.state import ss
 
 SOURCES = ["Upload", "Draw", "Camera"]
 # Extensions offered by the file picker: what phones, editors and scanners save and Pillow reads.
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "jfif", "gif", "bmp", "webp", "tif", "tiff", "ico", "ppm", "pgm", "pbm", "tga"]
+UPLOAD_TYPES = [
+    *("png", "jpg", "jpeg", "jfif", "heic", "heif", "gif", "bmp", "webp"),
+    *("tif", "tiff", "ico", "ppm", "pgm", "pbm", "tga"),
+]
 UPLOAD_KEY = "digit_upload"
 KEPT_UPLOAD = "digit_upload_kept"  # (file name, bytes) of the last upload
 

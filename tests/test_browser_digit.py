@@ -116,6 +116,17 @@ def test_an_exif_rotated_photo_is_read_upright_and_kept_across_sources(page) -> 
     assert_no_exception(page)
 
 
+def test_an_iphone_heic_photo_is_read(page) -> None:  # noqa: F811
+    """An iPhone's photo as it comes off the phone: HEIC, stored sideways with the turn in the file."""
+    photo = (Path(__file__).resolve().parent / "fixtures" / "seven_sideways.heic").read_bytes()
+    bs.open_view(page, "digit")
+    bs.rerun(page, lambda: bs.upload(page, "IMG_0001.HEIC", photo, "image/heic"))
+    expect_verdict(page)
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+    shot(page, "digit_heic")
+    assert_no_exception(page)
+
+
 def test_the_camera_reads_a_digit(page) -> None:  # noqa: F811
     bs.open_view(page, "digit")
     choose_source(page, "Camera")

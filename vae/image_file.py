@@ -1,7 +1,9 @@
 """Reading an uploaded image file into grey levels, robustly and cheaply.
 
 Whatever Pillow decodes is read: CMYK, 16-bit, palette, alpha, animated (the first frame, reported
-in `DecodedImage.first_of_frames`), camera JPEGs with their EXIF orientation applied. A phone photo
+in `DecodedImage.first_of_frames`), camera JPEGs with their EXIF orientation applied, and an iPhone's
+HEIC photos (through pi-heif, libheif's decoder, when it is installed; the turn stored in the file is
+applied by the decoder, which then reports the EXIF orientation as 1). A phone photo
 of up to 50 megapixels is decoded at reduced size inside the JPEG decoder (`Image.draft`, DCT
 scaling), so it costs a fraction of its full size in time and memory; other formats are decoded in
 full and shrunk at once (`Image.reduce`), which is why they have a tighter pixel limit.
@@ -17,6 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps
+
+try:  # HEIC/HEIF: an iPhone's photos. Optional: without it such a file is "not an image we can read".
+    import pi_heif
+except ImportError:  # pragma: no cover - pi-heif is in requirements.txt
+    pi_heif = None
+else:
+    pi_heif.register_heif_opener()
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 8192 * 6144  # 50 megapixels, the largest phone cameras (8160 × 6120) included
@@ -47,7 +56,7 @@ class DecodedImage:
 
 
 def not_an_image_message() -> str:
-    return "This file is not an image we can read. Upload a photo or picture of a digit (JPEG, PNG, …)."
+    return "This file is not an image we can read. Upload a photo or picture of a digit (JPEG, PNG, HEIC, …)."
 
 
 def damaged_message() -> str:
