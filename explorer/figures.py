@@ -227,9 +227,17 @@ def plane_layout(figure: go.Figure, extent: float, height: int, revision: str) -
     """The square [−extent, extent]² frame of a 2-D model's plane."""
     figure.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        # A legend above the plot leaves its full width to the (square) plane.
-        legend={"title": {"text": "digit"}, "orientation": "h", "y": 1.0, "yanchor": "bottom"},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        # A legend above the plot leaves its full width to the (square) plane; its title beside the digits
+        # keeps it to one line, clear of the top tick label (on two lines it covered the plane's top).
+        legend={
+            "title": {"text": "digit", "side": "left"},
+            "orientation": "h",
+            "y": 1.04,
+            "yanchor": "bottom",
+            "x": 0.5,
+            "xanchor": "center",
+        },
         # constrain="domain": keep exactly [−extent, extent]² (like the decoded grid beside it), shrink the box.
         xaxis={"range": [-extent, extent], "title": {"text": "z0"}, "constrain": "domain"},
         yaxis={"range": [-extent, extent], "title": {"text": "z1"}, "constrain": "domain"},

@@ -15,7 +15,6 @@ INTRO = (
 # The ranges a whole-number box names when it refuses a value (explorer.widgets.ranged_int_input).
 TEST_ROWS = "test digits are numbered"
 SEEDS = "seeds go from"
-SAMPLE_NUMBERS = "the samples are numbered"
 
 # One line at the top of each view: what to notice there.
 LOOK_FOR = {

@@ -76,11 +76,11 @@ def parse_link(params: Mapping[str, str], models: Sequence[str]) -> LinkState:
         take("z", "code", parse_code(params["z"]), "a code")
     for name, what in (("a", "test digit"), ("b", "test digit"), ("pick", "test digit")):
         if name in params:
-            take(name, name, _integer(params[name], 0, TEST_DIGITS - 1), f"a {what} (0–{TEST_DIGITS - 1})")
+            take(name, name, _integer(params[name], 0, TEST_DIGITS - 1), f"a {what} (0–{LAST_TEST_ROW:,})")
     if "k" in params:
         take("k", "k", _integer(params["k"], 1, 30), "a number of frames (1–30)")
     if "seed" in params:
-        take("seed", "seed", _integer(params["seed"], 0, MAX_PRIOR_SEED), f"a seed (0–{MAX_PRIOR_SEED})")
+        take("seed", "seed", _integer(params["seed"], 0, MAX_PRIOR_SEED), f"a seed (0–{MAX_PRIOR_SEED:,})")
     if "T" in params:
         value = _number(params["T"])
         ok = value is not None and 0.1 <= value <= 2.0

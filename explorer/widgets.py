@@ -58,47 +58,43 @@ def pickable_chart(
     )
 
 
-def _refused_key(key: str) -> str:
-    return f"{key}.refused"
-
-
 def _good_key(key: str) -> str:
     return f"{key}.good"
 
 
 @guarded
-def _keep_in_range(key: str, low: int, high: int, what: str) -> None:
-    """The box's on_change: a value out of range is put back to the last good one, and the page says why."""
+def _keep_in_range(key: str, label: str, low: int, high: int, what: str) -> None:
+    """The box's on_change: a value out of range, or none, is put back to the last good one, and a toast
+    says so (beside the box it would push its row out of line, and stay after the next change)."""
     value = ss[key]
     if value is not None and low <= value <= high:
-        ss.pop(_refused_key(key), None)
         return
     kept = ss.get(_good_key(key), low)
     ss[key] = kept
-    typed = "An empty box" if value is None else f"{int(value):,}"
-    ss[_refused_key(key)] = f"{typed} is out of range: {what} {low:,} to {high:,}. It stays {kept:,}."
+    if value is None:
+        st.toast(f"{label} was left empty: it stays {kept:,}.", icon=":material/block:", duration="long")
+    else:
+        st.toast(
+            f"{label}: {int(value):,} is out of range, {what} {low:,} to {high:,}. It stays {kept:,}.",
+            icon=":material/block:",
+            duration="long",
+        )
 
 
 def ranged_int_input(
-    where: DeltaGenerator,
-    label: str,
-    low: int,
-    high: int,
-    key: str,
-    default: int,
-    what: str,
-    note: DeltaGenerator | None = None,
-    **kwargs: object,
+    where: DeltaGenerator, label: str, low: int, high: int, key: str, default: int, what: str, **kwargs: object
 ) -> int:
     """A whole-number box for `low`..`high`. No min/max is given to Streamlit: with them the browser only
-    reddens a value out of range and keeps the old one, silently. Here the box takes any whole number and
-    a value out of range is put back, with a sentence under the box (or in `note`) naming the range:
-    "{value} is out of range: {what} {low} to {high}", what being e.g. "test digits are numbered"."""
+    reddens a value out of range and keeps the old one, silently. Here the box takes any whole number, or
+    none, and a value out of range (or an emptied box) is put back to the last good one, with a toast naming
+    the box and the range: "{label}: {value} is out of range, {what} {low} to {high}", what being e.g. "test
+    digits are numbered"."""
     ss.setdefault(key, default)  # the box takes its value from the state (an int: the box is for whole numbers)
-    value = where.number_input(label, step=1, key=key, on_change=_keep_in_range, args=(key, low, high, what), **kwargs)
+    # value=None lets the box be emptied (else Streamlit silently puts its default, 0, back): refused above.
+    value = where.number_input(
+        label, value=None, step=1, key=key, on_change=_keep_in_range, args=(key, label, low, high, what), **kwargs
+    )
+    value = ss.get(_good_key(key), default) if value is None else value  # emptied by a path with no callback
     value = int(min(max(value, low), high))  # a stored value from before the callback ran, e.g. from a link
     ss[_good_key(key)] = value
-    refused = ss.get(_refused_key(key))
-    if refused:
-        (note or where).error(refused, icon=":material/block:")
     return value

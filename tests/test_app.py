@@ -254,25 +254,36 @@ def test_slider_buttons_reset_randomise_and_start_from_a_test_digit():
 
 
 @pytest.mark.parametrize(
-    ("view", "key", "bad", "words"),
+    ("view", "key", "label", "bad", "words"),
     [
-        ("sliders", "slider_test_index", 10_000, "test digits are numbered 0 to 9,999"),
-        ("samples", "prior_seed", -1, "seeds go from 0 to 999,999"),
-        ("samples", "prior_pick", 25, "the samples are numbered 1 to 24"),
-        ("morph", "morph_b", 20_000, "test digits are numbered 0 to 9,999"),
-        ("compare", "compare_from", -3, "test digits are numbered 0 to 9,999"),
+        ("sliders", "slider_test_index", "Test digit #", 10_000, "test digits are numbered 0 to 9,999"),
+        ("samples", "prior_seed", "Seed", -1, "seeds go from 0 to 999,999"),
+        ("morph", "morph_b", "Digit B: test #", 20_000, "test digits are numbered 0 to 9,999"),
+        ("compare", "compare_from", "Morph from test digit", -3, "test digits are numbered 0 to 9,999"),
     ],
 )
-def test_a_number_out_of_range_is_refused_in_words_and_the_last_good_one_kept(view, key, bad, words):
+def test_a_number_out_of_range_or_none_is_refused_in_words_and_the_last_good_one_kept(view, key, label, bad, words):
     at = start(view)
     at.number_input(key=key).set_value(5).run()
     at.number_input(key=key).set_value(bad).run()
-    assert not at.exception
+    assert_clean(at)  # no error box: the refusal is a toast, which leaves the row's layout alone
     assert at.session_state[key] == 5 and at.number_input(key=key).value == 5
-    assert [e.value for e in at.error] == [f"{bad:,} is out of range: {words}. It stays 5."]
+    assert [t.value for t in at.toast] == [f"{label}: {bad:,} is out of range, {words}. It stays 5."]
+    at.number_input(key=key).set_value(None).run()  # the box emptied: Streamlit would put 0 back, silently
+    assert at.session_state[key] == 5
+    assert [t.value for t in at.toast] == [f"{label} was left empty: it stays 5."]
     at.number_input(key=key).set_value(6).run()
-    assert_clean(at)  # the sentence goes with the next good value
-    assert at.session_state[key] == 6
+    assert_clean(at)
+    assert at.session_state[key] == 6 and not at.toast
+
+
+def test_the_sample_number_follows_how_many_samples_there_are():
+    at = start("samples")
+    at.selectbox(key="prior_pick").set_value(20).run()
+    at.slider(key="prior_count").set_value(8).run()
+    assert_clean(at)
+    assert at.selectbox(key="prior_pick").options == [str(n) for n in range(1, 9)]
+    assert at.session_state["prior_pick"] == 8 and not at.toast  # the last one, without a word: no one typed it
 
 
 # ---------------------------------------------------------------- prior samples
@@ -295,7 +306,7 @@ def test_the_seed_decides_the_samples():
 
 def test_a_sample_can_be_sent_to_the_sliders():
     at = start("samples")
-    at.number_input(key="prior_pick").set_value(2).run()
+    at.selectbox(key="prior_pick").set_value(2).run()
     {b.label: b for b in at.button}["Send this sample to the sliders"].click().run()
     assert_clean(at)
     assert at.session_state["view"] == "sliders"

@@ -241,20 +241,24 @@ def test_two_digits_clicked_on_the_map_are_morphed(page):
     assert_no_exception(page)
 
 
-def test_a_test_digit_number_out_of_range_is_refused_in_words(page):
-    """Typed into the box and sent with Enter, as a user does: the box is put back and a sentence says why
-    (with min/max on the box, Chromium only reddened it)."""
+def test_a_test_digit_number_out_of_range_or_emptied_is_refused_in_words(page):
+    """Typed into the box and sent with Enter, as a user does: the box is put back and a toast says why
+    (with min/max on the box, Chromium only reddened it; emptied, Streamlit put 0 back without a word)."""
     bs.open_view(page, "morph")
     box = page.get_by_label("Digit A: test #")
     bs.rerun(page, lambda: (box.fill("7"), box.press("Enter")))
     expect(page.get_by_text("A: a 9")).to_be_visible()  # test digit #7 is a 9
     bs.rerun(page, lambda: (box.fill("20000"), box.press("Enter")))
-    expect(page.get_by_text("20,000 is out of range: test digits are numbered 0 to 9,999. It stays 7.")).to_be_visible()
+    toast = page.get_by_test_id("stToast")
+    expect(toast).to_contain_text("Digit A: test #: 20,000 is out of range, test digits are numbered 0 to 9,999.")
     expect(box).to_have_value("7")
     expect(page.get_by_text("A: a 9")).to_be_visible()
     shot(page, "2c_number_refused")
+    bs.rerun(page, lambda: (box.fill(""), box.press("Enter")))
+    expect(toast.filter(has_text="Digit A: test # was left empty: it stays 7.")).to_be_visible()
+    expect(box).to_have_value("7")
     bs.rerun(page, lambda: (box.fill("8"), box.press("Enter")))
-    expect(page.get_by_text("is out of range")).to_have_count(0)
+    expect(page.get_by_text("A: a 5")).to_be_visible()  # test digit #8 is a 5
     assert_no_exception(page)
 
 

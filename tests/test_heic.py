@@ -39,8 +39,15 @@ def test_a_heic_stored_sideways_is_read_upright() -> None:
     assert float((image_to_mnist(SIDEWAYS) - image_to_mnist(UPRIGHT)).abs().mean()) <= 0.02
 
 
-@pytest.mark.parametrize("keep", [0.1, 0.6])
-def test_a_cut_off_heic_is_refused_in_words(keep: float) -> None:
+@pytest.mark.parametrize("keep", [0.05, 0.4, 0.9, 0.996])
+def test_a_cut_off_heic_is_called_damaged_not_an_unknown_format(keep: float) -> None:
     with pytest.raises(InvalidImageError) as refused:
         image_to_mnist(UPRIGHT[: int(len(UPRIGHT) * keep)])
-    assert "damaged" in str(refused.value) or "not an image" in str(refused.value)
+    assert "damaged or incomplete" in str(refused.value)
+
+
+def test_a_video_is_not_taken_for_a_damaged_heic() -> None:
+    """An MP4 begins with an ftyp box too, with a video brand: that is not an image at all."""
+    with pytest.raises(InvalidImageError) as refused:
+        image_to_mnist(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(64))
+    assert "not an image" in str(refused.value)

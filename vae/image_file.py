@@ -38,6 +38,9 @@ _DRAFT_FORMATS = frozenset({"JPEG", "MPO"})
 # images are converted once on the way down, which holds a second copy).
 _BYTES_PER_PIXEL = {"1": 2, "L": 1, "P": 5, "PA": 8, "I;16": 6, "I;16B": 6, "I;16L": 6, "I;16N": 6}
 _ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
+# HEIF's brands (ISO/IEC 23008-12), as a file's first box ("ftyp") names them: a file that says it is one
+# and cannot be opened was cut short or damaged, not "not an image".
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
 
 
 class InvalidImageError(ValueError):
@@ -112,7 +115,14 @@ def _open(data: bytes) -> Image.Image:
     except Exception as exc:
         # Decoder plugins raise many types (OSError, SyntaxError, ValueError, struct.error...) on
         # garbage; to the user they all mean the same thing.
+        if _says_heif(data):
+            raise InvalidImageError(damaged_message()) from exc
         raise InvalidImageError(not_an_image_message()) from exc
+
+
+def _says_heif(data: bytes) -> bool:
+    """Whether the file begins as a HEIF (an iPhone photo) does: an "ftyp" box whose major brand is HEIF's."""
+    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
 
 
 def _check_size(img: Image.Image) -> None:

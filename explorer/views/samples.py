@@ -7,7 +7,7 @@ import streamlit as st
 from explorer.epochs import decoding_model, epoch_banner
 from explorer.model_picker import Context
 from explorer.state import reroll, set_code, ss
-from explorer.text import AE_SAMPLES_WARNING, SAMPLE_NUMBERS, SEEDS, samples_help
+from explorer.text import AE_SAMPLES_WARNING, SEEDS, samples_help
 from explorer.url_state import MAX_PRIOR_SEED
 from explorer.widgets import ranged_int_input
 from vae.codes import prior_samples
@@ -29,10 +29,11 @@ def render(ctx: Context) -> None:
         st.warning(AE_SAMPLES_WARNING)
     st.caption(samples_help(ctx.is_vae, ctx.model.latent_dim))
     st.image([enlarge(image, SMALL) for image in samples.images], caption=[f"#{i + 1}" for i in range(count)])
-    if ss.get("prior_pick", 1) > count:  # a number input refuses a stored value above its maximum
+    if ss.get("prior_pick", 1) > count:  # fewer samples than the one picked: the last one
         ss["prior_pick"] = count
     p1, p2, _ = st.columns([1, 2, 3], vertical_alignment="bottom")
-    pick = ranged_int_input(p1, "Sample #", 1, count, "prior_pick", 1, SAMPLE_NUMBERS)
+    # A list, not a number box: its choices follow "How many digits", so no value can be out of range.
+    pick = p1.selectbox("Sample #", range(1, count + 1), key="prior_pick", persist_state="session")
     p2.button(
         "Send this sample to the sliders",
         on_click=set_code,

@@ -43,22 +43,11 @@ def render(ctx: Context) -> None:
     decoder, epoch = decoding_model(ctx)  # the Training view's epoch slider may pick an earlier decoder
     epoch_banner(ctx, epoch)
     buttons = st.container(horizontal=True, vertical_alignment="bottom")
-    refused = st.empty()  # under the row of buttons: a refusal in the row would squeeze them
     with buttons:
         st.button("Reset to the origin", on_click=set_code, args=(ctx.key, [0.0] * d))
         st.button("Randomise", on_click=randomise_code, args=(ctx.key, d))
-        ranged_int_input(
-            buttons,
-            "Test digit #",
-            0,
-            LAST_TEST_ROW,
-            "slider_test_index",
-            0,
-            TEST_ROWS,
-            note=refused,
-            width=160,
-            persist_state="session",
-        )
+        box = {"width": 160, "persist_state": "session"}
+        ranged_int_input(buttons, "Test digit #", 0, LAST_TEST_ROW, "slider_test_index", 0, TEST_ROWS, **box)
         st.button(
             "Start from its μ" if ctx.is_vae else "Start from its code",
             on_click=start_from_test_digit,
