@@ -99,7 +99,7 @@ def render(ctx: Context) -> None:
     test = cached_test_set()
     originals = (test.images[[digit, start, end]].reshape(-1, 28, 28) * 255).round().byte().numpy()
     # One column each at a fixed width: as a list in one st.image, a longer caption widened its image.
-    captions = (f"digit #{digit}", f"morph from #{start}", f"to #{end}")
+    captions = (f"digit #{digit}", f"from #{start}", f"to #{end}")  # one line each in a fifth of the width
     for column, image, caption in zip(st.columns(5)[:3], originals, captions, strict=True):
         column.image(enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE)
     st.caption(
