@@ -52,6 +52,7 @@ class TrainedModel:
     download: bytes  # the checkpoint without optimizer state, for the download button
     map_job: str | None  # the map being built, until it is adopted
     uploaded: bool = False  # an upload's files are never kept, whatever the runs folder
+    download_name: str = ""  # the downloaded file's name: its settings, with the epochs it holds
 
 
 _runtime_sessions: dict[str, str | None] = {}  # job owner → the runtime's id of its session (None: untracked)
@@ -227,7 +228,9 @@ def adopt_finished(job_id: str) -> TrainedModel | None:
         return None
     checkpoint = Path(view.result)
     model = load_checkpoint(checkpoint)
-    name = f"{view.settings.file_stem()} ({job_id})"
+    # A cancelled run, or one stopped by a NaN, holds fewer epochs than were asked for: its names say so.
+    stem = replace(view.settings, epochs=view.epoch).file_stem()
+    name = f"{stem} ({job_id})"
     key = add_session_model(SessionModel(name=name, model=model, no_map_reason=MAP_BEING_BUILT))
     # Off the script run, also for a 2-D model (its map is its own plane, written in a second; its per-image
     # scores take a few more, which the page should not wait for).
@@ -236,7 +239,8 @@ def adopt_finished(job_id: str) -> TrainedModel | None:
     except QueueRefused as exc:  # this session's maps fill its share of the line
         map_job = None
         session_models()[key] = replace(session_models()[key], no_map_reason=f"No map: {exc}.")
-    trained = TrainedModel(key, checkpoint, checkpoint_download(checkpoint), map_job)
+    download = checkpoint_download(checkpoint)
+    trained = TrainedModel(key, checkpoint, download, map_job, download_name=f"{stem}.safetensors")
     trained_models()[job_id] = trained
     return trained
 

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP, assert_clean, open_view
 
-from explorer.train_service import TRAIN_JOB, map_queue, training_queue
+from explorer.train_service import TRAIN_JOB, TRAINED, map_queue, training_queue
 from explorer.training_jobs import JobState
 
 
@@ -135,6 +135,29 @@ def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
         ]
     ).run()
     assert_clean(at)
+
+
+@pytest.mark.mnist
+def test_a_run_cancelled_after_an_epoch_is_named_by_the_epochs_it_holds() -> None:
+    at = train_page()
+    fill(at, d=2, epochs=50)
+    submit(at)
+    job = at.session_state[TRAIN_JOB]
+    deadline = time.monotonic() + 300
+    while training_queue().view(job).epoch < 1:
+        assert time.monotonic() < deadline, "no epoch finished"
+        time.sleep(0.2)
+    at.button(key="train_cancel").click().run()
+    wait_finished(job)
+    kept = training_queue().view(job).epoch
+    assert 1 <= kept < 50
+    at.run()
+    assert_clean(at)
+    mine = [o for o in at.sidebar.radio[0].options if "(yours)" in o]
+    assert len(mine) == 1 and mine[0].startswith(f"vae_d2_beta1_e{kept}_s1 ")  # not e50: it holds {kept}
+    (trained,) = at.session_state[TRAINED].values()
+    assert trained.download_name == f"vae_d2_beta1_e{kept}_s1.safetensors"
+    assert map_queue().join(120)
 
 
 def test_the_live_plane_fits_every_epochs_means_and_never_shrinks() -> None:

@@ -209,7 +209,7 @@ def result(view: JobView) -> None:
         right.download_button(
             "Download the checkpoint",
             trained.download,
-            file_name=trained.checkpoint.name,
+            file_name=trained.download_name,
             mime="application/octet-stream",
             key="train_download",
         )
