@@ -108,9 +108,14 @@ def map_figure(
 
 
 def snapshot_figure(
-    snapshot_coords: Mapping[int, np.ndarray], labels: np.ndarray, rows: np.ndarray | None = None, height: int = 260
+    snapshot_coords: Mapping[int, np.ndarray],
+    labels: np.ndarray,
+    rows: np.ndarray | None = None,
+    height: int = 260,
+    legend: bool = False,
 ) -> go.Figure:
-    """Small maps of the epoch snapshots side by side: how the clusters form during training."""
+    """Small maps of the epoch snapshots side by side: how the clusters form during training. legend: the
+    digits' colours beside them (for a map shown on its own; thumbnails under the big map have its legend)."""
     epochs = sorted(snapshot_coords)
     figure = make_subplots(
         rows=1, cols=len(epochs), subplot_titles=[f"epoch {e}" for e in epochs], horizontal_spacing=0.02
@@ -126,7 +131,7 @@ def snapshot_figure(
                     mode="markers",
                     name=str(digit),
                     legendgroup=str(digit),
-                    showlegend=False,
+                    showlegend=legend and column == 1,
                     marker={"size": 2.5, "color": DIGIT_COLOURS[digit], "opacity": 0.7},
                     hoverinfo="skip",
                 ),
@@ -137,7 +142,11 @@ def snapshot_figure(
         figure.update_yaxes(scaleanchor=f"x{column if column > 1 else ''}", scaleratio=1, row=1, col=column)
     figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
-    figure.update_layout(height=height, margin={"l": 5, "r": 5, "t": 30, "b": 5})
+    figure.update_layout(
+        height=height,
+        margin={"l": 5, "r": 5, "t": 30, "b": 5},
+        legend={"title": {"text": "digit"}, "itemsizing": "constant"},  # legend dots larger than the map's
+    )
     return figure
 
 

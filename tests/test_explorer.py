@@ -399,6 +399,9 @@ def test_snapshot_figure_has_a_panel_per_epoch():
     assert len(figure.data) == 3 * 5  # even rows only hold the even digits
     assert [a.text for a in figure.layout.annotations] == ["epoch 0", "epoch 5", "epoch 10"]
     assert sum(len(trace.x) for trace in figure.data) == 3 * N_TEST // 2
+    assert not any(trace.showlegend for trace in figure.data)  # thumbnails: the big map above has the legend
+    alone = snapshot_figure({10: snapshots[10]}, labels, rows=np.arange(0, N_TEST, 2), legend=True)
+    assert [trace.name for trace in alone.data if trace.showlegend] == ["0", "2", "4", "6", "8"]
 
 
 def test_plane_figure_has_a_click_grid_ellipses_and_means():

@@ -125,10 +125,12 @@ def epoch_map(ctx: Context, run: RecordedRun, epoch: int) -> None:
         )
         st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
     elif atlas is not None and epoch in atlas.snapshot_coords:
-        figure = snapshot_figure({epoch: atlas.snapshot_coords[epoch]}, labels, atlas.snapshot_rows, height=460)
+        figure = snapshot_figure(
+            {epoch: atlas.snapshot_coords[epoch]}, labels, atlas.snapshot_rows, height=460, legend=True
+        )
         st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
     elif atlas is not None and epoch == run.last_epoch:
-        figure = snapshot_figure({epoch: atlas.coords}, labels, atlas.snapshot_rows, height=460)
+        figure = snapshot_figure({epoch: atlas.coords}, labels, atlas.snapshot_rows, height=460, legend=True)
         st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
     else:
         reason = ctx.atlas_error or f"its atlas has no map of epoch {epoch}"
