@@ -84,10 +84,26 @@ def back_to_last_epoch(key: str) -> None:
 
 def epoch_banner(ctx: Context, epoch: int | None) -> None:
     """Says that this view decodes with an earlier epoch's weights, with a way back."""
-    if epoch is None:
-        return
+    if epoch is not None:
+        _banner(ctx, f"Decoding with the weights of epoch {epoch} (set in the Training view), not the trained model's.")
+
+
+def trained_model_banner(ctx: Context) -> None:
+    """For a view that encodes test digits: when the Training view's slider is at an earlier epoch, says
+    that this view still shows the trained model (only the decoders of earlier epochs are kept)."""
+    epoch = chosen_epoch(ctx)
+    if epoch is not None:
+        _banner(
+            ctx,
+            f"The Training view's slider is at epoch {epoch}, but this view shows the trained model: it encodes "
+            "test digits, and only the decoders of earlier epochs are kept (the Training view has a morph at "
+            "each kept epoch).",
+        )
+
+
+def _banner(ctx: Context, text: str) -> None:
     run = recorded_run(ctx)
     last = run.last_epoch if run else "the last"
     left, right = st.columns([4, 1], vertical_alignment="center")
-    left.info(f"Decoding with the weights of epoch {epoch} (set in the Training view), not the trained model's.")
+    left.info(text)
     right.button(f"Back to epoch {last}", on_click=back_to_last_epoch, args=(epoch_key(ctx),), width="stretch")

@@ -461,6 +461,10 @@ def test_the_epoch_slider_switches_the_training_map(page):
     shot(page, "training_epoch_0")
     assert first != last  # the map of the test means at epoch 0 is not the trained model's
     assert bs.image(page, "samples, epoch 0").get_attribute("src") != samples
+    bs.open_view(page, "morph")  # it encodes test digits: it says it stays with the trained model
+    expect(page.get_by_text("slider is at epoch 0, but this view shows the trained model")).to_be_visible()
+    bs.rerun(page, page.get_by_role("button", name="Back to epoch").click)
+    expect(page.get_by_text("slider is at epoch 0")).to_have_count(0)
     assert_no_exception(page)
 
 

@@ -77,6 +77,20 @@ def test_the_epoch_slider_switches_samples_morph_and_the_other_views_decoder(rec
     assert at.image[0].value != at0
 
 
+def test_the_morph_view_says_it_shows_the_trained_model_while_the_slider_is_at_an_earlier_epoch(
+    recorded: Path,
+) -> None:
+    at = open_training(recorded)
+    at.select_slider[0].set_value(1).run()
+    at.session_state["requested_view"] = "morph"
+    at.run()
+    assert_clean(at)
+    assert any("slider is at epoch 1, but this view shows the trained model" in box.value for box in at.info)
+    {b.label: b for b in at.button}[f"Back to epoch {EPOCHS}"].click().run()
+    assert_clean(at)
+    assert not any("slider is at epoch" in box.value for box in at.info)
+
+
 def test_the_curves_start_at_epoch_zero_and_the_panel_has_a_row_per_epoch(recorded: Path) -> None:
     at = open_training(recorded)
     charts = {chart.proto.id: chart for chart in at.get("plotly_chart")}

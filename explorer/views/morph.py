@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 from explorer.components.map_marks import map_marks
+from explorer.epochs import trained_model_banner
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set, model_at
 from explorer.state import NEXT_END, morph_pair, pick_pair_from_chart, pick_pair_from_gallery, ss
@@ -32,6 +33,7 @@ def morph_captions(frames: int) -> list[str]:
 
 
 def render(ctx: Context) -> None:
+    trained_model_banner(ctx)
     test = cached_test_set()
     labels = test.labels.numpy()
     for key, row in zip(("morph_a", "morph_b"), morph_pair(), strict=True):
