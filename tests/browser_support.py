@@ -127,11 +127,12 @@ def launch_chromium(playwright: Any) -> Any:
 # ---------------------------------------------------------------- waiting on the app
 
 
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
 def wait_idle(page: Any, timeout: float = 60.0) -> None:
     """Until the script run is over: Streamlit marks its root with data-test-script-state."""
-    page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached", timeout=timeout * 1000
-    )
+    page.wait_for_selector(IDLE_APP, state="attached", timeout=timeout * 1000)
 
 
 class ScriptRuns:
@@ -199,14 +200,18 @@ def rerun(page: Any, action: Callable[[], object], timeout: float = 60.0) -> Non
 
 def wait_settled(page: Any, quiet: float = 0.5, timeout: float = 60.0) -> None:
     """Until every script run that started has finished and the server has sent nothing for `quiet` seconds
-    (after several quick inputs, e.g. key presses, each of which may start a run)."""
+    (after several quick inputs, e.g. key presses, each of which may start a run).
+
+    A run replaced by another (a polling fragment's run when the page reruns) may end without its own
+    "finished" message: after `quiet` seconds of silence the page's own "notRunning" settles it too."""
     runs = script_runs(page)
-    _poll(
-        page,
-        lambda: runs.finished >= runs.started and time.monotonic() - runs.last_message > quiet,
-        timeout,
-        "the app did not settle",
-    )
+
+    def settled() -> bool:
+        if time.monotonic() - runs.last_message <= quiet:
+            return False
+        return runs.finished >= runs.started or page.locator(IDLE_APP).count() == 1
+
+    _poll(page, settled, timeout, "the app did not settle")
     wait_idle(page, timeout)
     next_frames(page)
 
