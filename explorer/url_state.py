@@ -76,7 +76,7 @@ def parse_link(params: Mapping[str, str], models: Sequence[str]) -> LinkState:
         take("z", "code", parse_code(params["z"]), "a code")
     for name, what in (("a", "test digit"), ("b", "test digit"), ("pick", "test digit")):
         if name in params:
-            take(name, name, _integer(params[name], 0, TEST_DIGITS - 1), f"a {what} (0–{LAST_TEST_ROW:,})")
+            take(name, name, _integer(params[name], 0, LAST_TEST_ROW), f"a {what} (0–{LAST_TEST_ROW:,})")
     if "k" in params:
         take("k", "k", _integer(params["k"], 1, 30), "a number of frames (1–30)")
     if "seed" in params:

@@ -12,10 +12,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from explorer.resources import LOG
-from explorer.state import guarded
+from explorer.state import guarded, ss
 from explorer.text import friendly_error
-
-ss = st.session_state
 
 P = ParamSpec("P")
 

@@ -21,11 +21,11 @@ import numpy as np
 from PIL import Image, ImageOps
 
 try:  # HEIC/HEIF: an iPhone's photos. Optional: without it such a file is "not an image we can read".
-    import pi_heif
+    from pi_heif import register_heif_opener
 except ImportError:  # pragma: no cover - pi-heif is in requirements.txt
-    pi_heif = None
+    pass
 else:
-    pi_heif.register_heif_opener()
+    register_heif_opener()
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 8192 * 6144  # 50 megapixels, the largest phone cameras (8160 × 6120) included

@@ -11,8 +11,9 @@ from explorer.components.map_marks import map_marks
 from explorer.epochs import trained_model_banner
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set, model_at
-from explorer.state import NEXT_END, morph_pair, pick_pair_from_chart, pick_pair_from_gallery, ss
+from explorer.state import NEXT_END, pick_pair_from_chart, pick_pair_from_gallery, ss
 from explorer.text import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
+from explorer.url_state import LAST_TEST_ROW
 from explorer.widgets import guarded_fragment, pickable_chart, ranged_int_input
 from vae import CheckpointError
 from vae.catalog import autoencoder_for_comparison
@@ -36,14 +37,12 @@ def render(ctx: Context) -> None:
     trained_model_banner(ctx)
     test = cached_test_set()
     labels = test.labels.numpy()
-    for key, row in zip(("morph_a", "morph_b"), morph_pair(), strict=True):
-        ss.setdefault(key, row)  # the number inputs take their value from the state, never from `value=`
     pickers, chart = st.columns([2, 3], gap="large")
     with pickers:
         a1, a2 = st.columns(2)
-        last = len(test) - 1
-        a = ranged_int_input(a1, "Digit A: test #", 0, last, "morph_a", 0, TEST_ROWS, persist_state="session")
-        b = ranged_int_input(a2, "Digit B: test #", 0, last, "morph_b", 1, TEST_ROWS, persist_state="session")
+        keep = {"persist_state": "session"}
+        a = ranged_int_input(a1, "Digit A: test #", 0, LAST_TEST_ROW, "morph_a", 0, TEST_ROWS, **keep)
+        b = ranged_int_input(a2, "Digit B: test #", 0, LAST_TEST_ROW, "morph_b", 1, TEST_ROWS, **keep)
         a1.image(enlarge(test.images[a], 4), caption=f"A: a {labels[a]}")
         a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}")
         examples = digit_examples(labels)

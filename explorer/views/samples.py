@@ -24,7 +24,7 @@ def render(ctx: Context) -> None:
     temperature = c2.slider("Temperature T", 0.1, 2.0, 1.0, 0.05, key="prior_temperature", persist_state="session")
     seed = ranged_int_input(c3, "Seed", 0, MAX_PRIOR_SEED, "prior_seed", 0, SEEDS, persist_state="session")
     c4.button("Reroll", on_click=reroll, icon=":material/casino:", width="stretch")
-    samples = prior_samples(decoder, count, temperature, int(seed))
+    samples = prior_samples(decoder, count, temperature, seed)
     if not ctx.is_vae:
         st.warning(AE_SAMPLES_WARNING)
     st.caption(samples_help(ctx.is_vae, ctx.model.latent_dim))
