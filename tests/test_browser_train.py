@@ -62,6 +62,8 @@ def start_one_epoch(tab, seed: int) -> None:
     tab.get_by_role("spinbutton", name="Seed").fill(str(seed))
     tab.get_by_role("spinbutton", name="Seed").press("Tab")
     tab.get_by_role("button", name="Start training").click()
+    # This job under way first: a model trained before it left its own "Trained 1 epoch." on the page.
+    expect(tab.get_by_role("button", name="Cancel")).to_be_visible(timeout=60_000)
     expect(tab.get_by_text("Trained 1 epoch.")).to_be_visible(timeout=300_000)
 
 
