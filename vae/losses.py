@@ -59,6 +59,19 @@ def reconstruction_grad(logits: torch.Tensor, target: torch.Tensor) -> torch.Ten
     return torch.sigmoid(logits) - target
 
 
+def summed_bce_and_grad(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Σ bce_with_logits and its gradient σ(l) − x from one sigmoid, for the fast training step.
+
+    σ(|l|) = max(σ(l), 1 − σ(l)): both lie in [½, 1], where fp32 is exact to 6e-8, so its log is as good as
+    bce_with_logits'; Σ max(l, 0) and Σ x·l are taken as whole sums. Seven passes over the batch's logits
+    instead of the ten of bce_with_logits plus reconstruction_grad (bench: 3–5 % of a step at batch 256).
+    """
+    sig = torch.sigmoid(logits)
+    log_top = torch.maximum(sig, 1 - sig).log_()
+    total = logits.clamp_min(0).sum() - torch.dot(target.reshape(-1), logits.reshape(-1)) - log_top.sum()
+    return total, sig.sub_(target)
+
+
 def reconstruction_nats(logits: torch.Tensor, x: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
     """Binary cross-entropy summed over pixels (and, for "sum", over the batch), computed on logits."""
     # Under bf16 autocast the decoder's output is bf16: the loss is summed in fp32 (or fp64 if given).

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae.losses import LossTerms, bce_with_logits, elbo_loss, kl_grads, kl_to_prior, reconstruction_grad
+from vae.losses import LossTerms, elbo_loss, kl_grads, kl_to_prior, summed_bce_and_grad
 from vae.model import VAE, Autoencoder, LatentModel, sample_posterior
 
 COMPUTE_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -168,11 +168,11 @@ class FastStep:
         zc = z.to(self.dtype)
         h3 = torch.addmm(b3, zc, w3.t()).relu_()
         logits = torch.addmm(b4, h3, w4.t()).float()
-        recon = bce_with_logits(logits, x).sum()
+        recon, d_logits = summed_bce_and_grad(logits, x)
         kl = kl_to_prior(mu, logvar) if is_vae else recon.new_zeros(())
 
         # Backward; ReLU passes the gradient where its output is > 0.
-        d_logits = reconstruction_grad(logits, x).to(self.dtype)
+        d_logits = d_logits.to(self.dtype)
         _into(g_w4, g_b4, d_logits, h3)
         d_h3 = torch.ops.aten.threshold_backward(d_logits @ w4, h3, 0)
         _into(g_w3, g_b3, d_h3, zc)
