@@ -241,6 +241,18 @@ def test_two_digits_clicked_on_the_map_are_morphed(page):
     assert_no_exception(page)
 
 
+def test_the_gallerys_ten_digits_sit_on_one_line_and_a_click_sets_that_end(page):
+    bs.open_view(page, "morph")
+    pills = page.locator(".st-key-gallery_b button")
+    expect(pills).to_have_count(10)
+    tops = [round(pill.bounding_box()["y"]) for pill in pills.all()]
+    assert len(set(tops)) == 1, tops  # Streamlit's padding wrapped the 9 onto a second line
+    bs.rerun(page, pills.filter(has_text="3").click)
+    expect(page.get_by_label("Digit B: test #")).to_have_value("18")  # the test set's first 3
+    expect(page.get_by_text("B: a 3")).to_be_visible()
+    assert_no_exception(page)
+
+
 def test_a_test_digit_number_out_of_range_or_emptied_is_refused_in_words(page):
     """Typed into the box and sent with Enter, as a user does: the box is put back and a toast says why
     (with min/max on the box, Chromium only reddened it; emptied, Streamlit put 0 back without a word)."""

@@ -33,6 +33,14 @@ def morph_captions(frames: int) -> list[str]:
     return ["A", "recon A", *ts, "recon B", "B"]
 
 
+# Streamlit's pills are padded for words; the digits' ten then wrapped onto a second line in this column.
+GALLERY_STYLE = (
+    "<style>"
+    + "".join(f".st-key-gallery_{end} button {{ padding-left: 8px; padding-right: 8px; }}" for end in "ab")
+    + "</style>"
+)
+
+
 def render(ctx: Context) -> None:
     trained_model_banner(ctx)
     test = cached_test_set()
@@ -47,6 +55,7 @@ def render(ctx: Context) -> None:
         a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}")
         examples = digit_examples(labels)
         st.caption("…or take one from this gallery:")
+        st.html(GALLERY_STYLE)
         for end in ("a", "b"):
             st.pills(
                 f"Gallery → {end.upper()}",
