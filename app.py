@@ -36,7 +36,7 @@ def main() -> None:
         st.info(NO_MODEL.format(folder=checkpoint_dir()))
         return
     apply_address_code(ctx)
-    copy_link_button()
+    copy_link_button(ctx)
     navigate(ctx)
     write_address(ctx)  # the address says what the page shows: a reload or a copied link brings it back
 

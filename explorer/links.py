@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.model_picker import Context
-from explorer.state import MODEL_CHOICE, code_key, current_code, morph_pair, ss
-from explorer.text import RESTORED_NOTE
+from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, code_key, current_code, morph_pair, ss
+from explorer.text import RESTORED_NOTE, SESSION_MODEL_LINK
 from explorer.url_state import LinkState, link_params, parse_link
 from vae.catalog import CheckpointListing, list_checkpoints
 from vae.paths import checkpoint_dir
@@ -118,7 +118,7 @@ def show_address_notes() -> None:
 def link_state(ctx: Context) -> tuple[LinkState, LinkState]:
     """(what the session shows now, the defaults a link can leave out)."""
     names = {path: name for name, path in model_names(ctx.listing).items()}
-    active = ss.get("active_model")
+    active = ss.get(ACTIVE_MODEL)
     a, b = morph_pair()
     now = LinkState(
         model=names.get(active),
@@ -144,6 +144,10 @@ def write_address(ctx: Context) -> None:
         st.query_params.from_dict(params)
 
 
-def copy_link_button() -> None:
+def copy_link_button(ctx: Context) -> None:
     with st.sidebar:
         _COPY(key="copy_link", height=40)
+        names = model_names(ctx.listing)
+        if ss.get(ACTIVE_MODEL) not in names.values():  # an upload or a model trained here
+            fallback = f"{next(iter(names))}{STEM}" if names else "the app without a model"
+            st.caption(SESSION_MODEL_LINK.format(model=ctx.name, fallback=fallback))

@@ -197,6 +197,11 @@ def friendly_error(exc: BaseException) -> str:
     )
 
 
+# Under the "Copy link" button while the picker holds an uploaded or trained model: links name shipped ones.
+SESSION_MODEL_LINK = (
+    "{model} lives in this session only, so a link cannot bring it: the link opens {fallback}, "
+    "with the rest of this view."
+)
 RESTORED_NOTE = (
     "Restored from the page's address ({parts}), as after a server restart or a copied link; "
     "what the address does not hold (an upload, a drawing) starts afresh."

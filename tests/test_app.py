@@ -133,6 +133,11 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     assert "mine.safetensors (yours)" in at.sidebar.radio(key="model_choice").options
     assert any("mine.safetensors" in caption.value for caption in at.main.caption)
     assert component_data(at, "vae_latent_sliders")
+    link_notes = [c.value for c in at.sidebar.caption if "a link cannot bring it" in c.value]
+    assert link_notes == [
+        f"mine.safetensors lives in this session only, so a link cannot bring it: the link opens {FIRST.name}, "
+        "with the rest of this view."
+    ]
     # Its map is built off the page, as a trained model's: the map view shows the progress, then the map;
     # the uploaded bytes written for the map job are deleted once the map has joined the model.
     (building,) = at.session_state["trained_models"].values()
@@ -155,6 +160,7 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     fresh = start()  # another visitor: the upload is not theirs
     assert "mine.safetensors (yours)" not in fresh.sidebar.radio(key="model_choice").options
     assert fresh.session_state["active_model"] == str(FIRST.path)
+    assert not [c for c in fresh.sidebar.caption if "a link cannot bring it" in c.value]
 
 
 def test_a_bad_upload_shows_a_message_and_keeps_the_model():
