@@ -129,6 +129,8 @@ def training_data() -> SharedData:
 
 def run_training(job: TrainingJob) -> None:
     folder, kept = runs_folder()
+    if not kept:
+        sweep_stale_runs(folder)
     train_job(job, training_data(), folder, partial(train_threads, CpuShare()), keep_abandoned=kept)
 
 
@@ -183,6 +185,19 @@ def drop_unused_upload(job: TrainingJob) -> None:
     checkpoint: Path = job.settings
     if job.state is not JobState.DONE and checkpoint.parent.name.startswith(UPLOAD_MAP_PREFIX):
         shutil.rmtree(checkpoint.parent, ignore_errors=True)
+
+
+def sweep_stale_runs(folder: Path, max_age_s: float = STALE_UPLOAD_S) -> None:
+    """Delete checkpoints and maps in the temporary runs folder untouched for max_age_s: runs whose session
+    went away between the last epoch and adopting the model, or whose server was stopped. A running job
+    rewrites its checkpoint every epoch and a map is built within seconds of the last one."""
+    now = time.time()
+    for path in folder.glob("*.safetensors"):
+        try:
+            if now - path.stat().st_mtime > max_age_s:
+                path.unlink()
+        except OSError:
+            continue
 
 
 def sweep_stale_uploads(live: set[Path], max_age_s: float = STALE_UPLOAD_S) -> None:

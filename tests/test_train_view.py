@@ -192,6 +192,38 @@ def test_upload_folders_no_job_uses_are_swept_after_an_hour(tmp_path, monkeypatc
     assert not old.exists() and in_use.exists() and recent.exists() and other.exists()
 
 
+def test_the_temporary_runs_folder_is_swept_of_hour_old_runs_before_a_job(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import tempfile
+
+    from explorer import train_service
+    from explorer.live_training import RUNS_ENV
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv(RUNS_ENV, raising=False)
+    folder = tmp_path / "vae-explorer-runs"
+    folder.mkdir()
+    names = ("left.safetensors", "left.atlas.safetensors", "recent.safetensors", "notes.txt")
+    for name in names:
+        (folder / name).write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    for name in ("left.safetensors", "left.atlas.safetensors", "notes.txt"):
+        os.utime(folder / name, (two_hours_ago, two_hours_ago))
+    trained = []  # the sweep's wiring is under test here, not training (tests/test_live_training.py trains)
+    monkeypatch.setattr(train_service, "train_job", lambda job, data, into, *args, **kw: trained.append(into))
+    monkeypatch.setattr(train_service, "training_data", lambda: None)
+    train_service.run_training(None)
+    assert trained == [folder]
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "recent.safetensors"]
+    # An operator's runs folder keeps everything.
+    monkeypatch.setenv(RUNS_ENV, str(folder))
+    os.utime(folder / "recent.safetensors", (two_hours_ago, two_hours_ago))
+    train_service.run_training(None)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "recent.safetensors"]
+
+
 def test_an_upload_whose_map_never_ran_leaves_no_files(tmp_path) -> None:
     from explorer.train_service import UPLOAD_MAP_PREFIX, drop_unused_upload
     from explorer.training_jobs import TrainingJob
