@@ -37,7 +37,8 @@ from vae.quick_map import warm_up as warm_up_map
 
 THREADS_ENV = "VAE_TRAIN_THREADS"  # torch threads of a training job (its own thread's setting only); default auto
 UPLOAD_MAP_PREFIX = "vae-upload-map-"  # an uploaded checkpoint's private folder while its map is built
-STALE_UPLOAD_S = 3600.0  # an upload folder no map job uses and no session adopted for this long is deleted
+# A run's files, or an upload's folder, that no job uses and no session adopted for this long are deleted.
+STALE_FILES_S = 3600.0
 MAPS_PER_SESSION = 3  # maps one session may have waiting or being built
 TRAIN_JOB = "train_job"  # this session's training job id
 TRAINED = "trained_models"  # job id (or "upload:" + picker key) → TrainedModel, this session's runs and uploads
@@ -187,30 +188,31 @@ def drop_unused_upload(job: TrainingJob) -> None:
         shutil.rmtree(checkpoint.parent, ignore_errors=True)
 
 
-def sweep_stale_runs(folder: Path, max_age_s: float = STALE_UPLOAD_S) -> None:
+def sweep_stale_runs(folder: Path, max_age_s: float = STALE_FILES_S) -> None:
     """Delete checkpoints and maps in the temporary runs folder untouched for max_age_s: runs whose session
     went away between the last epoch and adopting the model, or whose server was stopped. A running job
     rewrites its checkpoint every epoch and a map is built within seconds of the last one."""
     now = time.time()
     for path in folder.glob("*.safetensors"):
-        try:
-            if now - path.stat().st_mtime > max_age_s:
-                path.unlink()
-        except OSError:
-            continue
+        if _untouched_for(path, max_age_s, now):
+            path.unlink(missing_ok=True)
 
 
-def sweep_stale_uploads(live: set[Path], max_age_s: float = STALE_UPLOAD_S) -> None:
+def sweep_stale_uploads(live: set[Path], max_age_s: float = STALE_FILES_S) -> None:
     """Delete upload folders left by sessions that went away after their map was done but before they
     adopted it (or by an earlier server process): older than max_age_s and not in use by a map job."""
     now = time.time()
     for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_MAP_PREFIX}*"):
-        try:
-            stale = folder not in live and now - folder.stat().st_mtime > max_age_s
-        except OSError:
-            continue
-        if stale:
+        if folder not in live and _untouched_for(folder, max_age_s, now):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _untouched_for(path: Path, max_age_s: float, now: float) -> bool:
+    """Whether `path` was last changed over max_age_s before `now` (False if another sweep took it)."""
+    try:
+        return now - path.stat().st_mtime > max_age_s
+    except OSError:
+        return False
 
 
 @st.cache_resource

@@ -1,9 +1,9 @@
 """Widgets every view shares: the error boundary (for views and for fragments), the pickable chart and the
-whole-number box that refuses a value out of range in words."""
+whole-number box that refuses a value out of range in words, and CSS scoped to widget keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial, wraps
 from typing import ParamSpec
@@ -56,6 +56,12 @@ def pickable_chart(
     )
 
 
+def keyed_style(keys: Iterable[str], selector: str, declarations: str) -> str:
+    """A <style> for st.html whose rule applies inside the elements of the given widget keys only (Streamlit
+    gives each keyed element the class st-key-KEY): `selector` is what to style within them, e.g. "button"."""
+    return "<style>" + "".join(f".st-key-{key} {selector} {{ {declarations} }}" for key in keys) + "</style>"
+
+
 def _good_key(key: str) -> str:
     return f"{key}.good"
 
@@ -70,13 +76,10 @@ def _keep_in_range(key: str, label: str, low: int, high: int, what: str) -> None
     kept = ss.get(_good_key(key), low)
     ss[key] = kept
     if value is None:
-        st.toast(f"{label} was left empty: it stays {kept:,}.", icon=":material/block:", duration="long")
+        message = f"{label} was left empty: it stays {kept:,}."
     else:
-        st.toast(
-            f"{label}: {int(value):,} is out of range, {what} {low:,} to {high:,}. It stays {kept:,}.",
-            icon=":material/block:",
-            duration="long",
-        )
+        message = f"{label}: {int(value):,} is out of range, {what} {low:,} to {high:,}. It stays {kept:,}."
+    st.toast(message, icon=":material/block:", duration="long")
 
 
 def ranged_int_input(

@@ -14,7 +14,7 @@ from explorer.resources import cached_test_set, model_at
 from explorer.state import NEXT_END, pick_pair_from_chart, pick_pair_from_gallery, ss
 from explorer.text import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
 from explorer.url_state import LAST_TEST_ROW
-from explorer.widgets import guarded_fragment, pickable_chart, ranged_int_input
+from explorer.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
 from vae import CheckpointError
 from vae.catalog import autoencoder_for_comparison
 from vae.images import enlarge
@@ -34,11 +34,7 @@ def morph_captions(frames: int) -> list[str]:
 
 
 # Streamlit's pills are padded for words; the digits' ten then wrapped onto a second line in this column.
-GALLERY_STYLE = (
-    "<style>"
-    + "".join(f".st-key-gallery_{end} button {{ padding-left: 8px; padding-right: 8px; }}" for end in "ab")
-    + "</style>"
-)
+GALLERY_STYLE = keyed_style(("gallery_a", "gallery_b"), "button", "padding-left: 8px; padding-right: 8px;")
 
 
 def render(ctx: Context) -> None:

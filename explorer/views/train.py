@@ -26,7 +26,7 @@ from explorer.resources import cached_test_set
 from explorer.state import MODEL_CHOICE, guarded, request_view, ss
 from explorer.train_service import TRAIN_JOB, adopt_finished, map_status, session_id, trained_models, training_queue
 from explorer.training_jobs import JobState, JobView, QueueRefused
-from explorer.widgets import error_boundary
+from explorer.widgets import error_boundary, keyed_style
 from vae.codes import plane_extent
 
 FORM_ERROR = "train_form_error"
@@ -36,11 +36,7 @@ LIVE_KEY, MAP_PROGRESS_KEY = "train_live", "train_map_progress"
 # Streamlit fades an element that is being rerun (opacity over 1 s). Rerun twice a second, the progress line
 # was always fading, and the browser drew 18 frames a second to show it: most of a core of a 2-core machine
 # whose other core trains (software-rendered, as in the browser tests). The lines change little per run.
-STILL_PROGRESS = (
-    "<style>"
-    + "".join(f".st-key-{key} * {{ transition: none !important; }}" for key in (LIVE_KEY, MAP_PROGRESS_KEY))
-    + "</style>"
-)
+STILL_PROGRESS = keyed_style((LIVE_KEY, MAP_PROGRESS_KEY), "*", "transition: none !important;")
 
 
 @guarded
