@@ -92,6 +92,7 @@ class JobView:
     codes: list[tuple[int, tuple[Any, Any]]]
     result: Any
     seconds: float  # since the job started running (0 while queued)
+    training_seconds: float  # since its first report (epoch 0, the model before training): the steps' own time
 
     @property
     def finished(self) -> bool:
@@ -112,6 +113,7 @@ class TrainingJob:
     codes: list[tuple[int, tuple[Any, Any]]] = field(default_factory=list)
     result: Any = None
     started: float = 0.0
+    first_report: float = 0.0  # when report_epoch was first called
     ended: float = 0.0
     cancel_reason: str = ""
     _cancel: threading.Event = field(default_factory=threading.Event)
@@ -137,6 +139,7 @@ class TrainingJob:
 
     def report_epoch(self, result: EpochResult) -> None:
         with self._lock:
+            self.first_report = self.first_report or time.monotonic()
             self.epoch = result.epoch
             self.epoch_fraction = 0.0
             if result.history is not None:
@@ -252,8 +255,9 @@ class TrainingQueue:
             self._drop_abandoned()
             position = self._waiting.index(job) + 1 if job in self._waiting else 0
         with job._lock:
-            started = job.started
-            seconds = 0.0 if not started else (job.ended or time.monotonic()) - started
+            now = job.ended or time.monotonic()
+            seconds = now - job.started if job.started else 0.0
+            training_seconds = now - job.first_report if job.first_report else 0.0
             return JobView(
                 id=job.id,
                 settings=job.settings,
@@ -267,6 +271,7 @@ class TrainingQueue:
                 codes=list(job.codes),
                 result=job.result,
                 seconds=seconds,
+                training_seconds=training_seconds,
             )
 
     def unfinished(self) -> list[TrainingJob]:

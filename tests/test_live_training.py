@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.live_training import SharedData, TrainSettings, train_job
+from explorer.live_training import SharedData, TrainSettings, run_progress, train_job
 from explorer.training_jobs import JobState, TrainingQueue
 from vae.checkpoint import load_checkpoint
 from vae.data import MnistSplit
@@ -117,6 +117,15 @@ def test_settings_out_of_range_are_refused(field: str, value: object, message: s
 def test_the_settings_describe_themselves_in_words() -> None:
     assert TrainSettings(epochs=1, latent_dim=2).describe() == "VAE, d = 2, β = 1, 1 epoch, batch 256, lr 0.001, seed 1"
     assert TrainSettings(kind="ae", epochs=10, batch_size=128).describe().startswith("autoencoder, d = 20, 10 epochs,")
+
+
+def test_the_progress_line_says_the_time_left_from_the_steps_pace() -> None:
+    assert run_progress(0, 0.0, 10, 0.0, 0.0) == (0.0, "Epoch 1 of 10 · 0 s")
+    assert run_progress(0, 0.2, 10, 2.0, 0.5) == (0.02, "Epoch 1 of 10 · 2 s")  # too early to tell
+    # The pace is the steps' own: 4 s for a quarter of the run, not the 5 s since the job started.
+    assert run_progress(2, 0.5, 10, 5.0, 4.0) == (0.25, "Epoch 3 of 10 · 5 s · about 12 s left")
+    assert run_progress(5, 0.0, 50, 31.0, 30.0) == (0.1, "Epoch 6 of 50 · 31 s · about 4 min left")  # 270 s
+    assert run_progress(10, 0.0, 10, 21.0, 20.0) == (1.0, "Epoch 10 of 10 · 21 s")  # done: nothing left to say
 
 
 def test_an_autoencoder_trains_without_a_kl_term(shared: SharedData, tmp_path: Path) -> None:

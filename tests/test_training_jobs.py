@@ -51,6 +51,31 @@ def test_a_job_runs_and_records_every_epoch() -> None:
     assert training_threads() == []
 
 
+def test_the_steps_time_is_counted_from_the_first_report() -> None:
+    """The Train view's time left uses the steps' own pace: not the time spent before epoch 0 was reported
+    (the untrained model's evaluation), which would make every estimate too long."""
+    reported, release = threading.Event(), threading.Event()
+
+    def slow_start(job: TrainingJob) -> None:
+        time.sleep(0.3)  # the epoch-0 evaluation
+        job.report_epoch(EpochResult(0, None, panel="panel 0"))
+        reported.set()
+        release.wait(10)
+
+    queue = TrainingQueue(slow_start, limit=1)
+    job = queue.submit("s1", {})
+    wait_for(lambda: queue.view(job.id).state is JobState.RUNNING)
+    assert queue.view(job.id).training_seconds == 0.0  # nothing reported yet
+    assert reported.wait(10)
+    time.sleep(0.1)
+    view = queue.view(job.id)
+    assert view.seconds >= 0.4 and 0.1 <= view.training_seconds < view.seconds - 0.25
+    release.set()
+    assert queue.join()
+    done = queue.view(job.id)
+    assert done.training_seconds == queue.view(job.id).training_seconds  # frozen once the job ended
+
+
 def test_the_limit_is_never_exceeded_and_the_queue_shows_positions() -> None:
     release = threading.Event()
     running = []

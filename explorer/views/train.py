@@ -20,6 +20,7 @@ from explorer.live_training import (
     MAX_SEED,
     PANEL_SIZE,
     TrainSettings,
+    run_progress,
 )
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set
@@ -165,9 +166,8 @@ def live(job_id: str, shown: tuple[JobState, int]) -> None:
     if view.state is JobState.QUEUED:
         left.info(f"Waiting for a free slot: number {view.position} in the queue.")
     else:
-        done = min(1.0, (view.epoch + view.epoch_fraction) / settings.epochs)
-        epoch = min(view.epoch + 1, settings.epochs)
-        left.progress(done, text=f"Epoch {epoch} of {settings.epochs} · {view.seconds:.0f} s")
+        done, line = run_progress(view.epoch, view.epoch_fraction, settings.epochs, view.seconds, view.training_seconds)
+        left.progress(done, text=line)
     right.button("Cancel", on_click=cancel, args=(job_id,), key="train_cancel", icon=":material/stop:")
 
 
