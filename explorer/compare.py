@@ -11,13 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vae.atlas import coordinates_used
 from vae.evaluate import split_loss
 from vae.latent import decode_to_uint8, encode_all, interpolate, sample_prior
 from vae.model import LatentModel
-
-# Burda et al. (2016): a coordinate is "active" when its posterior mean varies across the data,
-# Var_x(E_q[z_u | x]) > 0.01. It applies to an autoencoder's code too, so both kinds are counted alike.
-ACTIVE_VARIANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -25,18 +22,25 @@ class ModelCard:
     name: str
     kind: str
     latent_dim: int
+    recipe: str  # "β = 4 · 3 epochs": what else its numbers depend on ("" when the file does not say)
     recon: float  # nats per test image
     kl: float | None  # nats per test image; None for the autoencoder, which has no prior to measure against
     neg_elbo: float | None  # recon + KL for a VAE (β = 1 bound whatever β it was trained with); None for an AE
-    active: int  # coordinates in use
+    active: int  # coordinates in use (vae.atlas.coordinates_used: the sliders' "(unused)" are not)
     samples: np.ndarray  # uint8 [S, 28, 28]: decoded prior samples, the same z-seed for every model
     morph: np.ndarray  # uint8 [F + 2, 28, 28]: first digit, the in-between codes, second digit
     reconstruction: np.ndarray  # uint8 [28, 28]
 
 
-def active_coordinates(mu: torch.Tensor, threshold: float = ACTIVE_VARIANCE) -> int:
-    """How many coordinates of the code vary across the data set (the others carry nothing)."""
-    return int((mu.float().var(0) > threshold).sum())
+def recipe(model: LatentModel) -> str:
+    """β (a VAE's) and epochs, as the checkpoint records them: two cards of one d differ by these."""
+    meta = getattr(model, "meta", None)
+    if meta is None:
+        return ""
+    parts = [f"β = {meta.train.beta:g}"] if model.kind == "vae" and meta.train is not None else []
+    if meta.epoch is not None:
+        parts.append(f"{meta.epoch} epoch{'s' if meta.epoch != 1 else ''}")
+    return " · ".join(parts)
 
 
 @torch.no_grad()
@@ -52,17 +56,18 @@ def model_card(
 ) -> ModelCard:
     """Everything the Compare view shows for one model; `digit` and `morph_pair` are test-set rows."""
     terms = split_loss(model, test_images, beta=1.0, seed=seed)
-    mu, _ = encode_all(model, test_images)
+    mu, logvar = encode_all(model, test_images)
     ends = mu[list(morph_pair)]
     codes = torch.cat((ends[:1], interpolate(ends[0], ends[1], frames, "linear"), ends[1:]))
     return ModelCard(
         name=name,
         kind=model.kind,
         latent_dim=model.latent_dim,
+        recipe=recipe(model),
         recon=terms["recon"],
         kl=terms["kl"] if model.kind == "vae" else None,
         neg_elbo=terms["recon"] + terms["kl"] if model.kind == "vae" else None,
-        active=active_coordinates(mu),
+        active=coordinates_used(mu, logvar),
         samples=decode_to_uint8(model, sample_prior(samples, model.latent_dim, seed=seed)).numpy(),
         morph=decode_to_uint8(model, codes).numpy(),
         reconstruction=decode_to_uint8(model, mu[digit : digit + 1])[0].numpy(),

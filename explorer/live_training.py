@@ -79,10 +79,13 @@ class TrainSettings:
             f"lr {self.lr:g}, seed {self.seed}"
         )
 
-    def file_stem(self) -> str:
+    def file_stem(self, epochs_held: int | None = None) -> str:
+        """ "vae_d20_beta4_e10_s1"; a run stopped early (cancelled, or a NaN) names what it holds of what was
+        asked, "e3of10", so it is not taken for a finished 3-epoch run."""
         beta = f"_beta{self.beta:g}" if self.kind == "vae" else ""
         batch = "" if self.batch_size == LECTURE_BATCH else f"_b{self.batch_size}"
-        return f"{self.kind}_d{self.latent_dim}{beta}_e{self.epochs}{batch}_s{self.seed}"
+        held = "" if epochs_held is None or epochs_held >= self.epochs else f"{epochs_held}of"
+        return f"{self.kind}_d{self.latent_dim}{beta}_e{held}{self.epochs}{batch}_s{self.seed}"
 
 
 def run_progress(

@@ -8,6 +8,7 @@ from streamlit.navigation.page import StreamlitPage
 from explorer.catalog_text import describe
 from explorer.links import show_address_notes
 from explorer.model_picker import Context
+from explorer.session_models import session_keys
 from explorer.state import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
 from explorer.text import INTRO, look_for
 from explorer.views import VIEWS, View
@@ -25,7 +26,8 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
         show_address_notes()
         if view.url_path == DEFAULT_VIEW:
             st.markdown(INTRO)
-        st.markdown(f"**What to look for:** {look_for(view.url_path, ctx.is_vae, ctx.model.latent_dim)}")
+        hint = look_for(view.url_path, ctx.is_vae, ctx.model.latent_dim, session_model=ctx.key in session_keys())
+        st.markdown(f"**What to look for:** {hint}")
         with error_boundary(view.url_path):
             view.render(ctx)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vae.atlas import UNUSED_NATS
 from vae.latent import usage_order
-
-UNUSED_NATS = 0.05  # below this mean KL a coordinate carries (almost) no information
 
 
 def dimension_order(dim_usage: np.ndarray | None, latent_dim: int) -> list[int]:

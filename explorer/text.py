@@ -39,10 +39,17 @@ LOOK_FOR_AE = {
 LOOK_FOR_2D = {
     "sliders": "Two sliders are the whole code: sweep one and the digit turns into its neighbours on the 2-D plane.",
 }
+# A model uploaded or trained in this session: the Training view has its curves, not the epoch slider.
+LOOK_FOR_SESSION = {
+    "training": "Compare the first epoch's step of the curves with the later ones: most of the learning happens "
+    "in the first epoch, the rest is detail.",
+}
 
 
-def look_for(view: str, is_vae: bool, latent_dim: int) -> str:
+def look_for(view: str, is_vae: bool, latent_dim: int, session_model: bool = False) -> str:
     """The view's "what to look for" line, in the words that fit the model being explored."""
+    if session_model and view in LOOK_FOR_SESSION:
+        return LOOK_FOR_SESSION[view]
     special = LOOK_FOR_AE if not is_vae else LOOK_FOR_2D if latent_dim == 2 else {}
     return special.get(view, LOOK_FOR[view])
 
@@ -221,9 +228,8 @@ TRAINING_EPOCH_HELP = (
 
 NO_RECORD_IN_SESSION = (
     "{name} lives in your session only, so this view has its loss curves (above, when the file has them) but "
-    "no epoch slider: the slider reads a run's record from a checkpoint file on the server. To step through "
-    "its epochs, run the explorer on your own machine on the file (`python -m vae atlas FILE`, then "
-    "`streamlit run app.py`)."
+    "no epoch slider, which needs the weights kept at several epochs in a file on the server. The shipped "
+    "models have it: pick one in the sidebar to step through how a model learns."
 )
 
 NO_TRAINING_RECORD = (

@@ -246,7 +246,7 @@ def adopt_finished(job_id: str) -> TrainedModel | None:
     checkpoint = Path(view.result)
     model = load_checkpoint(checkpoint)
     # A cancelled run, or one stopped by a NaN, holds fewer epochs than were asked for: its names say so.
-    stem = replace(view.settings, epochs=view.epoch).file_stem()
+    stem = view.settings.file_stem(epochs_held=view.epoch)
     name = f"{stem} ({job_id})"
     key = add_session_model(SessionModel(name=name, model=model, no_map_reason=MAP_BEING_BUILT))
     # Off the script run, also for a 2-D model (its map is its own plane, written in a second; its per-image

@@ -108,6 +108,8 @@ def loss_figure(
             )
     figure.update_xaxes(**epoch_axis(last))
     figure.update_yaxes(title_text="nats per image", row=1, col=1)
+    if len(history) == 1:  # epoch 0 alone (a run under way or cancelled in its first epoch): from 0, not a
+        figure.update_yaxes(rangemode="tozero")  # range of a fraction of a nat around one point, like noise
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},

@@ -157,6 +157,8 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     open_view(at, "training")  # no record on disk: said in words, not a missing-file error
     assert not at.exception and not at.error
     assert [i for i in at.info if "lives in your session only" in i.value]
+    hints = [m.value for m in at.markdown if m.value.startswith("**What to look for:**")]
+    assert hints and "first epoch's step of the curves" in hints[0] and "Drag the epoch" not in hints[0]  # no slider
     fresh = start()  # another visitor: the upload is not theirs
     assert "mine.safetensors (yours)" not in fresh.sidebar.radio(key="model_choice").options
     assert fresh.session_state["active_model"] == str(FIRST.path)

@@ -132,7 +132,10 @@ def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
 
     beta4 = meta_for("vae", 20)
     beta4["train"]["beta"] = 4.0
-    assert summarize_meta(typed(beta4), "b.safetensors").test_loss_label == "loss"  # not a −ELBO when β ≠ 1
+    beta4["metrics"]["test"]["total"] = 78 + 4 * 26  # its objective, recon + β·KL
+    summary4 = summarize_meta(typed(beta4), "b.safetensors")
+    # The −ELBO (recon + KL), not the objective recon + β·KL: models of any β compare on one bound.
+    assert (summary4.test_loss, summary4.test_loss_label) == (104.0, "−ELBO")
 
     autoencoder = summarize_meta(
         typed(meta_for("ae", 20, evaluation={"recon": 70.0, "images": 10000})), "ae_d20.safetensors"

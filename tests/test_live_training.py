@@ -119,6 +119,13 @@ def test_the_settings_describe_themselves_in_words() -> None:
     assert TrainSettings(kind="ae", epochs=10, batch_size=128).describe().startswith("autoencoder, d = 20, 10 epochs,")
 
 
+def test_a_file_name_says_how_many_of_the_asked_epochs_a_run_holds() -> None:
+    settings = TrainSettings(beta=4.0, epochs=10)
+    assert settings.file_stem() == settings.file_stem(epochs_held=10) == "vae_d20_beta4_e10_s1"
+    assert settings.file_stem(epochs_held=3) == "vae_d20_beta4_e3of10_s1"  # not a finished 3-epoch run's name
+    assert TrainSettings(kind="ae", epochs=5, batch_size=128, seed=2).file_stem(2) == "ae_d20_e2of5_b128_s2"
+
+
 def test_the_progress_line_says_the_time_left_from_the_steps_pace() -> None:
     assert run_progress(0, 0.0, 10, 0.0, 0.0) == (0.0, "Epoch 1 of 10 · 0 s")
     assert run_progress(0, 0.2, 10, 2.0, 0.5) == (0.02, "Epoch 1 of 10 · 2 s")  # too early to tell

@@ -154,9 +154,10 @@ def test_a_run_cancelled_after_an_epoch_is_named_by_the_epochs_it_holds() -> Non
     at.run()
     assert_clean(at)
     mine = [o for o in at.sidebar.radio[0].options if "(yours)" in o]
-    assert len(mine) == 1 and mine[0].startswith(f"vae_d2_beta1_e{kept}_s1 ")  # not e50: it holds {kept}
+    # Not e50, nor e{kept} as a finished run of {kept} epochs would be: {kept} of the 50 asked for.
+    assert len(mine) == 1 and mine[0].startswith(f"vae_d2_beta1_e{kept}of50_s1 ")
     (trained,) = at.session_state[TRAINED].values()
-    assert trained.download_name == f"vae_d2_beta1_e{kept}_s1.safetensors"
+    assert trained.download_name == f"vae_d2_beta1_e{kept}of50_s1.safetensors"
     assert map_queue().join(120)
 
 

@@ -60,6 +60,15 @@ def test_a_live_run_grows_into_a_fixed_frame() -> None:
     assert "50" in figure.layout.xaxis.ticktext
 
 
+def test_epoch_zero_alone_is_drawn_from_zero_not_zoomed_onto_one_point() -> None:
+    """A run in its first epoch, or cancelled there, has one point a curve: Plotly's own range would span a
+    fraction of a nat around it (207.8–208.1 in the browser review), which reads as noise."""
+    alone = loss_figure(history(0), max_epoch=5)
+    axes = [alone.layout[name] for name in ("yaxis", "yaxis2", "yaxis3")]
+    assert all(axis.rangemode == "tozero" for axis in axes)
+    assert all(loss_figure(history(2)).layout[name].rangemode is None for name in ("yaxis", "yaxis2", "yaxis3"))
+
+
 def test_the_panel_grid_puts_epochs_in_rows_and_digits_in_columns() -> None:
     originals = np.zeros((3, 28, 28), np.uint8)
     panels = [(e, np.full((3, 28, 28), 10 * (e + 1), np.uint8)) for e in range(4)]

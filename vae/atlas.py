@@ -93,12 +93,29 @@ def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return (scale * src @ rotation + tgt_mean).astype(np.float32)
 
 
+# A VAE's coordinate whose mean KL over the test set is under this carries (almost) no information: its
+# posterior is the prior whatever the digit. The sliders mark it "(unused)", Compare does not count it.
+UNUSED_NATS = 0.05
+# An autoencoder has no KL: its coordinate is used when its code varies across the data, Var_x(z_u) > 0.01
+# (Burda et al. 2016's "active units").
+ACTIVE_VARIANCE = 0.01
+
+
 def dimension_usage(mu: torch.Tensor, logvar: torch.Tensor | None) -> tuple[np.ndarray, str]:
     """How much the model uses each coordinate: a dimension with ~0 KL carries no information."""
     if logvar is None:
         return mu.std(0).numpy().astype(np.float32), "std of the code"
     kl = 0.5 * (torch.exp(logvar) - logvar - 1 + mu * mu)
     return kl.mean(0).numpy().astype(np.float32), "mean KL (nats)"
+
+
+def coordinates_used(mu: torch.Tensor, logvar: torch.Tensor | None) -> int:
+    """How many coordinates the model uses: a VAE's with a mean KL of UNUSED_NATS or more, an autoencoder's
+    whose code varies more than ACTIVE_VARIANCE across the data."""
+    if logvar is None:
+        return int((mu.float().var(0) > ACTIVE_VARIANCE).sum())
+    usage, _ = dimension_usage(mu.float().cpu(), logvar.float().cpu())
+    return int((usage >= UNUSED_NATS).sum())
 
 
 def snapshot_codes(tensors: dict[str, torch.Tensor], meta: CheckpointMeta, run: Path | None) -> dict[int, torch.Tensor]:

@@ -28,7 +28,7 @@ class CheckpointSummary:
     beta: float | None
     epochs: int | None
     test_loss: float | None  # nats per test image
-    test_loss_label: str  # what test_loss measures: "−ELBO", "loss" (β ≠ 1) or "reconstruction"
+    test_loss_label: str  # what test_loss measures: "−ELBO" (a VAE, whatever its β) or "reconstruction"
 
     @property
     def name(self) -> str:
@@ -51,9 +51,9 @@ def summarize_meta(meta: CheckpointMeta, path: str | Path) -> CheckpointSummary:
     if evaluation is not None and evaluation.neg_elbo is not None:
         loss = evaluation.neg_elbo
     elif last is not None:
-        loss = last.test.total
-        if kind == "vae" and beta not in (None, 1.0):  # recon + β·KL is the −ELBO only when β = 1
-            label = "loss"
+        # recon + KL, the −ELBO, whatever β weighted the KL in training (its objective recon + β·KL would put
+        # a β = 0.1 model ahead of better ones); the autoencoder's total is its reconstruction
+        loss = last.test.recon + last.test.kl
     elif evaluation is not None:  # an exported autoencoder has no −ELBO
         loss = evaluation.recon
     epochs = meta.epoch if meta.epoch is not None else (meta.train.epochs if meta.train is not None else None)

@@ -65,6 +65,8 @@ def show(card: ModelCard) -> None:
     # push its table and images below those of the other columns.
     name = html.escape(card.name)
     st.html(f'<div title="{name}" style="{ONE_LINE}">{name}</div>')
+    if card.recipe:
+        st.caption(card.recipe)
     kind = "VAE" if card.kind == "vae" else "autoencoder"
     elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
     kl = f"{card.kl:.1f}" if card.kl is not None else "—"
@@ -104,8 +106,9 @@ def render(ctx: Context) -> None:
         column.image(enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE)
     st.caption(
         "−ELBO is reconstruction + KL whatever β the model was trained with, so models compare on one bound. "
-        "A coordinate is used when its mean code varies across the test set (variance > 0.01: Burda et al.'s "
-        "active units); an autoencoder has no KL and no prior, so its rows show —."
+        "A VAE uses a coordinate when its mean KL over the test set is 0.05 nats or more (the others are the "
+        'sliders\' "unused" ones); an autoencoder, when its code varies across the test set (variance > 0.01, '
+        "Burda et al.'s active units). An autoencoder has no KL and no prior, so its rows show —."
     )
     for column, key in zip(st.columns(len(chosen)), chosen, strict=True):
         label, model = offer[key]
