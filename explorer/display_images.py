@@ -44,24 +44,32 @@ def selection_grid(
 
 
 LIGHT_STAGE = "Paper and light"  # vae.preprocess's estimate of the page without ink: nearly one grey
+# The stages cut to the digit's box: its strokes touch the crop's edges and looked cut off against the tile.
+CROP_STAGES = ("MNIST strokes", "Fitted to 20x20")
+CROP_MARGIN = 0.08  # of the crop's longer side, in black, around those two
+FRAME_GREY = 128  # a 1-pixel frame on every tile: a white stage (clean paper's light) on a white page showed nothing
 
 
 def preview_stages(stages: dict[str, Image.Image], size: int = 112, background: int = 40) -> dict[str, Image.Image]:
     """The preprocessing stages as equal size×size tiles: big photos shrunk (smooth), tiny crops enlarged
-    (crisp), each centred on a neutral square so the row of previews lines up. The paper-and-light stage is
-    shown contrast-stretched: its few grey levels of uneven light would otherwise look like a blank square."""
+    (crisp, with a black margin), each centred on a neutral framed square so the row of previews lines up.
+    The paper-and-light stage is shown contrast-stretched: its few grey levels of uneven light would
+    otherwise look like a blank square."""
     previews = {}
     for caption, image in stages.items():
         if caption == LIGHT_STAGE:
             image, caption = ImageOps.autocontrast(image.convert("L")), f"{LIGHT_STAGE} (contrast stretched)"
-        scale = size / max(image.width, image.height)
+        if caption in CROP_STAGES:
+            image = ImageOps.expand(image, border=max(1, round(CROP_MARGIN * max(image.size))), fill=0)
+        inner = size - 2  # inside the frame
+        scale = inner / max(image.width, image.height)
         new_size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         resample = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST
-        tile_image = Image.new("L", (size, size), background)
+        tile_image = Image.new("L", (inner, inner), background)
         tile_image.paste(
-            image.convert("L").resize(new_size, resample), ((size - new_size[0]) // 2, (size - new_size[1]) // 2)
+            image.convert("L").resize(new_size, resample), ((inner - new_size[0]) // 2, (inner - new_size[1]) // 2)
         )
-        previews[caption] = tile_image
+        previews[caption] = ImageOps.expand(tile_image, border=1, fill=FRAME_GREY)
     return previews
 
 

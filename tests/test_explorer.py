@@ -345,6 +345,16 @@ def test_preview_stages_share_one_size():
     previews = preview_stages(stages, size=100)
     assert [c.removesuffix(" (contrast stretched)") for c in previews] == list(stages)
     assert all(image.size == (100, 100) and image.mode == "L" for image in previews.values())
+    # Each tile is framed (a white stage on a white page showed nothing), and the digit's crop keeps a black
+    # margin inside it (its strokes touched the tile's grey and looked cut off).
+    for image in previews.values():
+        shown = np.asarray(image)
+        assert (shown[0] == 128).all() and (shown[-1] == 128).all() and (shown[:, 0] == 128).all()
+    strokes = np.asarray(previews["MNIST strokes"])
+    inner = strokes[1:-1, 1:-1]
+    crop_cols = np.flatnonzero((inner != 40).any(axis=0))  # the crop's columns, margin included
+    ink_cols = np.flatnonzero((inner > 128).any(axis=0))
+    assert ink_cols[0] > crop_cols[0] and ink_cols[-1] < crop_cols[-1]
 
 
 def test_the_paper_and_light_stage_is_shown_with_its_contrast_stretched():
