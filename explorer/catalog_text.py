@@ -40,6 +40,8 @@ def model_facts(meta: CheckpointMeta) -> list[tuple[str, str]]:
             facts.append(("test KL", f"{source.kl:.1f} nats"))
     if evaluation is not None and evaluation.neg_elbo is not None:
         facts.append(("test −ELBO", f"{evaluation.neg_elbo:.1f} nats"))
+    elif is_vae and source is not None:  # a trained run's last epoch: the picker's number, whatever its β
+        facts.append(("test −ELBO", f"{source.recon + source.kl:.1f} nats"))
     if evaluation is not None and evaluation.neg_iwae_k is not None:
         facts.append((f"−log p(x) bound (IWAE, k={evaluation.k})", f"{evaluation.neg_iwae_k:.1f} nats"))
     return facts

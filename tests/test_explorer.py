@@ -162,6 +162,8 @@ def test_model_facts_and_typical_terms():
     assert typical_terms(meta) == (77.0, 25.0)
     assert typical_terms(typed(meta_for("ae", 20))) == (78.0, None)
     assert "test KL" not in dict(model_facts(typed(meta_for("ae", 20))))
+    assert dict(model_facts(typed(meta_for("vae", 20))))["test −ELBO"] == "104.0 nats"  # a run's last epoch: 78 + 26
+    assert "test −ELBO" not in dict(model_facts(typed(meta_for("ae", 20))))
     assert typical_terms(typed({"model": {"kind": "vae", "latent_dim": 5}, "train": None})) is None
 
 
