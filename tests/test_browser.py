@@ -253,6 +253,20 @@ def test_the_gallerys_ten_digits_sit_on_one_line_and_a_click_sets_that_end(page)
     assert_no_exception(page)
 
 
+def test_moving_k_puts_it_in_the_address_at_once(page):
+    """k reruns only the morphs' fragment: the address (and so "Copy link") must follow there, not wait for
+    the next whole-page run (the copied link once carried the old k)."""
+    bs.open_view(page, "morph")
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text="In-between frames k")
+    thumb = slider.locator('input[type="range"]')
+    thumb.focus()
+    for _ in range(3):
+        thumb.press("ArrowRight")
+    expect(slider.get_by_test_id("stSliderThumbValue")).to_have_text("13")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('k') === '13'", timeout=10_000)
+    assert_no_exception(page)
+
+
 def test_a_test_digit_number_out_of_range_or_emptied_is_refused_in_words(page):
     """Typed into the box and sent with Enter, as a user does: the box is put back and a toast says why
     (with min/max on the box, Chromium only reddened it; emptied, Streamlit put 0 back without a word)."""

@@ -9,6 +9,7 @@ import torch
 
 from explorer.components.map_marks import map_marks
 from explorer.epochs import trained_model_banner
+from explorer.links import write_address
 from explorer.model_picker import Context
 from explorer.resources import cached_test_set, model_at
 from explorer.state import NEXT_END, pick_pair_from_chart, pick_pair_from_gallery, ss
@@ -89,6 +90,7 @@ def render(ctx: Context) -> None:
 def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> None:
     slider, _ = st.columns([1, 2])
     frames = slider.slider("In-between frames k", 1, 30, 10, key="morph_frames", persist_state="session")
+    write_address(ctx)  # k is part of the link; moving it reruns this fragment only
     morph_row_block(
         morph_row(ctx.model, image_a, image_b, frames, "linear"),
         "Linear: z = (1 − t)·z_A + t·z_B",
