@@ -110,9 +110,14 @@ def morph_linear_help(vae: bool) -> str:
     return f"A straight line between the two codes {ends}, decoded every step of the way."
 
 
-def morph_spherical_help(vae: bool) -> str:
+def morph_spherical_help(vae: bool, latent_dim: int) -> str:
     if not vae:
         return "The arc turns from one code to the other, keeping a length between the two codes' lengths."
+    if latent_dim <= 3:  # the shell argument needs many dimensions: in 2-D the prior is densest at the centre
+        return (
+            "The arc turns from one code to the other at a length between theirs, where the line cuts closer to "
+            "the centre. In 2-D the prior is densest at the centre, so here the two rows differ little."
+        )
     return (
         "In many dimensions almost all of the prior's mass sits on a shell of radius ≈ √d; the straight line cuts "
         "through the emptier middle, the arc stays on the shell."
@@ -144,8 +149,9 @@ def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
 
 MAP_SNAPSHOTS_HELP = (
     "The same test digits encoded by the model at several epochs of its training (each map rotated to "
-    "match the final one). At epoch 0 the untrained encoder mixes everything; clusters appear within the "
-    "first epochs and then sharpen."
+    "match the final one). At epoch 0 the untrained encoder groups only the most distinct digits (its random "
+    "weights still keep similar pictures near each other) and mixes the rest; clusters appear within the first "
+    "epochs and then sharpen."
 )
 MAP_SNAPSHOTS_TRAINING = " The Training view has every kept epoch, with its samples and morphs."
 
@@ -218,7 +224,10 @@ RESTORED_NOTE = (
 TRAINING_CURVES_HELP = (
     "Nats per image, training (solid) and test (dashed). The epoch axis is a square root, so the first epoch, "
     "where the loss falls the most, gets room. Epoch 0 is the model before its first step: these models start "
-    "their decoder at the mean training image, so they begin near 200 nats rather than the lecture's ~540."
+    "their decoder at the mean training image, so they begin near 200 nats rather than the lecture's ~540. "
+    "An epoch's training number is the average over its steps, taken while the model was still learning; "
+    "its test number is the model at the epoch's end: that is why the training curve lies above the test one "
+    "early on."
 )
 
 TRAINING_EPOCH_HELP = (

@@ -15,7 +15,7 @@ from explorer.catalog_text import describe, model_facts
 from explorer.digit_sources import canvas_has_ink
 from explorer.display_images import preview_stages, selection_grid, subset_rows
 from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
-from explorer.text import friendly_error
+from explorer.text import friendly_error, morph_spherical_help
 from explorer.views.morph import digit_examples, morph_captions
 from vae import CheckpointError, ModelConfig, build_model
 from vae.atlas import AtlasError
@@ -460,3 +460,9 @@ def test_shipped_checkpoints_list_and_summarise():
         assert summary.latent_dim == meta.model.latent_dim and summary.test_loss is not None
         assert json.dumps(model_facts(meta))
     assert file_sha256(listing.checkpoints[0].path)
+
+
+def test_the_spherical_morphs_shell_argument_is_made_only_where_it_holds():
+    assert "√d" in morph_spherical_help(True, 20)
+    assert "√d" not in morph_spherical_help(True, 2) and "densest at the centre" in morph_spherical_help(True, 2)
+    assert "√d" not in morph_spherical_help(False, 20)  # an autoencoder has no prior

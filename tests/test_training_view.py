@@ -62,8 +62,11 @@ def test_the_epoch_slider_switches_samples_morph_and_the_other_views_decoder(rec
     assert [int(o) for o in slider.options] == [0, 1, EPOCHS] and int(slider.value) == EPOCHS
     trained = image_with(at, f"samples, epoch {EPOCHS}").value
     morph = image_with(at, f"morph, epoch {EPOCHS}").value
+    other_views = "decode with this epoch's weights too"
+    assert not [c for c in at.caption if other_views in c.value]  # at the last epoch they show the trained model
     slider.set_value(0).run()
     assert_clean(at)
+    assert [c for c in at.caption if other_views in c.value]
     assert image_with(at, "samples, epoch 0").value != trained  # same codes, the epoch-0 decoder
     assert image_with(at, "morph, epoch 0").value != morph
     # the Samples view now decodes with epoch 0's weights, says so, and goes back on request

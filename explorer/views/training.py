@@ -102,10 +102,11 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
         row = morph_between_codes(model, mu, originals[[a, b]], MORPH_FRAMES, "linear")
         strip = tile(row.images[1:-1], columns=len(row.images) - 2)
         st.image(png_bytes(strip, scale=2), caption=f"morph, epoch {epoch}")
-        st.caption(
-            "The Samples and Latent sliders views decode with this epoch's weights too, until you move the "
-            f"slider back to {run.last_epoch}."
-        )
+        if int(epoch) != run.last_epoch:  # at the last epoch they show the trained model anyway
+            st.caption(
+                "The Samples and Latent sliders views decode with this epoch's weights too, until you move the "
+                f"slider back to {run.last_epoch}."
+            )
 
 
 def epoch_map(ctx: Context, run: RecordedRun, epoch: int) -> None:
