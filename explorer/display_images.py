@@ -36,8 +36,12 @@ def subset_rows(total: int, count: int, seed: int = 0) -> np.ndarray:
 def selection_grid(
     images: torch.Tensor | np.ndarray, rows: Sequence[int], limit: int = 100, columns: int = 20
 ) -> np.ndarray | None:
-    """The selected test digits as one tiled uint8 image (at most `limit`), None when nothing is selected."""
-    rows = [int(r) for r in rows[:limit]]
+    """The selected test digits as one tiled uint8 image, None when nothing is selected. Past `limit`, a
+    reproducible random `limit` of them in selection order: the first ones would show one cluster alone (a
+    box over the 1s, 2s and 7s showed a hundred 1s)."""
+    rows = [int(r) for r in rows]
+    if len(rows) > limit:
+        rows = [rows[i] for i in subset_rows(len(rows), limit)]
     if not rows:
         return None
     return tile(as_uint8(np.asarray(images)[rows]), columns=columns)

@@ -287,6 +287,10 @@ def test_digit_examples_subsets_and_selection_grids():
     assert selection_grid(images, []) is None
     grid = selection_grid(images, list(range(25)), limit=12, columns=5)
     assert grid.shape == (3 * 30 + 2, 5 * 30 + 2)
+    # Past the limit, digits from across the selection: a box over two clusters shows both, not the first.
+    two_clusters = np.concatenate((np.zeros((200, 28, 28), np.uint8), np.full((100, 28, 28), 255, np.uint8)))
+    shown = selection_grid(two_clusters, list(range(300)), limit=30, columns=10)
+    assert (shown == 255).sum() > 5 * 28 * 28  # white digits among the black ones (the first 30 are all black)
 
 
 def test_plane_extent_covers_the_means_and_never_shrinks_below_the_prior():

@@ -75,7 +75,9 @@ def map_and_pick(ctx: Context) -> None:
         if len(rows) > 1:
             grid = selection_grid(test.images, rows, limit=100, columns=10)
             shown = min(len(rows), 100)
-            st.image(grid, caption=f"{len(rows)} selected digits" + (f" (first {shown})" if shown < len(rows) else ""))
+            st.image(
+                grid, caption=f"{len(rows)} selected digits" + (f" ({shown} at random)" if shown < len(rows) else "")
+            )
     write_address(ctx)  # the pick is part of the link; a click reruns this fragment only
 
 
