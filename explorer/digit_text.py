@@ -57,7 +57,7 @@ POSTERIOR_HELP = (
     "a loose one, variations (and for an ambiguous digit, sometimes another digit)."
 )
 NO_POSTERIOR = (
-    "A plain autoencoder has no posterior: it maps your digit to one single code, so there is no bubble of "
+    "A plain autoencoder has no posterior: it maps a digit to one single code, so there is no bubble of "
     "codes to draw from. Pick a VAE in the sidebar to see one."
 )
 NO_SCORES = (

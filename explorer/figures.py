@@ -256,7 +256,8 @@ def plane_layout(figure: go.Figure, extent: float, height: int, revision: str) -
 
 
 def code_figure(mu: np.ndarray, sigma: np.ndarray | None, order: Sequence[int], height: int = 280) -> go.Figure:
-    """μ ± σ of one code per dimension (most used first), over the prior's ±1 band."""
+    """μ ± σ of one code per dimension (most used first), over the prior's ±1 band (a VAE's: an autoencoder,
+    given sigma None, has no prior and gets its code alone)."""
     order = list(order)
     mu = np.asarray(mu, dtype=np.float32)
     names = [f"z{i}" for i in order]
@@ -273,7 +274,8 @@ def code_figure(mu: np.ndarray, sigma: np.ndarray | None, order: Sequence[int], 
             hovertemplate="%{x}: μ = %{y:.2f}<extra></extra>",
         )
     )
-    figure.add_hrect(y0=-1, y1=1, fillcolor="grey", opacity=0.12, line_width=0)
+    if sigma is not None:
+        figure.add_hrect(y0=-1, y1=1, fillcolor="grey", opacity=0.12, line_width=0)
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},

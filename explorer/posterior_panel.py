@@ -20,12 +20,12 @@ def next_posterior_draw() -> None:
 
 def show_posterior(model: LatentModel, image: torch.Tensor, key: str, columns: int = 8) -> None:
     """`image`: one MNIST-style digit (any shape with 784 values); `key` names this panel's button."""
-    st.markdown("**Its posterior as digits**")
     try:
         drawn = posterior_digits(model, image, seed=ss.get(POSTERIOR_SEED, 0))
-    except NoPosteriorError:
+    except NoPosteriorError:  # an autoencoder: no heading over a box saying there is nothing under it
         st.info(NO_POSTERIOR)
         return
+    st.markdown("**Its posterior as digits**")
     mean_col, samples_col = st.columns([1, 2] if columns >= 8 else [1, 1])
     mean_col.image(enlarge(drawn.mean, 5), caption="decoded μ, the bubble's centre", width=140)
     samples_col.image(  # enlarged with sharp pixels, then fitted to the column (a narrow one in the map view)

@@ -35,6 +35,8 @@ LOOK_FOR_AE = {
     "sliders": "Move one slider at a time: an autoencoder spreads its digits over every coordinate, and codes "
     "between its test digits often decode to smudges.",
     "morph": "Watch the middle frames: this autoencoder's are ghostly overlays; pick a VAE to see them stay digits.",
+    "digit": "Photograph a digit you wrote: does the model read it right? Does its reconstruction keep your "
+    "strokes, or redraw them as a training digit?",
 }
 LOOK_FOR_2D = {
     "sliders": "Two sliders are the whole code: sweep one and the digit turns into its neighbours on the 2-D plane.",

@@ -446,7 +446,9 @@ def test_code_figure_plots_mu_with_sigma_in_usage_order():
     (trace,) = figure.data
     assert list(trace.x) == ["z1", "z2", "z0"] and list(trace.y) == [2.0, -1.0, 0.1]
     assert list(trace.error_y.array) == [0.1, 0.5, 1.0]
-    assert code_figure(np.zeros(2), None, [0, 1]).data[0].error_y.array is None
+    assert len(figure.layout.shapes) == 1  # the prior's ±1 band behind a VAE's code
+    autoencoder = code_figure(np.zeros(2), None, [0, 1])
+    assert autoencoder.data[0].error_y.array is None and not autoencoder.layout.shapes  # no prior to draw
 
 
 # ---------------------------------------------------------------- the shipped checkpoints
