@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.epochs import chosen_epoch, epoch_key, recorded_run
 from explorer.model_picker import Context
 from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, code_key, current_code, morph_pair, ss
 from explorer.text import RESTORED_NOTE, SESSION_MODEL_LINK
@@ -14,6 +15,7 @@ from vae.paths import checkpoint_dir
 
 READ = "link_read"  # this session has read the address it was opened with
 PENDING_CODE = "link_code"  # a code from the address, set once the model it belongs to is known
+PENDING_EPOCH = "link_epoch"  # likewise the Training view's epoch: the model's record says if it was kept
 NOTES = "link_notes"  # what the address held that did not fit
 RESTORED = "link_restored"  # what the address brought back, said once (a copied link, or a server restart)
 RESTORED_PARTS = {
@@ -25,6 +27,7 @@ RESTORED_PARTS = {
     "seed": "seed",
     "temperature": "temperature",
     "pick": "map pick",
+    "epoch": "training epoch",
 }
 STEM = ".safetensors"
 
@@ -84,6 +87,8 @@ def read_address() -> None:
             ss[key] = value
     if link.code is not None:
         ss[PENDING_CODE] = list(link.code)
+    if link.epoch is not None:
+        ss[PENDING_EPOCH] = link.epoch
     if link.notes:
         ss[NOTES] = list(link.notes)
     restored = dict.fromkeys(RESTORED_PARTS[name] for name in RESTORED_PARTS if getattr(link, name) is not None)
@@ -91,19 +96,32 @@ def read_address() -> None:
         ss[RESTORED] = list(restored)
 
 
-def apply_address_code(ctx: Context) -> None:
-    """The address's code, for the model now known (a code of another size is dropped with a note)."""
-    code = ss.pop(PENDING_CODE, None)
-    if code is None:
-        return
-    if len(code) == ctx.model.latent_dim:
-        ss[code_key(ctx.key)] = code
+def _dropped(part: str, note: str) -> None:
+    """A part of the address that did not fit the model: a note, and no "restored" claim for it."""
+    ss.setdefault(NOTES, []).append(note)
+    if restored := [name for name in ss.get(RESTORED, []) if name != part]:
+        ss[RESTORED] = restored
     else:
-        ss.setdefault(NOTES, []).append(f"z has {len(code)} numbers, {ctx.name} needs {ctx.model.latent_dim}")
-        if restored := [part for part in ss.get(RESTORED, []) if part != "code"]:
-            ss[RESTORED] = restored
+        ss.pop(RESTORED, None)
+
+
+def apply_address_code(ctx: Context) -> None:
+    """The address's code and epoch, for the model now known (a code of another size, or an epoch the
+    model's record did not keep, is dropped with a note)."""
+    code = ss.pop(PENDING_CODE, None)
+    if code is not None:
+        if len(code) == ctx.model.latent_dim:
+            ss[code_key(ctx.key)] = code
         else:
-            ss.pop(RESTORED, None)
+            _dropped("code", f"z has {len(code)} numbers, {ctx.name} needs {ctx.model.latent_dim}")
+    epoch = ss.pop(PENDING_EPOCH, None)
+    if epoch is not None:
+        run = recorded_run(ctx)
+        if run is not None and epoch in run.record.weight_epochs:
+            ss[epoch_key(ctx)] = epoch
+        else:
+            kept = ", ".join(map(str, run.record.weight_epochs)) if run is not None else "none"
+            _dropped("training epoch", f"epoch={epoch} is not an epoch {ctx.name} kept ({kept})")
 
 
 def show_address_notes() -> None:
@@ -129,10 +147,11 @@ def link_state(ctx: Context) -> tuple[LinkState, LinkState]:
         seed=ss.get("prior_seed"),
         temperature=ss.get("prior_temperature"),
         pick=ss.get("map_pick"),
+        epoch=chosen_epoch(ctx),
     )
     first = next(iter(names.values()), None)
     defaults = LinkState(
-        model=first, code=(0.0,) * ctx.model.latent_dim, a=0, b=1, k=10, seed=0, temperature=1.0, pick=None
+        model=first, code=(0.0,) * ctx.model.latent_dim, a=0, b=1, k=10, seed=0, temperature=1.0, pick=None, epoch=None
     )
     return now, defaults
 

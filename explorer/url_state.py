@@ -3,6 +3,7 @@
 The view is the address's path (st.navigation's url_path); the rest is in the query:
 
     /morph?model=vae_d20&a=7&b=42&k=12      /?model=vae_d2&z=0.5,-1.25 (the sliders)      /samples?seed=7&T=1.5
+    /training?model=vae_d20&epoch=1 (the Training view's epoch, which the other views decode with too)
 
 Only values that differ from the defaults are written, so a plain visit has a plain address. A bad or stale
 value (an unknown model, a code of the wrong length, an index out of range) is dropped with a short note
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field, fields
 TEST_DIGITS = 10_000
 LAST_TEST_ROW = TEST_DIGITS - 1
 MAX_PRIOR_SEED = 999_999  # vae.codes.fresh_seed's range: short enough to read and type back
+MAX_EPOCH = 100_000  # past any run's length: the model's record says which epochs it kept
 MAX_CODE = 100.0  # a coordinate's size beyond which a link's code is nonsense, not a far-out sample
 
 
@@ -33,6 +35,7 @@ class LinkState:
     seed: int | None = None  # samples' seed, 0–999,999
     temperature: float | None = None  # samples' T, 0.1–2.0
     pick: int | None = None  # the map's picked test digit
+    epoch: int | None = None  # the Training view's epoch, when not the trained model's (checked against its record)
     notes: tuple[str, ...] = field(default=(), compare=False)  # what was dropped, in a few words each
 
 
@@ -79,6 +82,8 @@ def parse_link(params: Mapping[str, str], models: Sequence[str]) -> LinkState:
             take(name, name, _integer(params[name], 0, LAST_TEST_ROW), f"a {what} (0–{LAST_TEST_ROW:,})")
     if "k" in params:
         take("k", "k", _integer(params["k"], 1, 30), "a number of frames (1–30)")
+    if "epoch" in params:
+        take("epoch", "epoch", _integer(params["epoch"], 0, MAX_EPOCH), "an epoch")
     if "seed" in params:
         take("seed", "seed", _integer(params["seed"], 0, MAX_PRIOR_SEED), f"a seed (0–{MAX_PRIOR_SEED:,})")
     if "T" in params:

@@ -561,6 +561,29 @@ def test_a_link_sets_the_state_and_the_address_follows_changes():
     assert at.query_params["a"] == "7" and at.query_params["k"] == "12"
 
 
+def test_a_link_carries_the_training_epoch_the_views_decode_with():
+    """The epoch slider changes what Samples and the sliders decode: the address says so, and a link brings
+    it back (a kept epoch only; another gets a note)."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"model": "vae_d20", "epoch": "1"})
+    at.run()
+    assert_clean(at)
+    (key,) = [k for k in at.session_state if str(k).startswith("training_epoch:")]
+    assert at.session_state[key] == 1 and at.query_params["epoch"] == "1"
+    assert [i for i in at.info if "Restored" in i.value and "training epoch" in i.value]
+    open_view(at, "samples")
+    assert any("weights of epoch 1" in box.value for box in at.info)
+    {b.label: b for b in at.button}["Back to epoch 400"].click().run()
+    assert "epoch" not in at.query_params  # the trained model again: a plain address
+    bad = AppTest.from_file(str(APP), default_timeout=60)
+    bad.query_params.update({"model": "vae_d20", "epoch": "7"})
+    bad.run()
+    assert not bad.exception
+    (note,) = bad.warning
+    assert "epoch=7 is not an epoch vae_d20.safetensors kept (0, 1, 2, 3, 5, 10" in note.value
+    assert not [i for i in bad.info if "Restored" in i.value and "epoch" in i.value]
+
+
 def test_a_bad_link_gets_a_note_and_the_defaults():
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update({"model": "gone", "z": "1,2", "a": "99999", "k": "12"})

@@ -11,7 +11,9 @@ DEFAULTS = LinkState(model="vae_d20", code=(0.0,) * 3, a=0, b=1, k=10, seed=0, t
 
 
 def test_a_state_round_trips_through_its_parameters():
-    state = LinkState(model="vae_d2", code=(0.5, -1.25, 3.0), a=7, b=42, k=12, seed=123, temperature=1.5, pick=9)
+    state = LinkState(
+        model="vae_d2", code=(0.5, -1.25, 3.0), a=7, b=42, k=12, seed=123, temperature=1.5, pick=9, epoch=3
+    )
     params = link_params(state, DEFAULTS)
     assert params == {
         "model": "vae_d2",
@@ -22,6 +24,7 @@ def test_a_state_round_trips_through_its_parameters():
         "seed": "123",
         "T": "1.5",
         "pick": "9",
+        "epoch": "3",
     }
     back = parse_link(params, MODELS)
     assert back == state and back.notes == ()
@@ -55,6 +58,8 @@ def test_codes_keep_four_decimals_and_no_negative_zero():
         ({"seed": "1000000"}, "seed"),
         ({"T": "3"}, "T"),
         ({"T": "inf"}, "T"),
+        ({"epoch": "-1"}, "epoch"),
+        ({"epoch": "two"}, "epoch"),
     ],
 )
 def test_a_bad_value_is_dropped_with_a_note_and_the_rest_kept(params, dropped):
