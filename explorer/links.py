@@ -9,7 +9,7 @@ from explorer.epochs import chosen_epoch, epoch_key, recorded_run
 from explorer.model_picker import Context
 from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, code_key, current_code, morph_pair, ss
 from explorer.text import RESTORED_NOTE, SESSION_MODEL_LINK
-from explorer.url_state import LinkState, link_params, parse_link
+from explorer.url_state import DEFAULT_SAMPLES, LinkState, link_params, parse_link
 from vae.catalog import CheckpointListing, list_checkpoints
 from vae.paths import checkpoint_dir
 
@@ -25,6 +25,7 @@ RESTORED_PARTS = {
     "b": "morph pair",
     "k": "frames",
     "seed": "seed",
+    "count": "number of samples",
     "temperature": "temperature",
     "pick": "map pick",
     "epoch": "training epoch",
@@ -80,6 +81,7 @@ def read_address() -> None:
         ("morph_b", link.b),
         ("morph_frames", link.k),
         ("prior_seed", link.seed),
+        ("prior_count", link.count),
         ("prior_temperature", link.temperature),
         ("map_pick", link.pick),
     ):
@@ -145,13 +147,23 @@ def link_state(ctx: Context) -> tuple[LinkState, LinkState]:
         b=b,
         k=ss.get("morph_frames"),
         seed=ss.get("prior_seed"),
+        count=ss.get("prior_count"),
         temperature=ss.get("prior_temperature"),
         pick=ss.get("map_pick"),
         epoch=chosen_epoch(ctx),
     )
     first = next(iter(names.values()), None)
     defaults = LinkState(
-        model=first, code=(0.0,) * ctx.model.latent_dim, a=0, b=1, k=10, seed=0, temperature=1.0, pick=None, epoch=None
+        model=first,
+        code=(0.0,) * ctx.model.latent_dim,
+        a=0,
+        b=1,
+        k=10,
+        seed=0,
+        count=DEFAULT_SAMPLES,
+        temperature=1.0,
+        pick=None,
+        epoch=None,
     )
     return now, defaults
 

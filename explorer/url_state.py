@@ -2,7 +2,7 @@
 
 The view is the address's path (st.navigation's url_path); the rest is in the query:
 
-    /morph?model=vae_d20&a=7&b=42&k=12      /?model=vae_d2&z=0.5,-1.25 (the sliders)      /samples?seed=7&T=1.5
+    /morph?model=vae_d20&a=7&b=42&k=12      /?model=vae_d2&z=0.5,-1.25 (the sliders)      /samples?seed=7&T=1.5&n=64
     /training?model=vae_d20&epoch=1 (the Training view's epoch, which the other views decode with too)
 
 Only values that differ from the defaults are written, so a plain visit has a plain address. A bad or stale
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 
 TEST_DIGITS = 10_000
 LAST_TEST_ROW = TEST_DIGITS - 1
+MAX_SAMPLES, DEFAULT_SAMPLES = 64, 24  # the Samples view's "How many digits"
 MAX_PRIOR_SEED = 999_999  # vae.codes.fresh_seed's range: short enough to read and type back
 MAX_EPOCH = 100_000  # past any run's length: the model's record says which epochs it kept
 MAX_CODE = 100.0  # a coordinate's size beyond which a link's code is nonsense, not a far-out sample
@@ -33,6 +34,7 @@ class LinkState:
     b: int | None = None
     k: int | None = None  # in-between frames, 1–30
     seed: int | None = None  # samples' seed, 0–999,999
+    count: int | None = None  # how many samples, 1–64
     temperature: float | None = None  # samples' T, 0.1–2.0
     pick: int | None = None  # the map's picked test digit
     epoch: int | None = None  # the Training view's epoch, when not the trained model's (checked against its record)
@@ -86,6 +88,8 @@ def parse_link(params: Mapping[str, str], models: Sequence[str]) -> LinkState:
         take("epoch", "epoch", _integer(params["epoch"], 0, MAX_EPOCH), "an epoch")
     if "seed" in params:
         take("seed", "seed", _integer(params["seed"], 0, MAX_PRIOR_SEED), f"a seed (0–{MAX_PRIOR_SEED:,})")
+    if "n" in params:
+        take("n", "count", _integer(params["n"], 1, MAX_SAMPLES), f"a number of samples (1–{MAX_SAMPLES})")
     if "T" in params:
         value = _number(params["T"])
         ok = value is not None and 0.1 <= value <= 2.0
@@ -105,7 +109,7 @@ def code_text(code: Sequence[float]) -> str:
 
 def link_params(state: LinkState, defaults: LinkState) -> dict[str, str]:
     """The query parameters for `state`, leaving out what equals `defaults` (and what is None)."""
-    names = {"code": "z", "temperature": "T"}
+    names = {"code": "z", "temperature": "T", "count": "n"}
     params: dict[str, str] = {}
     for item in fields(LinkState):
         if item.name == "notes":

@@ -547,13 +547,13 @@ def test_an_autoencoders_pages_speak_of_codes_not_of_a_prior():
 
 def test_a_link_sets_the_state_and_the_address_follows_changes():
     at = AppTest.from_file(str(APP), default_timeout=60)
-    at.query_params.update({"a": "7", "b": "42", "k": "12", "seed": "5", "T": "1.5"})
+    at.query_params.update({"a": "7", "b": "42", "k": "12", "seed": "5", "T": "1.5", "n": "64"})
     at.run()
     assert_clean(at)
     assert [at.session_state[k] for k in ("morph_a", "morph_b", "morph_frames", "prior_seed")] == [7, 42, 12, 5]
-    assert at.session_state["prior_temperature"] == 1.5
+    assert at.session_state["prior_temperature"] == 1.5 and at.session_state["prior_count"] == 64
     (restored,) = [i.value for i in at.info if "Restored from the page's address" in i.value]
-    assert "morph pair, frames, seed, temperature" in restored  # one line, once
+    assert "morph pair, frames, seed, number of samples, temperature" in restored  # one line, once
     {b.label: b for b in at.button}["Randomise"].click().run()
     assert not [i for i in at.info if "Restored" in i.value]
     code = slider_values(at, FIRST.latent_dim)

@@ -12,7 +12,16 @@ DEFAULTS = LinkState(model="vae_d20", code=(0.0,) * 3, a=0, b=1, k=10, seed=0, t
 
 def test_a_state_round_trips_through_its_parameters():
     state = LinkState(
-        model="vae_d2", code=(0.5, -1.25, 3.0), a=7, b=42, k=12, seed=123, temperature=1.5, pick=9, epoch=3
+        model="vae_d2",
+        code=(0.5, -1.25, 3.0),
+        a=7,
+        b=42,
+        k=12,
+        seed=123,
+        count=64,
+        temperature=1.5,
+        pick=9,
+        epoch=3,
     )
     params = link_params(state, DEFAULTS)
     assert params == {
@@ -22,6 +31,7 @@ def test_a_state_round_trips_through_its_parameters():
         "b": "42",
         "k": "12",
         "seed": "123",
+        "n": "64",
         "T": "1.5",
         "pick": "9",
         "epoch": "3",
@@ -59,13 +69,15 @@ def test_codes_keep_four_decimals_and_no_negative_zero():
         ({"T": "3"}, "T"),
         ({"T": "inf"}, "T"),
         ({"epoch": "-1"}, "epoch"),
+        ({"n": "65"}, "n"),
+        ({"n": "0"}, "n"),
         ({"epoch": "two"}, "epoch"),
     ],
 )
 def test_a_bad_value_is_dropped_with_a_note_and_the_rest_kept(params, dropped):
     state = parse_link({**params, "a": params.get("a", "5")} if dropped != "a" else params, MODELS)
     assert len(state.notes) == 1 and state.notes[0].startswith(f"{dropped}=")
-    assert getattr(state, {"z": "code", "T": "temperature"}.get(dropped, dropped)) is None
+    assert getattr(state, {"z": "code", "T": "temperature", "n": "count"}.get(dropped, dropped)) is None
     if dropped != "a":
         assert state.a == 5
 

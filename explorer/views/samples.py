@@ -8,7 +8,7 @@ from explorer.epochs import decoding_model, epoch_banner
 from explorer.model_picker import Context
 from explorer.state import reroll, set_code, ss
 from explorer.text import AE_SAMPLES_WARNING, SEEDS, samples_help
-from explorer.url_state import MAX_PRIOR_SEED
+from explorer.url_state import DEFAULT_SAMPLES, MAX_PRIOR_SEED, MAX_SAMPLES
 from explorer.widgets import ranged_int_input
 from vae.codes import prior_samples
 from vae.images import enlarge
@@ -20,7 +20,7 @@ def render(ctx: Context) -> None:
     decoder, epoch = decoding_model(ctx)
     epoch_banner(ctx, epoch)
     c1, c2, c3, c4 = st.columns([3, 3, 2, 1], vertical_alignment="bottom")
-    count = c1.slider("How many digits", 1, 64, 24, key="prior_count", persist_state="session")
+    count = c1.slider("How many digits", 1, MAX_SAMPLES, DEFAULT_SAMPLES, key="prior_count", persist_state="session")
     temperature = c2.slider("Temperature T", 0.1, 2.0, 1.0, 0.05, key="prior_temperature", persist_state="session")
     seed = ranged_int_input(c3, "Seed", 0, MAX_PRIOR_SEED, "prior_seed", 0, SEEDS, persist_state="session")
     c4.button("Reroll", on_click=reroll, icon=":material/casino:", width="stretch")
