@@ -82,10 +82,15 @@ def back_to_last_epoch(key: str) -> None:
     ss.pop(key, None)
 
 
-def epoch_banner(ctx: Context, epoch: int | None) -> None:
-    """Says that this view decodes with an earlier epoch's weights, with a way back."""
+def epoch_banner(ctx: Context, epoch: int | None, encoded: str = "") -> None:
+    """Says that this view decodes with an earlier epoch's weights, with a way back. `encoded`: what on it
+    still comes from the trained model's encoder (only earlier epochs' decoders are kept)."""
     if epoch is not None:
-        _banner(ctx, f"Decoding with the weights of epoch {epoch} (set in the Training view), not the trained model's.")
+        still = f" {encoded} still the trained model's." if encoded else ""
+        _banner(
+            ctx,
+            f"Decoding with the weights of epoch {epoch} (set in the Training view), not the trained model's.{still}",
+        )
 
 
 def trained_model_banner(ctx: Context) -> None:

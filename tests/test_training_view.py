@@ -69,6 +69,11 @@ def test_the_epoch_slider_switches_samples_morph_and_the_other_views_decoder(rec
     assert [c for c in at.caption if other_views in c.value]
     assert image_with(at, "samples, epoch 0").value != trained  # same codes, the epoch-0 decoder
     assert image_with(at, "morph, epoch 0").value != morph
+    # the sliders decode with epoch 0's weights; their order and labels are still the trained model's
+    at.session_state["requested_view"] = "sliders"
+    at.run()
+    assert_clean(at)
+    assert any("weights of epoch 0" in box.value and "still the trained model's" in box.value for box in at.info)
     # the Samples view now decodes with epoch 0's weights, says so, and goes back on request
     at.session_state["requested_view"] = "samples"
     at.run()

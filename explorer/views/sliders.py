@@ -41,7 +41,7 @@ def render(ctx: Context) -> None:
     atlas = ctx.atlas
     specs = slider_labels(atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", d)
     decoder, epoch = decoding_model(ctx)  # the Training view's epoch slider may pick an earlier decoder
-    epoch_banner(ctx, epoch)
+    epoch_banner(ctx, epoch, "The sliders' order and usage labels and the test digits' codes are")
     buttons = st.container(horizontal=True, vertical_alignment="bottom")
     with buttons:
         st.button("Reset to the origin", on_click=set_code, args=(ctx.key, [0.0] * d))
