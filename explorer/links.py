@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.epochs import chosen_epoch, epoch_key, recorded_run
 from explorer.model_picker import Context
-from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, code_key, current_code, morph_pair, ss
+from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, PLANE_PIN, code_key, current_code, morph_pair, ss
 from explorer.text import RESTORED_NOTE, SESSION_MODEL_LINK
 from explorer.url_state import DEFAULT_SAMPLES, LinkState, link_params, parse_link
 from vae.catalog import CheckpointListing, list_checkpoints
@@ -28,6 +28,7 @@ RESTORED_PARTS = {
     "count": "number of samples",
     "temperature": "temperature",
     "pick": "map pick",
+    "plane": "pinned point",
     "epoch": "training epoch",
 }
 STEM = ".safetensors"
@@ -84,6 +85,7 @@ def read_address() -> None:
         ("prior_count", link.count),
         ("prior_temperature", link.temperature),
         ("map_pick", link.pick),
+        (PLANE_PIN, None if link.plane is None else list(link.plane)),
     ):
         if value is not None:
             ss[key] = value
@@ -150,6 +152,7 @@ def link_state(ctx: Context) -> tuple[LinkState, LinkState]:
         count=ss.get("prior_count"),
         temperature=ss.get("prior_temperature"),
         pick=ss.get("map_pick"),
+        plane=None if ss.get(PLANE_PIN) is None else tuple(ss[PLANE_PIN]),
         epoch=chosen_epoch(ctx),
     )
     first = next(iter(names.values()), None)

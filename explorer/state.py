@@ -26,6 +26,7 @@ REQUESTED_VIEW = "requested_view"  # a view a callback asked to open (its url pa
 CURRENT_VIEW = "view"  # the url path of the view on screen, set by app.py each run
 MODEL_CHOICE = "model_choice"  # the sidebar radio: a checkpoint path, a session model's key, or upload / path
 ACTIVE_MODEL = "active_model"  # the model the views show (the last choice that loaded)
+PLANE_PIN = "plane_z"  # the 2-D plane's pinned point [z0, z1], in links as p=
 
 
 def code_key(ctx_key: str) -> str:

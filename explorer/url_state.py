@@ -38,6 +38,7 @@ class LinkState:
     count: int | None = None  # how many samples, 1–64
     temperature: float | None = None  # samples' T, 0.1–2.0
     pick: int | None = None  # the map's picked test digit
+    plane: tuple[float, ...] | None = None  # the 2-D plane's pinned point (z0, z1)
     epoch: int | None = None  # the Training view's epoch, when not the trained model's (checked against its record)
     notes: tuple[str, ...] = field(default=(), compare=False)  # what was dropped, in a few words each
 
@@ -85,6 +86,9 @@ def parse_link(params: Mapping[str, str], models: Sequence[str]) -> LinkState:
             take(name, name, _integer(params[name], 0, LAST_TEST_ROW), f"a {what} (0–{LAST_TEST_ROW:,})")
     if "k" in params:
         take("k", "k", _integer(params["k"], 1, 30), "a number of frames (1–30)")
+    if "p" in params:
+        point = parse_code(params["p"])
+        take("p", "plane", point if point is not None and len(point) == 2 else None, "a point of the plane (z0,z1)")
     if "epoch" in params:
         take("epoch", "epoch", _integer(params["epoch"], 0, MAX_EPOCH), "an epoch")
     if "seed" in params:
@@ -110,7 +114,7 @@ def code_text(code: Sequence[float]) -> str:
 
 def link_params(state: LinkState, defaults: LinkState) -> dict[str, str]:
     """The query parameters for `state`, leaving out what equals `defaults` (and what is None)."""
-    names = {"code": "z", "temperature": "T", "count": "n"}
+    names = {"code": "z", "temperature": "T", "count": "n", "plane": "p"}
     params: dict[str, str] = {}
     for item in fields(LinkState):
         if item.name == "notes":
@@ -118,7 +122,7 @@ def link_params(state: LinkState, defaults: LinkState) -> dict[str, str]:
         value = getattr(state, item.name)
         if value is None or value == getattr(defaults, item.name):
             continue
-        if item.name == "code":
+        if item.name in ("code", "plane"):
             text = code_text(value)
         elif isinstance(value, str):
             text = value

@@ -426,6 +426,12 @@ def test_the_plane_view_switches_to_the_2d_model_and_decodes_a_click():
     at.run()
     assert component_data(at, "vae_latent_pad")["pinned"] == [0.5, -1.0]
     assert any("z = (0.50, -1.00)" in m.value for m in at.markdown)
+    assert at.query_params["p"] == "0.5,-1"  # the pinned point is in the link
+    again = AppTest.from_file(str(APP), default_timeout=60)
+    again.query_params.update({"model": PLANE.name.removesuffix(".safetensors"), "p": "0.5,-1"})
+    again.run()
+    assert_clean(again)
+    assert again.session_state["plane_z"] == [0.5, -1.0]
     {b.label: b for b in at.button}["Send to the sliders"].click().run()
     assert_clean(at)
     assert at.session_state["view"] == "sliders" and slider_values(at, 2) == [0.5, -1.0]

@@ -21,6 +21,7 @@ def test_a_state_round_trips_through_its_parameters():
         count=64,
         temperature=1.5,
         pick=9,
+        plane=(1.5, -0.25),
         epoch=3,
     )
     params = link_params(state, DEFAULTS)
@@ -34,6 +35,7 @@ def test_a_state_round_trips_through_its_parameters():
         "n": "64",
         "T": "1.5",
         "pick": "9",
+        "p": "1.5,-0.25",
         "epoch": "3",
     }
     back = parse_link(params, MODELS)
@@ -71,13 +73,15 @@ def test_codes_keep_four_decimals_and_no_negative_zero():
         ({"epoch": "-1"}, "epoch"),
         ({"n": "65"}, "n"),
         ({"n": "0"}, "n"),
+        ({"p": "1,2,3"}, "p"),
+        ({"p": "x,1"}, "p"),
         ({"epoch": "two"}, "epoch"),
     ],
 )
 def test_a_bad_value_is_dropped_with_a_note_and_the_rest_kept(params, dropped):
     state = parse_link({**params, "a": params.get("a", "5")} if dropped != "a" else params, MODELS)
     assert len(state.notes) == 1 and state.notes[0].startswith(f"{dropped}=")
-    assert getattr(state, {"z": "code", "T": "temperature", "n": "count"}.get(dropped, dropped)) is None
+    assert getattr(state, {"z": "code", "T": "temperature", "n": "count", "p": "plane"}.get(dropped, dropped)) is None
     if dropped != "a":
         assert state.a == 5
 

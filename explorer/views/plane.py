@@ -9,16 +9,14 @@ from explorer.colours import DIGIT_COLOURS
 from explorer.components.latent_pad import latent_pad, seen_from
 from explorer.display_images import subset_rows
 from explorer.model_picker import Context
-from explorer.state import guarded, set_code, ss, switch_model
+from explorer.state import PLANE_PIN, guarded, set_code, ss, switch_model
 from explorer.text import PLANE_AE_HELP, PLANE_BUBBLES_HELP, PLANE_VAE_HELP
 from vae.catalog import plane_checkpoint
-
-PINNED = "plane_z"
 
 
 @guarded
 def pin(point: list[float]) -> None:
-    ss[PINNED] = point
+    ss[PLANE_PIN] = point
 
 
 def render(ctx: Context) -> None:
@@ -30,13 +28,13 @@ def render(ctx: Context) -> None:
         return
     atlas = ctx.atlas
     points, extent = seen_from(atlas, (0, 1))
+    z = ss.get(PLANE_PIN)
+    if z is None:  # above the columns: in the narrow one it was squeezed into a word a line
+        st.info("Move over the plane or the grid to decode a point; click to pin it.")
     controls, pad = st.columns([1, 5], gap="medium")
     with controls:
         steps = st.slider("Digits per side", 8, 25, 15, key="plane_steps", persist_state="session")
-        z = ss.get(PINNED)
-        if z is None:
-            st.info("Move over the plane or the grid to decode a point; click to pin it.")
-        else:
+        if z is not None:
             st.markdown(f"Pinned: z = ({z[0]:.2f}, {z[1]:.2f})")
             st.button("Send to the sliders", on_click=set_code, args=(ctx.key, list(z), "sliders"))
     with pad:
