@@ -46,8 +46,11 @@ def map_figure(
     height: int = 560,
     show_axes: bool = False,
     revision: str = "map",
+    legend_on_top: bool = False,
 ) -> go.Figure:
     """Every test mean on the 2-D map, one WebGL trace per digit, plus marked digits and a star.
+    legend_on_top: the digits' legend in one row above the map, for a map in a narrow column (beside it,
+    the legend took a fifth of the width from a map that must stay square).
 
     `revision` is Plotly's uirevision (zoom and pan survive a new figure while it stays the same; but
     Streamlit remounts a chart whose figure changed: explorer/components/map_marks.py)."""
@@ -99,7 +102,8 @@ def map_figure(
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},  # room for the toolbar above the legend
-        legend={"title": {"text": "digit"}, "itemsizing": "constant"},
+        legend={"title": {"text": "digit"}, "itemsizing": "constant"}
+        | ({"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"} if legend_on_top else {}),
         hoverlabel=HOVER_LABEL,
         uirevision=revision,
     )

@@ -79,7 +79,9 @@ def render(ctx: Context) -> None:
             )
             # The figure never changes with the pair (a changed figure would lose zoom and pan): the pair is
             # marked over it, in the page.
-            figure = map_figure(ctx.atlas.coords, ctx.atlas.labels, height=620, revision=f"morph:{ctx.key}")
+            figure = map_figure(
+                ctx.atlas.coords, ctx.atlas.labels, height=560, revision=f"morph:{ctx.key}", legend_on_top=True
+            )
             pickable_chart(figure, "morph_map", pick_pair_from_chart, modes=("points",))
             map_marks("morph_map", ctx.atlas.coords, test.images, [("A", a), ("B", b)])
             st.caption("Scroll to zoom into a cluster, drag to pan, double-click to see the whole map again.")
