@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from vae.atlas import coordinates_used
+from vae.catalog import summarize_model
 from vae.evaluate import split_loss
 from vae.latent import decode_to_uint8, encode_all, interpolate, sample_prior
 from vae.model import LatentModel
@@ -34,12 +35,12 @@ class ModelCard:
 
 def recipe(model: LatentModel) -> str:
     """β (a VAE's) and epochs, as the checkpoint records them: two cards of one d differ by these."""
-    meta = getattr(model, "meta", None)
-    if meta is None:
+    if getattr(model, "meta", None) is None:
         return ""
-    parts = [f"β = {meta.train.beta:g}"] if model.kind == "vae" and meta.train is not None else []
-    if meta.epoch is not None:
-        parts.append(f"{meta.epoch} epoch{'s' if meta.epoch != 1 else ''}")
+    summary = summarize_model(model)
+    parts = [f"β = {summary.beta:g}"] if summary.kind == "vae" and summary.beta is not None else []
+    if summary.epochs is not None:
+        parts.append(f"{summary.epochs} epoch{'s' if summary.epochs != 1 else ''}")
     return " · ".join(parts)
 
 

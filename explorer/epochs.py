@@ -82,14 +82,14 @@ def back_to_last_epoch(key: str) -> None:
     ss.pop(key, None)
 
 
-def epoch_banner(ctx: Context, epoch: int | None, encoded: str = "") -> None:
-    """Says that this view decodes with an earlier epoch's weights, with a way back. `encoded`: what on it
-    still comes from the trained model's encoder (only earlier epochs' decoders are kept)."""
+def epoch_banner(ctx: Context, epoch: int | None, also: str = "") -> None:
+    """Says that this view decodes with an earlier epoch's weights, with a way back. `also`: a sentence on
+    what the view still takes from the trained model (only earlier epochs' decoders are kept)."""
     if epoch is not None:
-        still = f" {encoded} still the trained model's." if encoded else ""
         _banner(
             ctx,
-            f"Decoding with the weights of epoch {epoch} (set in the Training view), not the trained model's.{still}",
+            f"Decoding with the weights of epoch {epoch} (set in the Training view), not the trained model's."
+            + (f" {also}" if also else ""),
         )
 
 

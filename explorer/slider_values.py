@@ -27,10 +27,3 @@ def slider_labels(dim_usage: np.ndarray | None, usage_label: str, latent_dim: in
         else:
             labels.append((i, f"z{i} · std {usage[i]:.2f}"))
     return labels
-
-
-def unused_dimensions(dim_usage: np.ndarray, usage_label: str) -> int:
-    """How many coordinates the VAE ignores (mean KL below UNUSED_NATS); 0 for an autoencoder."""
-    if "KL" not in usage_label:
-        return 0
-    return int((np.asarray(dim_usage) < UNUSED_NATS).sum())

@@ -6,8 +6,7 @@ import numpy as np
 import torch
 
 from explorer.compare import model_card
-from explorer.slider_values import unused_dimensions
-from vae.atlas import coordinates_used, dimension_usage
+from vae.atlas import coordinates_used, dimension_usage, unused_dimensions
 from vae.checkpoint import load_checkpoint
 from vae.data import MnistSplit
 

@@ -14,11 +14,11 @@ from PIL import Image, ImageDraw
 from explorer.catalog_text import describe, model_facts
 from explorer.digit_sources import canvas_has_ink
 from explorer.display_images import preview_stages, selection_grid, subset_rows
-from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
+from explorer.slider_values import dimension_order, slider_labels
 from explorer.text import friendly_error, morph_spherical_help
 from explorer.views.morph import digit_examples, morph_captions
 from vae import CheckpointError, ModelConfig, build_model
-from vae.atlas import AtlasError
+from vae.atlas import AtlasError, unused_dimensions
 from vae.catalog import (
     CheckpointListing,
     CheckpointSummary,

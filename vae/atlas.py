@@ -109,13 +109,20 @@ def dimension_usage(mu: torch.Tensor, logvar: torch.Tensor | None) -> tuple[np.n
     return kl.mean(0).numpy().astype(np.float32), "mean KL (nats)"
 
 
+def unused_dimensions(dim_usage: np.ndarray, usage_label: str) -> int:
+    """How many coordinates the VAE ignores (mean KL below UNUSED_NATS); 0 for an autoencoder."""
+    if "KL" not in usage_label:
+        return 0
+    return int((np.asarray(dim_usage) < UNUSED_NATS).sum())
+
+
 def coordinates_used(mu: torch.Tensor, logvar: torch.Tensor | None) -> int:
-    """How many coordinates the model uses: a VAE's with a mean KL of UNUSED_NATS or more, an autoencoder's
-    whose code varies more than ACTIVE_VARIANCE across the data."""
+    """How many coordinates the model uses: a VAE's all but its unused_dimensions, an autoencoder's whose
+    code varies more than ACTIVE_VARIANCE across the data."""
     if logvar is None:
         return int((mu.float().var(0) > ACTIVE_VARIANCE).sum())
-    usage, _ = dimension_usage(mu.float().cpu(), logvar.float().cpu())
-    return int((usage >= UNUSED_NATS).sum())
+    usage, label = dimension_usage(mu.float().cpu(), logvar.float().cpu())
+    return len(usage) - unused_dimensions(usage, label)
 
 
 def snapshot_codes(tensors: dict[str, torch.Tensor], meta: CheckpointMeta, run: Path | None) -> dict[int, torch.Tensor]:

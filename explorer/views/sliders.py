@@ -17,7 +17,7 @@ from explorer.components.latent_sliders import CAPTION, latent_sliders
 from explorer.epochs import decoding_model, epoch_banner
 from explorer.links import write_address
 from explorer.model_picker import Context
-from explorer.slider_values import dimension_order, slider_labels, unused_dimensions
+from explorer.slider_values import dimension_order, slider_labels
 from explorer.state import (
     code_seq_key,
     current_code,
@@ -32,6 +32,7 @@ from explorer.text import TEST_ROWS, sliders_help
 from explorer.url_state import LAST_TEST_ROW
 from explorer.widgets import guarded_fragment, ranged_int_input
 from vae import LatentModel
+from vae.atlas import unused_dimensions
 from vae.codes import PRIOR_EXTENT
 
 
@@ -41,7 +42,9 @@ def render(ctx: Context) -> None:
     atlas = ctx.atlas
     specs = slider_labels(atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", d)
     decoder, epoch = decoding_model(ctx)  # the Training view's epoch slider may pick an earlier decoder
-    epoch_banner(ctx, epoch, "The sliders' order and usage labels and the test digits' codes are")
+    epoch_banner(
+        ctx, epoch, "The sliders' order and usage labels and the test digits' codes are still the trained model's."
+    )
     buttons = st.container(horizontal=True, vertical_alignment="bottom")
     with buttons:
         st.button("Reset to the origin", on_click=set_code, args=(ctx.key, [0.0] * d))
