@@ -6,17 +6,15 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from explorer.catalog_text import describe
-from explorer.links import NOTES, show_address_notes
+from explorer.links import show_address_notes
 from explorer.model_picker import Context
 from explorer.session_models import session_keys
 from explorer.state import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
 from explorer.text import INTRO, look_for
-from explorer.url_state import unknown_view
 from explorer.views import VIEWS, View
 from explorer.widgets import error_boundary
 
 DEFAULT_VIEW = VIEWS[0].url_path
-VIEW_CHECKED = "view_checked"  # this session's first address was checked for a view the app has
 
 
 def page_for(view: View, ctx: Context) -> StreamlitPage:
@@ -37,20 +35,8 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
     return st.Page(run, title=view.title, icon=view.icon, url_path=view.url_path, default=view.url_path == DEFAULT_VIEW)
 
 
-def note_unknown_view() -> None:
-    """Once per session: an address naming no view of the app (a mistyped or old link) gets a note; Streamlit
-    itself opens the first view without a word."""
-    if ss.get(VIEW_CHECKED):
-        return
-    ss[VIEW_CHECKED] = True
-    name = unknown_view(st.context.url or "", st.get_option("server.baseUrlPath") or "", [v.url_path for v in VIEWS])
-    if name is not None:
-        ss.setdefault(NOTES, []).append(f"there is no view {name[:40]!r}, so here is the first one")
-
-
 def navigate(ctx: Context) -> None:
     """Registers the pages in the sidebar, opens a view a callback asked for, then runs the current page."""
-    note_unknown_view()
     pages = {view.url_path: page_for(view, ctx) for view in VIEWS}
     current = st.navigation(list(pages.values()))
     # url_path is "" for the default page, so the current view is found by its (unique) title.

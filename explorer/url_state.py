@@ -13,9 +13,8 @@ and its default is used: a link never breaks the page.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from urllib.parse import urlparse
 
 TEST_DIGITS = 10_000
 LAST_TEST_ROW = TEST_DIGITS - 1
@@ -130,12 +129,3 @@ def link_params(state: LinkState, defaults: LinkState) -> dict[str, str]:
             text = f"{value:g}"
         params[names.get(item.name, item.name)] = text
     return params
-
-
-def unknown_view(url: str, base_path: str, views: Collection[str]) -> str | None:
-    """The view an address names when the app has no such view (Streamlit then opens the default one
-    without a word), else None. `base_path`: the server's baseUrlPath, which comes before the view."""
-    path, base = urlparse(url).path.strip("/"), base_path.strip("/")
-    if base and (path == base or path.startswith(base + "/")):
-        path = path[len(base) :].strip("/")
-    return path if path and path not in views else None

@@ -362,18 +362,6 @@ def test_a_checkpoint_uploaded_from_the_browser_becomes_the_sessions_model(page)
     assert_no_exception(page)
 
 
-def test_an_address_naming_no_view_says_so(browser, server):
-    """Streamlit opens the first view for an unknown path without a word: the page says the view is not there."""
-    context = browser.new_context(viewport=bs.VIEWPORT)
-    page = context.new_page()
-    try:
-        bs.goto_app(page, server.url.rstrip("/") + "/nosuchview")
-        expect(page.get_by_text("there is no view 'nosuchview', so here is the first one", exact=False)).to_be_visible()
-        assert not bs.exceptions(page)
-    finally:
-        context.close()
-
-
 def test_a_copied_link_opens_the_same_state_in_another_browser(browser, server):
     """Open, change (a code, a view, a morph pair), copy the link, open it in a fresh context: same state."""
     first = browser.new_context(viewport=bs.VIEWPORT, permissions=["clipboard-read", "clipboard-write"])

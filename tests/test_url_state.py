@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.url_state import LinkState, code_text, link_params, parse_code, parse_link, unknown_view
+from explorer.url_state import LinkState, code_text, link_params, parse_code, parse_link
 
 MODELS = ["vae_d20", "vae_d2", "ae_d20"]
 DEFAULTS = LinkState(model="vae_d20", code=(0.0,) * 3, a=0, b=1, k=10, seed=0, temperature=1.0)
@@ -88,14 +88,3 @@ def test_a_bad_value_is_dropped_with_a_note_and_the_rest_kept(params, dropped):
 
 def test_temperature_snaps_to_the_sliders_step():
     assert parse_link({"T": "1.52"}, MODELS).temperature == 1.5
-
-
-def test_an_address_naming_no_view_is_told_from_the_views_and_the_base_path():
-    views = ["sliders", "morph"]
-    assert unknown_view("http://h:8501/nosuchview?model=vae_d2", "", views) == "nosuchview"
-    assert unknown_view("http://h:8501/morph?a=1", "", views) is None
-    assert unknown_view("http://h:8501/", "", views) is None  # the default view
-    assert unknown_view("http://h/explorer/", "explorer", views) is None  # behind a base path
-    assert unknown_view("http://h/explorer/morph", "/explorer/", views) is None
-    assert unknown_view("http://h/explorer/old", "explorer", views) == "old"
-    assert unknown_view("", "", views) is None  # no address known (AppTest)
