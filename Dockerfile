@@ -21,6 +21,9 @@ COPY --chown=explorer:explorer app.py pyproject.toml README.md ./
 RUN pip install --no-deps --no-build-isolation .
 
 USER explorer
+# MNIST's training split for "Train a model" (the test split ships in checkpoints/mnist), in the image.
+ENV VAE_DATA_DIR=/home/explorer/data
+RUN python -m vae data
 # In a container the app listens on every interface (the container's network is the boundary);
 # scripts/start.sh outside one binds loopback. One process per container: replicate containers.
 ENV VAE_EXPLORER_ADDRESS=0.0.0.0 VAE_EXPLORER_PORT=8501
@@ -29,4 +32,4 @@ ENV MALLOC_ARENA_MAX=2
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"VAE_EXPLORER_PORT\"]}/_stcore/health', timeout=4)"
-CMD exec streamlit run app.py --server.address="$VAE_EXPLORER_ADDRESS" --server.port="$VAE_EXPLORER_PORT" --server.headless=true
+CMD python -m explorer.settings && exec streamlit run app.py --server.address="$VAE_EXPLORER_ADDRESS" --server.port="$VAE_EXPLORER_PORT" --server.headless=true

@@ -1,7 +1,7 @@
 """VAE Latent Explorer: see what a variational autoencoder learns on MNIST (NYU Deep Learning, week 8).
 
 Run with `streamlit run app.py`. This file is the entry only: page config, the model picker and the
-navigation between the views. The app lives in explorer/ (one module per view in explorer/views/),
+navigation between the views. The app lives in explorer/ (one module per view in explorer/pages/),
 everything it computes in the vae/ library. Plotly and the drawing canvas are imported inside the
 views that use them, so the first page shows up fast.
 """
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.links import apply_address_code, copy_link_button, read_address, write_address
-from explorer.model_picker import model_picker
-from explorer.navigation import navigate
-from explorer.resources import LOG
-from explorer.text import APP_TITLE, INTRO, NO_MODEL, TAGLINE, friendly_error
+from explorer.service.jobs import session_id
+from explorer.service.resources import LOG
+from explorer.settings import SettingsError, settings
+from explorer.state.links import apply_address_code, copy_link_button, read_address, write_address
+from explorer.ui.model_picker import model_picker
+from explorer.ui.navigation import navigate
+from explorer.words.app import APP_TITLE, INTRO, NO_MODEL, TAGLINE, friendly_error
 from vae.paths import checkpoint_dir
 
 st.set_page_config(page_title=APP_TITLE, page_icon="🔢", layout="wide")
@@ -23,6 +25,12 @@ st.set_page_config(page_title=APP_TITLE, page_icon="🔢", layout="wide")
 def main() -> None:
     st.sidebar.title(APP_TITLE)
     st.sidebar.caption(TAGLINE)
+    try:
+        settings()
+    except SettingsError as exc:  # scripts/start.sh stops before this; a server started otherwise says it here
+        st.error(f"This server's settings need fixing: {exc}", icon=":material/settings:")
+        return
+    session_id()  # counted among the connected sessions, whatever view it opens (training gives them cores)
     try:
         read_address()  # a link's state, once per session
         ctx = model_picker()

@@ -43,8 +43,8 @@ IMPORTS = {
     "torch": "import torch",
     "plotly.graph_objects": "import plotly.graph_objects as go; go.Figure(go.Scattergl(x=[0], y=[0]))",
     "sklearn": "import sklearn",
-    "explorer.navigation": "import explorer.navigation",
-    "explorer.figures": "import explorer.figures",
+    "explorer.ui.navigation": "import explorer.ui.navigation",
+    "explorer.ui.figures": "import explorer.ui.figures",
 }
 
 
@@ -132,9 +132,9 @@ def upload_analysis(runs: int) -> dict:
     """The app's upload path, function by function (as view_digit calls them), and AppTest's whole rerun."""
     from streamlit.testing.v1 import AppTest
 
-    from explorer.display_images import preview_stages
-    from explorer.figures import code_figure, map_figure
-    from explorer.slider_values import slider_labels
+    from explorer.state.slider_values import slider_labels
+    from explorer.ui.figures import code_figure, map_figure
+    from explorer.ui.pictures import preview_stages
     from vae.atlas import AtlasError, load_atlas
     from vae.checkpoint import default_checkpoint_path
     from vae.digit_analysis import analyse_digit

@@ -25,7 +25,7 @@ from typing import Any
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the app's own packages (browser_support reads explorer.views)
+sys.path.insert(0, str(REPO))  # the app's own packages (browser_support reads explorer.pages)
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 

@@ -25,7 +25,7 @@ WIDGET_KINDS = frozenset(
     {"slider", "button_group", "radio", "button", "selectbox", "number_input", "checkbox", "text_input"}
 )
 ERROR_ALERT = 1  # Alert.Format.ERROR
-LIVE_SLIDERS = "vae_latent_sliders"  # the in-page sliders (explorer/components/latent_sliders)
+LIVE_SLIDERS = "vae_latent_sliders"  # the in-page sliders (explorer/ui/components/latent_sliders)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 A thread that runs a parallel torch operation gets an OpenMP team (its own worker threads) that lives as
 long as the thread. GNU OpenMP counts every team's workers; once there are more than cores, all teams
 spin only briefly between operations (its "throttled" spin), then sleep, and every later operation pays
-to wake them. Training runs in a worker thread (explorer/training_jobs.py), so one other thread with a
+to wake them. Training runs in a worker thread (explorer/jobs/queue.py), so one other thread with a
 team, e.g. a main thread that loaded data with two torch threads, slows each of its operations.
 
 Each case runs in a fresh process (a team, once made, lives as long as its thread):

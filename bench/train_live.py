@@ -2,7 +2,7 @@
 the live views, then the trained model's map; and how long other users' script runs take meanwhile.
 
 1. `--epochs` (default 10) of the lecture's VAE (d = 20, β = 1, Adam 1e-3, batch 256 as in its notebook;
-   `--batch 128` is pytorch/examples') through TrainingQueue + train_job (explorer/live_training.py), with
+   `--batch 128` is pytorch/examples') through JobQueue + train_job (explorer/jobs/training.py), with
    a poller that does what the Train view does: read the job every 0.5 s, and build and serialise the
    loss, panel and bubble figures once per epoch.
    Target: ≤ 20 s from submit to the last epoch on this machine's 2 cores. Each run also prints what the
@@ -30,38 +30,39 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 
-from explorer.live_training import LECTURE_BATCH, SharedData, TrainSettings, train_job  # noqa: E402
-from explorer.train_service import warm_up_trainer  # noqa: E402
-from explorer.training_charts import bubbles_figure, loss_figure, panel_figure  # noqa: E402
-from explorer.training_jobs import JobState, TrainingQueue  # noqa: E402
+from explorer.jobs.queue import JobQueue, JobState  # noqa: E402
+from explorer.jobs.training import LECTURE_BATCH, SharedData, TrainingProgress, TrainSettings, train_job  # noqa: E402
+from explorer.service.jobs import warm_up_trainer  # noqa: E402
+from explorer.ui.training_figures import bubbles_figure, loss_figure, panel_figure  # noqa: E402
 from vae.data import load_mnist  # noqa: E402
 
 
 def draw(view, epochs: int, labels) -> None:
     """The Train view's page run for a new epoch: build and serialise the three figures."""
-    figures = [loss_figure(view.history, max_epoch=epochs)]
-    if view.panels:
-        figures.append(panel_figure(view.panels))
-    if view.codes:
-        mu, logvar = view.codes[-1][1]
+    done = view.progress
+    figures = [loss_figure(list(done.history), max_epoch=epochs)]
+    if done.panels:
+        figures.append(panel_figure(list(done.panels)))
+    if done.codes:
+        mu, logvar = done.codes[-1][1]
         figures.append(bubbles_figure(mu, logvar, labels[: len(mu)]))
     for figure in figures:
         figure.to_json()
 
 
 def train_once(data: SharedData, settings: TrainSettings, folder: Path, threads: int | None, poll_s: float) -> dict:
-    queue = TrainingQueue(lambda job: train_job(job, data, folder, threads), limit=1)
+    queue = JobQueue(lambda job: train_job(job, data, folder, threads), limit=1)
     labels = data.test.labels.numpy()
     started, started_cpu = time.perf_counter(), time.process_time()
     job = queue.submit("bench", settings)
     draws, drawn = [], None
     # As the view does: read the job every poll (progress), redraw the figures when an epoch is new.
     while not (view := queue.view(job.id)).finished:
-        if view.epoch != drawn:
+        if view.progress is not None and view.progress.epoch != drawn:
             began = time.perf_counter()
             draw(view, settings.epochs, labels)
             draws.append(time.perf_counter() - began)
-            drawn = view.epoch
+            drawn = view.progress.epoch
         time.sleep(poll_s)
     queue.join()
     total, cpu = time.perf_counter() - started, time.process_time() - started_cpu
@@ -70,8 +71,8 @@ def train_once(data: SharedData, settings: TrainSettings, folder: Path, threads:
     return {
         "total_s": total,
         "cpu_s": cpu,
-        "epoch_s": [h["seconds"] for h in view.history[1:]],
-        "test_total": view.history[-1]["test"]["total"],
+        "epoch_s": [h["seconds"] for h in view.progress.history[1:]],
+        "test_total": view.progress.history[-1]["test"]["total"],
         "draw_ms": statistics.median(draws) * 1000 if draws else 0.0,
         "result": view.result,
     }
@@ -82,11 +83,11 @@ def slider_latency(data: SharedData, folder: Path, threads: int | None, runs: in
     times it), alone when threads is None, else while a 50-epoch job trains on `threads` torch threads."""
     from app_speed import slider_reruns
 
-    queue = TrainingQueue(lambda job: train_job(job, data, folder, threads), limit=1)
+    queue = JobQueue(lambda job: train_job(job, data, folder, threads), limit=1)
     job = None
     if threads is not None:
         job = queue.submit("bench", TrainSettings(latent_dim=20, epochs=50))
-        while queue.view(job.id).epoch < 1:  # past the epoch-0 evaluation: training proper
+        while (queue.view(job.id).progress or TrainingProgress()).epoch < 1:  # past epoch 0's evaluation
             time.sleep(0.1)
     try:
         samples = sorted(slider_reruns(runs)["rerun_s"])
@@ -98,7 +99,7 @@ def slider_latency(data: SharedData, folder: Path, threads: int | None, runs: in
 
 
 def map_seconds(checkpoint: Path) -> tuple[float, float]:
-    """As the app's map job (explorer/train_service.build_map): (seconds until the map is written and
+    """As the app's map job (explorer/jobs/maps.py): (seconds until the map is written and
     shown, seconds more for the per-image scores the digit view's percentiles use)."""
     from vae.atlas import add_scores, build_atlas
     from vae.quick_map import quick_map_2d
@@ -168,7 +169,7 @@ def main() -> None:
     data = SharedData(load_mnist("train", progress=lambda _: None), load_mnist("test", progress=lambda _: None))
     # The app's warm-up, in a thread of its own as the app runs it (a thread that lives on would keep an
     # OpenMP team, and torch's threads spin less while another team exists).
-    warm_up = threading.Thread(target=warm_up_trainer, args=(TrainingQueue(lambda job: None),))
+    warm_up = threading.Thread(target=warm_up_trainer, args=(JobQueue(lambda job: None),))
     warm_up.start()
     warm_up.join()
     settings = TrainSettings(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the app's requirements into .venv and start the explorer on the shipped default model.
+# Install the app's requirements into .venv, fetch MNIST once per machine (the Train view needs the training
+# split), and start the explorer on the shipped default model.
 #
 # Where it listens (the operator decides; loopback unless told otherwise):
 #   VAE_EXPLORER_ADDRESS  address to bind, default 127.0.0.1 (0.0.0.0: every interface)
@@ -9,6 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+# Both splits, MD5-checked, into $VAE_DATA_DIR or ~/.cache/vae-latent-explorer/data; a no-op once there.
+# Without it every view but "Train a model" works, and that view says which command to run.
+.venv/bin/python -m vae data || echo "start.sh: MNIST could not be fetched (above); training in the app needs it" >&2
+# The operator's settings (VAE_*; docs/serving.md): a bad value stops here, in one line.
+.venv/bin/python -m explorer.settings
 # glibc gives threads (Streamlit runs each session's script in one) their own malloc arenas and keeps
 # their freed pages: RSS grew ~7-18 MiB per session and never came back. Two arenas: ~4 MiB, returned
 # when sessions leave (bench/load.py --tour --server-env MALLOC_ARENA_MAX=2; README "Serving a class").

@@ -22,7 +22,7 @@ from typing import IO, Any
 from PIL import Image, ImageDraw
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from explorer.views import VIEWS
+from explorer.pages import VIEWS
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium"))

@@ -65,6 +65,33 @@ def fake_split(count: int, seed: int) -> MnistSplit:
     return MnistSplit(images=images.float().contiguous(), labels=labels.long(), md5=dict(FAKE_MD5))
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """The app parses its settings once per process; a test that sets a variable sees it parsed anew."""
+    from explorer.jobs.heavy_work import process_bound
+    from explorer.settings import settings
+
+    settings.cache_clear()
+    process_bound.cache_clear()
+    yield
+    settings.cache_clear()
+    process_bound.cache_clear()
+
+
+@pytest.fixture
+def training_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder that holds MNIST's file names (empty): the Train view offers its form, which needs
+    only to know that the training split is there; a job would refuse these files (MD5)."""
+    from vae.data import SPLITS, raw_dir
+
+    folder = tmp_path_factory.mktemp("data")
+    for expected in SPLITS["train"] + SPLITS["test"]:
+        (raw_dir(folder) / expected.name).parent.mkdir(parents=True, exist_ok=True)
+        (raw_dir(folder) / expected.name).touch()
+    monkeypatch.setenv("VAE_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def fake_train() -> MnistSplit:
     return fake_split(512, seed=1)

@@ -19,10 +19,10 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from explorer.catalog_text import describe
-from explorer.train_service import map_queue
-from explorer.views import VIEWS
-from explorer.views.morph import digit_examples
+from explorer.pages import VIEWS
+from explorer.pages.morph import digit_examples
+from explorer.service.jobs import map_queue
+from explorer.words.catalog import describe
 from vae.atlas import AtlasError, atlas_path, load_atlas
 from vae.catalog import CheckpointSummary, autoencoder_for_comparison, list_checkpoints, plane_checkpoint, state_key
 from vae.checkpoint import CHECKPOINT_DIR, load_checkpoint, read_checkpoint, write_checkpoint
@@ -176,8 +176,11 @@ def test_a_bad_upload_shows_a_message_and_keeps_the_model():
 
 
 def test_server_paths_only_when_the_operator_turns_them_on(tmp_path, monkeypatch):
+    from explorer.settings import settings
+
     assert "A path on this server…" not in start().sidebar.radio(key="model_choice").options
     monkeypatch.setenv("VAE_EXPLORER_SERVER_PATHS", "1")
+    settings.cache_clear()  # parsed once per process: as a server started with it
     at = start()
     at.sidebar.radio(key="model_choice").set_value("__server_path__").run()
     at.sidebar.text_input(key="custom_path").input(str(tmp_path / "missing.safetensors")).run()
@@ -357,7 +360,7 @@ def test_a_click_that_unselects_a_dot_says_why_no_end_changed():
     def page() -> None:
         import streamlit as st
 
-        from explorer.state import pick_pair_from_chart
+        from explorer.state.session import pick_pair_from_chart
 
         st.session_state["morph_chart"] = {"selection": {"points": [], "point_indices": []}}
         st.session_state.setdefault("morph_a", 3)
@@ -464,10 +467,11 @@ def test_an_upload_shows_its_reconstruction():
 
 
 def test_a_photo_sent_while_the_server_is_busy_gets_one_line_and_is_read_once_a_slot_frees(monkeypatch):
-    from explorer import heavy_work
+    from explorer.jobs import heavy_work
 
-    bound = heavy_work.HeavyWork(slots=1, wait_s=0.05)
-    monkeypatch.setattr(heavy_work, "PROCESS_BOUND", bound)
+    monkeypatch.setenv("VAE_EXPLORER_HEAVY_SLOTS", "1")
+    monkeypatch.setenv("VAE_EXPLORER_HEAVY_WAIT", "0.05")
+    bound = heavy_work.process_bound()
     at = start("digit")
     photo = io.BytesIO()
     Image.open(io.BytesIO(png_of_seven())).save(photo, "PNG", compress_level=1)  # new bytes: not in the cache
@@ -502,7 +506,8 @@ def test_the_first_page_does_not_import_figures_sklearn_or_the_canvas():
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({str(APP)!r}, default_timeout=60).run()\n"
         "assert not at.exception\n"
-        "print(sorted(m for m in ('explorer.figures', 'sklearn', 'streamlit_drawable_canvas') if m in sys.modules))\n"
+        "lazy = ('explorer.ui.figures', 'sklearn', 'streamlit_drawable_canvas')\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -513,7 +518,7 @@ def test_a_failing_fragment_shows_a_message_and_the_page_goes_on():
     def page() -> None:
         import streamlit as st
 
-        from explorer.widgets import guarded_fragment
+        from explorer.ui.widgets import guarded_fragment
 
         @guarded_fragment("broken")
         def broken(value: int) -> None:

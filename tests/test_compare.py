@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from explorer.compare import model_card
 from vae.atlas import coordinates_used, dimension_usage, unused_dimensions
 from vae.checkpoint import load_checkpoint
+from vae.comparison import model_card
 from vae.data import MnistSplit
 
 

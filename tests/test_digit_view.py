@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 from test_app import FIRST, LISTING, assert_clean, has_atlas, images_with, open_view, start
 
-from explorer.digit_text import unusual_sentence, verdict_sentence
+from explorer.words.digit import unusual_sentence, verdict_sentence
 from vae.verdict import Verdict
 
 pytestmark = pytest.mark.skipif(FIRST is None, reason="no checkpoints to show")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.display_images import ellipse_outlines
+from explorer.ui.pictures import ellipse_outlines
 
 
 def digits(count: int) -> np.ndarray:

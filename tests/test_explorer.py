@@ -11,12 +11,12 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from explorer.catalog_text import describe, model_facts
-from explorer.digit_sources import canvas_has_ink
-from explorer.display_images import preview_stages, selection_grid, subset_rows
-from explorer.slider_values import dimension_order, slider_labels
-from explorer.text import friendly_error, morph_spherical_help
-from explorer.views.morph import digit_examples, morph_captions
+from explorer.pages.morph import digit_examples, morph_captions
+from explorer.state.slider_values import dimension_order, slider_labels
+from explorer.ui.digit_sources import canvas_has_ink
+from explorer.ui.pictures import preview_stages, selection_grid, subset_rows
+from explorer.words.app import friendly_error, morph_spherical_help
+from explorer.words.catalog import describe, model_facts
 from vae import CheckpointError, ModelConfig, build_model
 from vae.atlas import AtlasError, unused_dimensions
 from vae.catalog import (
@@ -392,7 +392,7 @@ def point_ids(figure) -> list[int]:
 
 
 def test_map_figure_has_one_trace_per_digit_with_row_ids():
-    from explorer.figures import map_figure
+    from explorer.ui.figures import map_figure
 
     labels = labels_for()
     coords = np.random.default_rng(1).normal(size=(N_TEST, 2)).astype(np.float32)
@@ -413,7 +413,7 @@ def test_map_figure_has_one_trace_per_digit_with_row_ids():
 
 
 def test_snapshot_figure_has_a_panel_per_epoch():
-    from explorer.figures import snapshot_figure
+    from explorer.ui.figures import snapshot_figure
 
     labels = labels_for()
     snapshots = {e: np.random.default_rng(e).normal(size=(N_TEST, 2)).astype(np.float32) for e in (0, 5, 10)}
@@ -427,7 +427,7 @@ def test_snapshot_figure_has_a_panel_per_epoch():
 
 
 def test_plane_figure_has_a_click_grid_ellipses_and_means():
-    from explorer.figures import plane_figure
+    from explorer.ui.figures import plane_figure
 
     labels = labels_for()
     mu = np.random.default_rng(2).normal(size=(N_TEST, 2)).astype(np.float32)
@@ -443,7 +443,7 @@ def test_plane_figure_has_a_click_grid_ellipses_and_means():
 
 
 def test_code_figure_plots_mu_with_sigma_in_usage_order():
-    from explorer.figures import code_figure
+    from explorer.ui.figures import code_figure
 
     figure = code_figure(np.array([0.1, 2.0, -1.0]), np.array([1.0, 0.1, 0.5]), [1, 2, 0])
     (trace,) = figure.data

@@ -1,4 +1,4 @@
-"""The training queue without Streamlit: limit, positions, cancel, abandoned sessions, NaN and crashes."""
+"""The job queue without Streamlit: limit, capacity, positions, cancel, abandoned sessions and crashes."""
 
 from __future__ import annotations
 
@@ -7,30 +7,21 @@ import time
 
 import pytest
 
-from explorer.training_jobs import (
-    EpochResult,
-    JobState,
-    QueueRefused,
-    TrainingJob,
-    TrainingQueue,
-    cancelled_message,
-    job_limit_from_env,
-)
-from vae.training import TrainingDiverged
+from explorer.jobs.queue import Job, JobCancelled, JobFailed, JobQueue, JobState, QueueRefused
 
 
-def batches(job: TrainingJob, epochs: int = 3, per_epoch: int = 50, pause: float = 0.001) -> None:
-    """A stand-in workload with the trainer's calling pattern: a check after every batch, a report per epoch."""
-    for epoch in range(1, epochs + 1):
-        for batch in range(per_epoch):
+def steps(job: Job, count: int = 3, per_step: int = 50, pause: float = 0.001) -> str:
+    """A stand-in workload with the trainer's calling pattern: a check often, a result after every step."""
+    for step in range(1, count + 1):
+        for _ in range(per_step):
             time.sleep(pause)
-            job.report_batch(epoch, batch + 1, per_epoch)
             job.raise_if_cancelled()
-        job.report_epoch(EpochResult(epoch, {"epoch": epoch}, panel=f"panel {epoch}", result=f"model {epoch}"))
+        job.publish(step, result=f"model {step}")
+    return f"Did {count} steps."
 
 
-def training_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("training-")]
+def job_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("job-")]
 
 
 def wait_for(condition, timeout: float = 10.0) -> None:
@@ -40,40 +31,15 @@ def wait_for(condition, timeout: float = 10.0) -> None:
         time.sleep(0.005)
 
 
-def test_a_job_runs_and_records_every_epoch() -> None:
-    queue = TrainingQueue(batches, limit=1)
-    job = queue.submit("s1", {"epochs": 3})
+def test_a_job_runs_publishes_and_says_its_own_line() -> None:
+    queue = JobQueue(steps, limit=1)
+    job = queue.submit("s1", {"steps": 3})
     assert queue.join()
     view = queue.view(job.id)
     assert view.state is JobState.DONE and view.finished
-    assert [h["epoch"] for h in view.history] == [1, 2, 3]
-    assert view.panels[-1] == (3, "panel 3") and view.result == "model 3"
-    assert training_threads() == []
-
-
-def test_the_steps_time_is_counted_from_the_first_report() -> None:
-    """The Train view's time left uses the steps' own pace: not the time spent before epoch 0 was reported
-    (the untrained model's evaluation), which would make every estimate too long."""
-    reported, release = threading.Event(), threading.Event()
-
-    def slow_start(job: TrainingJob) -> None:
-        time.sleep(0.3)  # the epoch-0 evaluation
-        job.report_epoch(EpochResult(0, None, panel="panel 0"))
-        reported.set()
-        release.wait(10)
-
-    queue = TrainingQueue(slow_start, limit=1)
-    job = queue.submit("s1", {})
-    wait_for(lambda: queue.view(job.id).state is JobState.RUNNING)
-    assert queue.view(job.id).training_seconds == 0.0  # nothing reported yet
-    assert reported.wait(10)
-    time.sleep(0.1)
-    view = queue.view(job.id)
-    assert view.seconds >= 0.4 and 0.1 <= view.training_seconds < view.seconds - 0.25
-    release.set()
-    assert queue.join()
-    done = queue.view(job.id)
-    assert done.training_seconds == queue.view(job.id).training_seconds  # frozen once the job ended
+    assert view.progress == 3 and view.result == "model 3" and view.message == "Did 3 steps."
+    assert view.payload == {"steps": 3}
+    assert job_threads() == []
 
 
 def test_the_limit_is_never_exceeded_and_the_queue_shows_positions() -> None:
@@ -81,13 +47,14 @@ def test_the_limit_is_never_exceeded_and_the_queue_shows_positions() -> None:
     running = []
     lock = threading.Lock()
 
-    def held(job: TrainingJob) -> None:
+    def held(job: Job) -> str:
         with lock:
             running.append(job.id)
         while not release.wait(0.005):
             job.raise_if_cancelled()
+        return "done"
 
-    queue = TrainingQueue(held, limit=2)
+    queue = JobQueue(held, limit=2)
     jobs = [queue.submit(f"s{i}", {}) for i in range(5)]
     wait_for(lambda: len(running) == 2)
     assert [queue.view(j.id).position for j in jobs] == [0, 0, 1, 2, 3]
@@ -102,9 +69,9 @@ def test_the_limit_is_never_exceeded_and_the_queue_shows_positions() -> None:
 
 
 def test_a_session_gets_one_job_at_a_time() -> None:
-    queue = TrainingQueue(batches, limit=1)
+    queue = JobQueue(steps, limit=1)
     first = queue.submit("s1", {})
-    with pytest.raises(QueueRefused, match="already has a model in training"):
+    with pytest.raises(QueueRefused, match="you already have a job here"):
         queue.submit("s1", {})
     queue.cancel(first.id)
     assert queue.join()
@@ -116,11 +83,12 @@ def test_with_per_owner_above_one_a_sessions_jobs_wait_their_turn() -> None:
     """The map queue: a session that trains two models in a row gets both maps, one after the other."""
     release = threading.Event()
 
-    def held(job: TrainingJob) -> None:
+    def held(job: Job) -> str:
         while not release.wait(0.005):
             job.raise_if_cancelled()
+        return "done"
 
-    queue = TrainingQueue(held, limit=1, per_owner=2)
+    queue = JobQueue(held, limit=1, per_owner=2)
     first, second = queue.submit("s1", {}), queue.submit("s1", {})
     wait_for(lambda: queue.view(first.id).state is JobState.RUNNING)
     assert queue.view(second.id).state is JobState.QUEUED and queue.view(second.id).position == 1
@@ -133,26 +101,42 @@ def test_with_per_owner_above_one_a_sessions_jobs_wait_their_turn() -> None:
 
 
 def test_cancel_stops_a_running_job_within_a_batch_and_leaves_no_thread() -> None:
-    queue = TrainingQueue(lambda job: batches(job, epochs=1000), limit=1)
+    queue = JobQueue(lambda job: steps(job, count=1000), limit=1)
     job = queue.submit("s1", {})
-    wait_for(lambda: queue.view(job.id).epoch >= 1)
+    wait_for(lambda: (queue.view(job.id).progress or 0) >= 1)
     started = time.monotonic()
-    queue.cancel(job.id)
+    queue.cancel(job.id, "you cancelled it")
     assert queue.join(timeout=5)
     assert time.monotonic() - started < 1.0
     view = queue.view(job.id)
     assert view.state is JobState.CANCELLED
-    assert view.result is not None  # the last finished epoch is kept, and the message counts as the bar does
-    assert view.message == f"Cancelled during epoch {view.epoch + 1} (cancelled); epoch {view.epoch} is kept."
-    assert training_threads() == []
+    assert view.result is not None  # what it published is kept
+    assert view.message == "Cancelled (you cancelled it)."
+    assert job_threads() == []
+
+
+def test_a_cancel_is_said_in_the_works_own_words_where_it_gives_some() -> None:
+    def worded(job: Job) -> str:
+        try:
+            return steps(job, count=1000)
+        except JobCancelled:
+            raise JobCancelled(f"Stopped after step {job.progress} ({job.cancel_reason}).") from None
+
+    queue = JobQueue(worded, limit=1)
+    job = queue.submit("s1", {})
+    wait_for(lambda: (queue.view(job.id).progress or 0) >= 1)
+    queue.cancel(job.id, "you cancelled it")
+    assert queue.join(timeout=5)
+    view = queue.view(job.id)
+    assert view.message == f"Stopped after step {view.progress} (you cancelled it)."
 
 
 @pytest.mark.slow
 def test_a_job_whose_session_is_gone_is_cancelled_running_or_waiting() -> None:
     alive = {"s1": True, "s2": True}
-    queue = TrainingQueue(lambda job: batches(job, epochs=1000), limit=1, is_alive=alive.get, grace_s=0.2)
+    queue = JobQueue(lambda job: steps(job, count=1000), limit=1, is_alive=alive.get, grace_s=0.2)
     running, waiting = queue.submit("s1", {}), queue.submit("s2", {})
-    wait_for(lambda: queue.view(running.id).epoch >= 1)
+    wait_for(lambda: (queue.view(running.id).progress or 0) >= 1)
     alive["s2"] = False
     time.sleep(0.3)
     alive["s1"] = False
@@ -161,48 +145,49 @@ def test_a_job_whose_session_is_gone_is_cancelled_running_or_waiting() -> None:
     for job in (running, waiting):
         view = queue.view(job.id)
         assert view.state is JobState.CANCELLED and "session was closed" in view.message
-    assert training_threads() == []
+    assert job_threads() == []
 
 
 def test_a_brief_disconnect_within_the_grace_period_keeps_the_job() -> None:
     alive = {"s1": True}
 
-    def flicker(job: TrainingJob) -> None:
+    def flicker(job: Job) -> str:
         alive["s1"] = False
-        batches(job, epochs=2, per_epoch=10)
+        steps(job, count=2, per_step=10)
         alive["s1"] = True
+        return "done"
 
-    queue = TrainingQueue(flicker, limit=1, is_alive=alive.get, grace_s=5.0)
+    queue = JobQueue(flicker, limit=1, is_alive=alive.get, grace_s=5.0)
     job = queue.submit("s1", {})
     assert queue.join()
     assert queue.view(job.id).state is JobState.DONE
 
 
-def test_divergence_stops_with_a_message_and_keeps_the_last_good_epoch() -> None:
-    def diverges(job: TrainingJob) -> None:
-        batches(job, epochs=2, per_epoch=3)
-        raise TrainingDiverged("the training loss became nan in epoch 3; epoch 2 is kept. Try a lower learning rate.")
+def test_a_failure_the_work_explains_keeps_its_words_and_what_it_published() -> None:
+    def diverges(job: Job) -> str:
+        steps(job, count=2, per_step=3)
+        raise JobFailed("Stopped: the loss became NaN in step 3; step 2 is kept.")
 
-    queue = TrainingQueue(diverges, limit=1)
+    queue = JobQueue(diverges, limit=1)
     job = queue.submit("s1", {})
     assert queue.join()
     view = queue.view(job.id)
-    assert view.state is JobState.DIVERGED
-    assert "nan" in view.message and view.result == "model 2" and len(view.history) == 2
+    assert view.state is JobState.FAILED
+    assert view.message == "Stopped: the loss became NaN in step 3; step 2 is kept." and view.result == "model 2"
 
 
 def test_a_crash_shows_one_line_and_frees_the_slot() -> None:
-    def crashes_when_asked(job: TrainingJob) -> None:
-        if job.settings["crash"]:
-            raise RuntimeError("out of memory\nwith a long second line")
-        batches(job)
+    def crashes_when_asked(job: Job) -> str:
+        if job.payload["crash"]:
+            raise RuntimeError("out of memory in /tmp/secret/path\nwith a long second line")
+        return steps(job)
 
-    queue = TrainingQueue(crashes_when_asked, limit=1)
+    queue = JobQueue(crashes_when_asked, limit=1)
     job = queue.submit("s1", {"crash": True})
     assert queue.join()
     view = queue.view(job.id)
     assert view.state is JobState.FAILED
-    assert view.message == "Training failed: RuntimeError: out of memory"
+    assert view.message == "The job failed (RuntimeError); the server's log has the details."  # no path shown
     assert queue.counts() == (0, 0)
     # the freed slot takes the next job
     after = queue.submit("s2", {"crash": False})
@@ -211,39 +196,17 @@ def test_a_crash_shows_one_line_and_frees_the_slot() -> None:
     assert queue.peak_running == 1
 
 
-def test_the_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("VAE_TRAIN_JOBS", raising=False)
-    assert job_limit_from_env() == 1
-    monkeypatch.setenv("VAE_TRAIN_JOBS", "3")
-    assert TrainingQueue(batches).limit == 3
-    for bad in ("0", "two"):
-        monkeypatch.setenv("VAE_TRAIN_JOBS", bad)
-        with pytest.raises(ValueError, match="VAE_TRAIN_JOBS"):
-            job_limit_from_env()
-
-
-def test_the_cancel_message_counts_epochs_as_the_progress_line() -> None:
-    job = TrainingJob(id="job-1", owner="s1", settings={})
-    job.cancel("you cancelled it")
-    assert cancelled_message(job) == "Cancelled before its first step (you cancelled it); no epoch had finished."
-    job.report_batch(1, 10, 100)  # "Epoch 1 of 3": the first epoch, under way; nothing finished yet
-    assert cancelled_message(job) == "Cancelled during epoch 1 (you cancelled it); no epoch had finished."
-    job.report_epoch(EpochResult(1, {"epoch": 1}, panel=None, result="model 1"))
-    assert cancelled_message(job) == "Cancelled after epoch 1 (you cancelled it); epoch 1 is kept."
-    job.report_batch(2, 10, 100)
-    assert cancelled_message(job) == "Cancelled during epoch 2 (you cancelled it); epoch 1 is kept."
-
-
 def test_on_end_is_called_once_for_every_job_however_it_ends() -> None:
     ended: list[tuple[str, JobState]] = []
     release = threading.Event()
 
-    def held(job: TrainingJob) -> None:
+    def held(job: Job) -> str:
         while not release.wait(0.005):
             job.raise_if_cancelled()
+        return "done"
 
     alive = {"s1": True, "s2": True, "s3": True}
-    queue = TrainingQueue(
+    queue = JobQueue(
         held, limit=1, is_alive=lambda owner: alive[owner], grace_s=0.0, on_end=lambda j: ended.append((j.id, j.state))
     )
     running, cancelled, dropped = queue.submit("s1", {}), queue.submit("s2", {}), queue.submit("s3", {})
@@ -257,3 +220,21 @@ def test_on_end_is_called_once_for_every_job_however_it_ends() -> None:
     assert sorted(ended) == sorted(
         [(running.id, JobState.DONE), (cancelled.id, JobState.CANCELLED), (dropped.id, JobState.CANCELLED)]
     )
+
+
+def test_a_full_queue_refuses_in_one_line_and_takes_jobs_again_once_it_empties() -> None:
+    release = threading.Event()
+
+    def held(job: Job) -> str:
+        while not release.wait(0.005):
+            job.raise_if_cancelled()
+        return "done"
+
+    queue = JobQueue(held, limit=1, capacity=3)
+    jobs = [queue.submit(f"s{i}", {}) for i in range(3)]
+    with pytest.raises(QueueRefused, match=r"^the queue is full \(3 jobs\): try again in a few minutes$"):
+        queue.submit("s9", {})
+    queue.cancel(jobs[2].id)  # a place frees up
+    queue.submit("s9", {})
+    release.set()
+    assert queue.join()

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.code_range import code_extent, out_of_range
-from explorer.components.latent_pad import packed_points, parse_pin
-from explorer.components.latent_sliders import parse_commit
-from explorer.components.weights import decode_like_the_page, half_precision_decoder, pack_decoder
+from explorer.state.code_range import code_extent, out_of_range
+from explorer.ui.components.latent_pad import packed_points, parse_pin
+from explorer.ui.components.latent_sliders import parse_commit
+from explorer.ui.components.weights import decode_like_the_page, half_precision_decoder, pack_decoder
 from vae import load_checkpoint
 from vae.atlas import load_atlas
 from vae.codes import PRIOR_EXTENT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.selection import assign_end, selected_rows
+from explorer.state.selection import assign_end, selected_rows
 
 
 def event(*points: dict, box: list | None = None) -> dict:

@@ -1,14 +1,13 @@
-"""explorer.heavy_work: at most N heavy jobs at once across threads (Streamlit's sessions are threads)."""
+"""explorer.jobs.heavy_work: at most N heavy jobs at once across threads (Streamlit's sessions are threads)."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 
 import pytest
 
-from explorer.heavy_work import DEFAULT_SLOTS, DEFAULT_WAIT_S, HeavyWork, ServerBusy, from_environment
+from explorer.jobs.heavy_work import HeavyWork, ServerBusy, process_bound
 
 
 def test_no_more_than_the_slots_run_at_once() -> None:
@@ -75,12 +74,9 @@ def test_a_failing_job_gives_its_slot_back() -> None:
         pass
 
 
-def test_the_operator_sets_the_bound_and_a_bad_value_falls_back_with_a_warning(caplog) -> None:
-    custom = from_environment({"VAE_EXPLORER_HEAVY_SLOTS": "3", "VAE_EXPLORER_HEAVY_WAIT": "2.5"})
-    assert (custom.slots, custom.wait_s) == (3, 2.5)
-    with caplog.at_level(logging.WARNING):
-        bad = from_environment({"VAE_EXPLORER_HEAVY_SLOTS": "lots", "VAE_EXPLORER_HEAVY_WAIT": "-1"})
-    assert (bad.slots, bad.wait_s) == (DEFAULT_SLOTS, DEFAULT_WAIT_S)
-    assert "VAE_EXPLORER_HEAVY_SLOTS" in caplog.text and "VAE_EXPLORER_HEAVY_WAIT" in caplog.text
+def test_the_process_bound_is_the_operators(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAE_EXPLORER_HEAVY_SLOTS", "3")
+    monkeypatch.setenv("VAE_EXPLORER_HEAVY_WAIT", "2.5")
+    assert (process_bound().slots, process_bound().wait_s) == (3, 2.5)
     with pytest.raises(ValueError):
-        HeavyWork(slots=0)
+        HeavyWork(slots=0, wait_s=1)

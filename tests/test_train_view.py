@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP, assert_clean, open_view
 
-from explorer.train_service import TRAIN_JOB, TRAINED, map_queue, training_queue
-from explorer.training_jobs import JobState
+from explorer.jobs.queue import JobState
+from explorer.service.jobs import TRAIN_JOB, TRAINED, map_queue, training_queue
 
 
 def train_page() -> AppTest:
@@ -40,6 +40,15 @@ def wait_finished(job_id: str, timeout: float = 300.0) -> None:
         time.sleep(0.2)
 
 
+def test_without_the_training_split_the_view_says_so_and_names_the_command(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))  # an operator skipped the set-up's data step
+    at = train_page()
+    (warning,) = at.warning
+    assert "not on this server yet" in warning.value and "python -m vae data" in warning.value
+    assert not at.button and TRAIN_JOB not in at.session_state  # no form: nothing can start and fail
+
+
+@pytest.mark.usefixtures("training_files")
 def test_the_form_offers_every_setting_within_its_limits() -> None:
     at = train_page()
     assert at.number_input(key="train_d").value == 20 and "2–64" in at.number_input(key="train_d").label
@@ -60,6 +69,7 @@ def test_the_form_offers_every_setting_within_its_limits() -> None:
         ({"seed": -1}, "the seed must be between 0 and 2147483647"),
     ],
 )
+@pytest.mark.usefixtures("training_files")
 def test_settings_out_of_range_are_refused_in_the_form_in_words(values: dict, message: str) -> None:
     """Typed into the number boxes, a value out of range reaches the submit and is refused there with a
     message (with min/max on the widget the browser would only redden it and keep the old value)."""
@@ -164,7 +174,7 @@ def test_a_run_cancelled_after_an_epoch_is_named_by_the_epochs_it_holds() -> Non
 def test_the_live_plane_fits_every_epochs_means_and_never_shrinks() -> None:
     import numpy as np
 
-    from explorer.views.train import LIVE_PLANE_EXTENT, live_plane_extent
+    from explorer.pages.train import LIVE_PLANE_EXTENT, live_plane_extent
 
     rng = np.random.default_rng(0)
     tight, wide = rng.normal(size=(1000, 2)) * 0.5, rng.normal(size=(1000, 2)) * 3.0
@@ -178,7 +188,7 @@ def test_upload_folders_no_job_uses_are_swept_after_an_hour(tmp_path, monkeypatc
     import os
     import tempfile
 
-    from explorer.train_service import UPLOAD_MAP_PREFIX, sweep_stale_uploads
+    from explorer.jobs.files import UPLOAD_MAP_PREFIX, sweep_stale_uploads
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     old, in_use, recent = (tmp_path / f"{UPLOAD_MAP_PREFIX}{name}" for name in ("old", "in-use", "recent"))
@@ -199,11 +209,11 @@ def test_the_temporary_runs_folder_is_swept_of_hour_old_runs_before_a_job(
     import os
     import tempfile
 
-    from explorer import train_service
-    from explorer.live_training import RUNS_ENV
+    from explorer.service import jobs as train_service
+    from explorer.settings import settings
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.delenv(RUNS_ENV, raising=False)
+    monkeypatch.delenv("VAE_RUNS_DIR", raising=False)
     folder = tmp_path / "vae-explorer-runs"
     folder.mkdir()
     names = ("left.safetensors", "left.atlas.safetensors", "recent.safetensors", "notes.txt")
@@ -219,20 +229,22 @@ def test_the_temporary_runs_folder_is_swept_of_hour_old_runs_before_a_job(
     assert trained == [folder]
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "recent.safetensors"]
     # An operator's runs folder keeps everything.
-    monkeypatch.setenv(RUNS_ENV, str(folder))
+    monkeypatch.setenv("VAE_RUNS_DIR", str(folder))
+    settings.cache_clear()
     os.utime(folder / "recent.safetensors", (two_hours_ago, two_hours_ago))
     train_service.run_training(None)
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "recent.safetensors"]
 
 
 def test_an_upload_whose_map_never_ran_leaves_no_files(tmp_path) -> None:
-    from explorer.train_service import UPLOAD_MAP_PREFIX, drop_unused_upload
-    from explorer.training_jobs import TrainingJob
+    from explorer.jobs.files import UPLOAD_MAP_PREFIX
+    from explorer.jobs.maps import drop_unused_upload
+    from explorer.jobs.queue import Job
 
     folder = tmp_path / f"{UPLOAD_MAP_PREFIX}x"
     folder.mkdir()
     (folder / "mine.safetensors").write_bytes(b"x")
-    job = TrainingJob(id="job-1", owner="s1", settings=folder / "mine.safetensors")
+    job = Job(id="job-1", owner="s1", payload=folder / "mine.safetensors")
     job._finish(JobState.DONE, "done")
     drop_unused_upload(job)  # done: its session adopts the map, then forget_files deletes the folder
     assert folder.exists()

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from explorer.training_charts import (
+from explorer.ui.training_figures import (
     LABEL_CHAR,
     LABEL_GAP,
     bubble_outlines,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.url_state import LinkState, code_text, link_params, parse_code, parse_link
+from explorer.state.url import LinkState, code_text, link_params, parse_code, parse_link
 
 MODELS = ["vae_d20", "vae_d2", "ae_d20"]
 DEFAULTS = LinkState(model="vae_d20", code=(0.0,) * 3, a=0, b=1, k=10, seed=0, temperature=1.0)

@@ -1,7 +1,7 @@
 """The checkpoint catalogue: which checkpoints a folder holds and what their metadata says about them.
 
 Read from metadata alone (no weights loaded), so listing a folder stays cheap. How a summary is worded
-on a screen is the app's business (explorer/catalog_text.py).
+on a screen is the app's business (explorer/words/catalog.py).
 """
 
 from __future__ import annotations

@@ -70,5 +70,5 @@ def quick_map_2d(points: np.ndarray, seed: int = 0, progress: Progress | None = 
 
 def warm_up() -> None:
     """Map 200 random points: a process's first map pays about 3 s for openTSNE's imports and first calls,
-    which the app pays while its user is still choosing settings (explorer/train_service.py)."""
+    which the app pays while its user is still choosing settings (explorer/service/jobs.py)."""
     quick_map_2d(np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32), threads=1)

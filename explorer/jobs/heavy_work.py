@@ -2,10 +2,9 @@
 
 Every session of a Streamlit server runs in the same process. Five 4000×4000 photos decoded at the same
 moment took 1.3 GB more at the peak; a class opening the t-SNE map together builds a 7 MB payload each.
-Wrapping such work in `heavy_work()` lets at most `VAE_EXPLORER_HEAVY_SLOTS` of it (default 2) run at
-once; the others wait up to `VAE_EXPLORER_HEAVY_WAIT` seconds (default 10) for a slot, then get
-ServerBusy, whose text is the one line to show ("The server is busy…"). The slots are process-wide: this
-module is imported once per process and Streamlit's reruns reuse it.
+Wrapping such work in `heavy_work()` lets at most the settings' `heavy_slots` of it run at once; the
+others wait up to `heavy_wait_s` for a slot, then get ServerBusy, whose text is the one line to show
+("The server is busy…"). The slots are process-wide: one bound per process, made on first use.
 
     try:
         with heavy_work("reading your photo"):
@@ -17,16 +16,14 @@ module is imported once per process and Streamlit's reruns reuse it.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import cache
+
+from explorer.settings import settings
 
 LOG = logging.getLogger(__name__)
-SLOTS_VARIABLE = "VAE_EXPLORER_HEAVY_SLOTS"
-WAIT_VARIABLE = "VAE_EXPLORER_HEAVY_WAIT"
-DEFAULT_SLOTS = 2  # a 2-core machine: more at once only adds memory, not speed
-DEFAULT_WAIT_S = 10.0
 
 
 class ServerBusy(RuntimeError):
@@ -41,7 +38,7 @@ class ServerBusy(RuntimeError):
 class HeavyWork:
     """At most `slots` holders at once; a newcomer waits up to `wait_s` seconds, then gets ServerBusy."""
 
-    def __init__(self, slots: int = DEFAULT_SLOTS, wait_s: float = DEFAULT_WAIT_S) -> None:
+    def __init__(self, slots: int, wait_s: float) -> None:
         if slots < 1:
             raise ValueError(f"slots must be at least 1, not {slots}")
         self.slots = slots
@@ -71,30 +68,12 @@ class HeavyWork:
             self._free.release()
 
 
-def _positive(environ: Mapping[str, str], name: str, default: float, kind: type) -> float:
-    """An operator's setting; an unusable value is logged and the default used (the app still starts)."""
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or value <= 0:
-        LOG.warning("%s=%r is not a positive %s: using %s", name, raw, kind.__name__, default)
-        return default
-    return value
-
-
-def from_environment(environ: Mapping[str, str] = os.environ) -> HeavyWork:
-    """The bound the operator set with VAE_EXPLORER_HEAVY_SLOTS and VAE_EXPLORER_HEAVY_WAIT."""
-    slots = int(_positive(environ, SLOTS_VARIABLE, DEFAULT_SLOTS, int))
-    return HeavyWork(slots, float(_positive(environ, WAIT_VARIABLE, DEFAULT_WAIT_S, float)))
-
-
-PROCESS_BOUND = from_environment()
+@cache
+def process_bound() -> HeavyWork:
+    """The bound every session of this process shares, as the operator set it."""
+    return HeavyWork(settings().heavy_slots, settings().heavy_wait_s)
 
 
 def heavy_work(what: str = "", wait_s: float | None = None) -> AbstractContextManager[None]:
     """A slot of the process-wide bound, for `with`: raises ServerBusy when none frees up in time."""
-    return PROCESS_BOUND.slot(what, wait_s)
+    return process_bound().slot(what, wait_s)

@@ -1,23 +1,22 @@
-"""Training jobs off the request path: a queue with a per-server limit, one worker thread per running job.
+"""Background jobs off the request path: a queue with a per-server limit, one worker thread per running job.
 
-Plain Python (no Streamlit): the Train view submits a job and polls `TrainingJob.view()`; the worker
-writes progress, per-epoch history, the panel's reconstructions and (d = 2) the test codes into the job
-under its lock. A thread is enough: torch releases the GIL inside its operations, so the sessions'
-script runs keep going while a job trains.
+Plain Python (no Streamlit). A job is a payload and a work function; what it has done so far is its
+`progress`, a value the queue never looks into (training publishes epochs and curves, a map a share),
+and what it produced is its `result`. Pages submit a job and poll `JobQueue.view()`. A thread is
+enough: torch releases the GIL inside its operations, so the sessions' script runs keep going.
 
-- At most `limit` jobs run at once (default 1, env VAE_TRAIN_JOBS); the others wait in order and know
-  their position. A session has at most `per_owner` jobs waiting or running (training: one).
-- Cancelling is an event the trainer checks after every batch; a job whose owner (a session) has been
-  gone for `grace_s` seconds is cancelled the same way, whether it runs or waits.
-- The outcome of a run is a state and a one-line message: done, cancelled, diverged (NaN: the last good
-  epoch is kept) or failed (any other exception: the traceback goes to the server log, the slot is freed).
+- At most `limit` jobs run at once; the others wait in order and know their position. An owner has at
+  most `per_owner` jobs waiting or running, and the queue holds at most `capacity` in all.
+- Cancelling is an event the work checks (`raise_if_cancelled`); a job whose owner has been gone for
+  `grace_s` seconds is cancelled the same way, whether it runs or waits.
+- The outcome is a state and a one-line message: done (the work's own line), cancelled, or failed
+  (JobFailed: the work's own line; any other exception: the traceback goes to the server log).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -25,9 +24,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from vae.training import TrainingDiverged
-
-LIMIT_ENV = "VAE_TRAIN_JOBS"
 SESSION_CLOSED = "its session was closed"
 log = logging.getLogger(__name__)
 
@@ -37,43 +33,22 @@ class JobState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     CANCELLED = "cancelled"
-    DIVERGED = "diverged"
     FAILED = "failed"
 
 
-FINISHED = frozenset({JobState.DONE, JobState.CANCELLED, JobState.DIVERGED, JobState.FAILED})
+FINISHED = frozenset({JobState.DONE, JobState.CANCELLED, JobState.FAILED})
 
 
 class JobCancelled(Exception):
-    """Raised inside the worker at the next batch after a cancel."""
+    """Raised inside the work at its next check after a cancel; its text, if any, is the whole message."""
+
+
+class JobFailed(Exception):
+    """A failure the work explains itself: str() is the one line its owner reads."""
 
 
 class QueueRefused(Exception):
-    """A job that cannot be queued (the session already has one); the message says why."""
-
-
-def job_limit_from_env(default: int = 1) -> int:
-    raw = os.environ.get(LIMIT_ENV, "").strip()
-    if not raw:
-        return default
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise ValueError(f"{LIMIT_ENV} must be a whole number of jobs, not {raw!r}") from None
-    if limit < 1:
-        raise ValueError(f"{LIMIT_ENV} must be at least 1, not {limit}")
-    return limit
-
-
-@dataclass(frozen=True)
-class EpochResult:
-    """What one finished epoch adds to the job's record (epoch 0: the model before training)."""
-
-    epoch: int
-    history: dict[str, Any] | None  # {"epoch", "train": {recon, kl, total}, "test": {...}, "seconds"}
-    panel: Any  # uint8 [P, 28, 28]: the fixed panel's reconstructions
-    codes: tuple[Any, Any] | None = None  # (μ, log σ²) of the shown test digits, d = 2 only
-    result: Any = None  # what the run has produced so far (the app: the checkpoint file of its last good epoch)
+    """A job that cannot be queued (its owner has enough, or the queue is full); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -81,18 +56,14 @@ class JobView:
     """A consistent copy of a job for one script run to draw."""
 
     id: str
-    settings: Any
+    payload: Any
     state: JobState
     message: str
     position: int  # 0 running or finished, n ≥ 1: n-th in the queue
-    epoch: int  # epochs finished
-    epoch_fraction: float  # share of the current epoch done
-    history: list[dict[str, Any]]
-    panels: list[tuple[int, Any]]
-    codes: list[tuple[int, tuple[Any, Any]]]
+    progress: Any  # what the work last published
     result: Any
     seconds: float  # since the job started running (0 while queued)
-    training_seconds: float  # since its first report (epoch 0, the model before training): the steps' own time
+    at: float  # the monotonic moment this copy describes (the job's end, once it ended)
 
     @property
     def finished(self) -> bool:
@@ -100,20 +71,15 @@ class JobView:
 
 
 @dataclass(eq=False)
-class TrainingJob:
+class Job:
     id: str
     owner: str
-    settings: Any
+    payload: Any
     state: JobState = JobState.QUEUED
     message: str = ""
-    epoch: int = 0
-    epoch_fraction: float = 0.0
-    history: list[dict[str, Any]] = field(default_factory=list)
-    panels: list[tuple[int, Any]] = field(default_factory=list)
-    codes: list[tuple[int, tuple[Any, Any]]] = field(default_factory=list)
+    progress: Any = None
     result: Any = None
     started: float = 0.0
-    first_report: float = 0.0  # when report_epoch was first called
     ended: float = 0.0
     cancel_reason: str = ""
     _cancel: threading.Event = field(default_factory=threading.Event)
@@ -121,34 +87,24 @@ class TrainingJob:
     _owner_check: Callable[[], bool] = lambda: False  # set by the queue: True once the owner is gone
     _next_owner_check: float = 0.0
 
-    # ------------------------------------------------------------ called by the trainer (worker thread)
+    # ------------------------------------------------------------ called by the work (worker thread)
 
     def raise_if_cancelled(self) -> None:
-        """The trainer's check after every batch; the owner's liveness is asked at most once a second."""
+        """The work's check (training: after every batch); the owner's liveness is asked at most once a second."""
         now = time.monotonic()
         if now >= self._next_owner_check:
             self._next_owner_check = now + 1.0
             if self._owner_check():
                 self.cancel(SESSION_CLOSED)
         if self._cancel.is_set():
-            raise JobCancelled(self.cancel_reason)
+            raise JobCancelled()
 
-    def report_batch(self, epoch: int, done: int, total: int) -> None:
+    def publish(self, progress: Any, result: Any = None) -> None:
+        """Replace what the job has done so far (an immutable value), and its result when one is given."""
         with self._lock:
-            self.epoch_fraction = done / max(total, 1)
-
-    def report_epoch(self, result: EpochResult) -> None:
-        with self._lock:
-            self.first_report = self.first_report or time.monotonic()
-            self.epoch = result.epoch
-            self.epoch_fraction = 0.0
-            if result.history is not None:
-                self.history.append(result.history)
-            self.panels.append((result.epoch, result.panel))
-            if result.codes is not None:
-                self.codes.append((result.epoch, result.codes))
-            if result.result is not None:
-                self.result = result.result
+            self.progress = progress
+            if result is not None:
+                self.result = result
 
     # ------------------------------------------------------------ called by anyone
 
@@ -156,10 +112,6 @@ class TrainingJob:
         if not self.cancel_reason:
             self.cancel_reason = reason
         self._cancel.set()
-
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel.is_set()
 
     @property
     def abandoned(self) -> bool:
@@ -171,67 +123,63 @@ class TrainingJob:
             self.state, self.message, self.ended = state, message, time.monotonic()
 
 
-def cancelled_message(job: TrainingJob) -> str:
-    """Counted as the progress line counts: "Epoch 2 of 3" is the second epoch, under way."""
-    if job.epoch_fraction > 0:
-        when = f"during epoch {job.epoch + 1}"
-    else:
-        when = f"after epoch {job.epoch}" if job.epoch > 0 else "before its first step"
-    kept = f"; epoch {job.epoch} is kept" if job.result is not None and job.epoch > 0 else "; no epoch had finished"
-    return f"Cancelled {when} ({job.cancel_reason}){kept}."
+class JobQueue:
+    """Runs `work(job)` for submitted jobs, at most `limit` at a time, in submission order.
 
-
-class TrainingQueue:
-    """Runs `train(job)` for submitted jobs, at most `limit` at a time, in submission order.
-
-    `is_alive(owner)` says whether a job's owner (a session id) is still there; `train` reports through
-    the job and calls `job.raise_if_cancelled()` after every batch. An owner with `per_owner` jobs waiting
-    or running is refused another (training: one at a time; maps: a few, which wait their turn).
-    `on_end(job)` is called once for every job that ends, whether it ran or was dropped while waiting.
+    `work` publishes through the job, calls `job.raise_if_cancelled()` often, and returns the line said
+    when it is done. `is_alive(owner)` says whether a job's owner is still there. An owner with
+    `per_owner` jobs waiting or running is refused another, and so is anyone once `capacity` jobs wait or
+    run. A cancel is said in the work's own words where it gives some (JobCancelled's text: training says
+    which epoch is kept). `on_end(job)` is called once for every job that ends, whether it ran or was
+    dropped while waiting.
     """
 
     def __init__(
         self,
-        train: Callable[[TrainingJob], None],
-        limit: int | None = None,
+        work: Callable[[Job], str],
+        limit: int = 1,
         is_alive: Callable[[str], bool] = lambda owner: True,
         grace_s: float = 15.0,
         per_owner: int = 1,
-        on_end: Callable[[TrainingJob], None] = lambda job: None,
+        capacity: int | None = None,
+        on_end: Callable[[Job], None] = lambda job: None,
     ) -> None:
-        self.limit = job_limit_from_env() if limit is None else limit
-        self.per_owner = per_owner
-        self._on_end = on_end
-        if self.limit < 1:
+        if limit < 1:
             raise ValueError("the job limit must be at least 1")
-        self._train = train
+        self.limit = limit
+        self.per_owner = per_owner
+        self.capacity = capacity
+        self._on_end = on_end
+        self._work_of = work
         self._is_alive = is_alive
         self._grace_s = grace_s
         self._lock = threading.RLock()
-        self._waiting: list[TrainingJob] = []
+        self._waiting: list[Job] = []
         self._running: dict[str, threading.Thread] = {}
-        self._jobs: dict[str, TrainingJob] = {}
+        self._jobs: dict[str, Job] = {}
         self._last_seen: dict[str, float] = {}
         self._ids = itertools.count(1)
         self.peak_running = 0  # the most jobs ever running at once (the limit's witness)
 
     # ------------------------------------------------------------ sessions
 
-    def submit(self, owner: str, settings: Any) -> TrainingJob:
+    def submit(self, owner: str, payload: Any) -> Job:
         with self._lock:
             if sum(job.owner == owner and job.state not in FINISHED for job in self._jobs.values()) >= self.per_owner:
                 if self.per_owner == 1:
-                    raise QueueRefused("this session already has a model in training: cancel it or let it finish")
-                raise QueueRefused(f"this session already has {self.per_owner} jobs waiting or running")
+                    raise QueueRefused("you already have a job here: cancel it or let it finish")
+                raise QueueRefused(f"you already have {self.per_owner} jobs waiting or running")
+            if self.capacity is not None and len(self._waiting) + len(self._running) >= self.capacity:
+                raise QueueRefused(f"the queue is full ({self.capacity} jobs): try again in a few minutes")
             self._forget_old()
-            job = TrainingJob(id=f"job-{next(self._ids)}", owner=owner, settings=settings)
+            job = Job(id=f"job-{next(self._ids)}", owner=owner, payload=payload)
             job._owner_check = lambda: self._owner_gone(owner)
             self._jobs[job.id] = job
             self._waiting.append(job)
             self._dispatch()
             return job
 
-    def get(self, job_id: str) -> TrainingJob | None:
+    def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
     def cancel(self, job_id: str, reason: str = "cancelled") -> None:
@@ -256,25 +204,19 @@ class TrainingQueue:
             position = self._waiting.index(job) + 1 if job in self._waiting else 0
         with job._lock:
             now = job.ended or time.monotonic()
-            seconds = now - job.started if job.started else 0.0
-            training_seconds = now - job.first_report if job.first_report else 0.0
             return JobView(
                 id=job.id,
-                settings=job.settings,
+                payload=job.payload,
                 state=job.state,
                 message=job.message,
                 position=position,
-                epoch=job.epoch,
-                epoch_fraction=job.epoch_fraction,
-                history=list(job.history),
-                panels=list(job.panels),
-                codes=list(job.codes),
+                progress=job.progress,
                 result=job.result,
-                seconds=seconds,
-                training_seconds=training_seconds,
+                seconds=now - job.started if job.started else 0.0,
+                at=now,
             )
 
-    def unfinished(self) -> list[TrainingJob]:
+    def unfinished(self) -> list[Job]:
         """The jobs waiting or running now."""
         with self._lock:
             return [job for job in self._jobs.values() if job.state not in FINISHED]
@@ -325,7 +267,7 @@ class TrainingQueue:
                 job._finish(JobState.CANCELLED, f"Cancelled before it started ({SESSION_CLOSED}).")
                 self._ended(job)
 
-    def _ended(self, job: TrainingJob) -> None:
+    def _ended(self, job: Job) -> None:
         try:
             self._on_end(job)
         except Exception:  # tidying up after a job must not break the queue
@@ -338,24 +280,23 @@ class TrainingQueue:
                 job = self._waiting.pop(0)
                 with job._lock:
                     job.state, job.started = JobState.RUNNING, time.monotonic()
-                thread = threading.Thread(target=self._work, args=(job,), name=f"training-{job.id}", daemon=True)
+                thread = threading.Thread(target=self._work, args=(job,), name=f"job-{job.id}", daemon=True)
                 self._running[job.id] = thread
                 self.peak_running = max(self.peak_running, len(self._running))
                 thread.start()
 
-    def _work(self, job: TrainingJob) -> None:
-        outcome = JobState.FAILED, "Training stopped unexpectedly."
+    def _work(self, job: Job) -> None:
+        outcome = JobState.FAILED, "The job stopped unexpectedly."
         try:
             job.raise_if_cancelled()
-            self._train(job)
-            outcome = JobState.DONE, f"Trained {job.epoch} epoch{'' if job.epoch == 1 else 's'}."
-        except JobCancelled:
-            outcome = JobState.CANCELLED, cancelled_message(job)
-        except TrainingDiverged as error:
-            outcome = JobState.DIVERGED, f"Stopped: {error}"
-        except Exception as error:  # a crash must free the slot and reach the user as one line
-            log.exception("training job %s crashed", job.id)
-            outcome = JobState.FAILED, f"Training failed: {type(error).__name__}: {error}".splitlines()[0]
+            outcome = JobState.DONE, self._work_of(job)
+        except JobCancelled as cancelled:
+            outcome = JobState.CANCELLED, str(cancelled) or f"Cancelled ({job.cancel_reason})."
+        except JobFailed as error:
+            outcome = JobState.FAILED, str(error)
+        except Exception as error:  # a crash must free the slot and reach the user as one line, without details
+            log.exception("job %s crashed", job.id)
+            outcome = JobState.FAILED, f"The job failed ({type(error).__name__}); the server's log has the details."
         finally:
             with self._lock:  # finished and slot freed in one step: no one sees a finished job holding a slot
                 job._finish(*outcome)

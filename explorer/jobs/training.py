@@ -1,8 +1,8 @@
 """A model trained from the app: its settings (with the form's limits), and the job that trains it.
 
 The job runs the library's trainer (vae.training.fit) in a worker thread of the queue
-(explorer/training_jobs.py) with two hooks: after every batch it reports progress and checks for a
-cancel; after every epoch it records what the live views draw (losses, the panel's reconstructions,
+(explorer/jobs/queue.py) with two hooks: after every batch it publishes progress and checks for a
+cancel; after every epoch it publishes what the live views draw (losses, the run's recorded panel,
 for d = 2 the test codes). fit writes the checkpoint after every epoch, so the file always holds the
 last good epoch, whatever stops the run: that file is the result.
 """
@@ -10,23 +10,21 @@ last good epoch, whatever stops the run: that file is the result.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from explorer.training_jobs import EpochResult, TrainingJob
+from explorer.jobs.queue import Job, JobCancelled, JobFailed
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
-from vae.latent import decode_to_uint8, encode_all
+from vae.latent import encode_all
 from vae.training import RunState, TrainingDiverged, fit
 
-RUNS_ENV = "VAE_RUNS_DIR"  # where the operator lets trained models be kept; unset: a temporary folder
 KINDS = {"vae": "VAE", "ae": "autoencoder"}
 LATENT_DIMS = (2, 64)
 # β on a log scale with 0 in front: 0 is an autoencoder with a noisy code, 1 the VAE, > 1 a β-VAE.
@@ -37,8 +35,6 @@ LEARNING_RATES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 BATCH_SIZES: tuple[int, ...] = (32, 64, 128, 256, 512)
 LECTURE_BATCH = 256
 MAX_SEED = 2**31 - 1
-PANEL_SIZE = 16  # the lecture's fixed panel: the first 16 test digits
-THREADS_EVERY_S = 1.0  # how often a running job asks again how many threads it may use
 BUBBLE_DIGITS = 1000  # test digits drawn with their bubbles for d = 2 (all 10,000 would make the page heavy)
 
 
@@ -103,6 +99,32 @@ def run_progress(
 
 
 @dataclass(frozen=True)
+class TrainingProgress:
+    """What a training job has published: replaced whole, so a page never sees half an epoch."""
+
+    epoch: int = 0  # epochs finished
+    epoch_fraction: float = 0.0  # share of the current epoch done
+    history: tuple[dict[str, Any], ...] = ()  # {"epoch", "train": {recon, kl, total}, "test": {...}, "seconds"}
+    panel_rows: Any = None  # the test rows of the run's panel (every digit), as fit records it
+    panels: tuple[tuple[int, Any], ...] = ()  # (epoch, uint8 [P, 28, 28]): the panel's reconstructions
+    codes: tuple[tuple[int, tuple[Any, Any]], ...] = ()  # (epoch, (μ, log σ²)) of the shown test digits, d = 2
+    first_report: float = 0.0  # monotonic time of epoch 0's report: the steps' own time starts there
+
+    def training_seconds(self, at: float) -> float:
+        return at - self.first_report if self.first_report else 0.0
+
+
+def cancelled_message(job: Job, done: TrainingProgress) -> str:
+    """Counted as the progress line counts: "Epoch 2 of 3" is the second epoch, under way."""
+    if done.epoch_fraction > 0:
+        when = f"during epoch {done.epoch + 1}"
+    else:
+        when = f"after epoch {done.epoch}" if done.epoch > 0 else "before its first step"
+    kept = f"; epoch {done.epoch} is kept" if job.result is not None and done.epoch > 0 else "; no epoch had finished"
+    return f"Cancelled {when} ({job.cancel_reason}){kept}."
+
+
+@dataclass(frozen=True)
 class SharedData:
     """The training and test sets, loaded once per server and read by every job (never copied)."""
 
@@ -110,75 +132,73 @@ class SharedData:
     test: MnistSplit
 
 
-def runs_folder() -> tuple[Path, bool]:
-    """Where trained checkpoints go, and whether the operator chose it (kept) or it is temporary."""
-    chosen = os.environ.get(RUNS_ENV, "").strip()
-    if chosen:
-        return Path(chosen).expanduser(), True
-    return Path(tempfile.gettempdir()) / "vae-explorer-runs", False
-
-
-def configs(settings: TrainSettings) -> tuple[ModelConfig, TrainConfig]:
-    model = ModelConfig(kind=settings.kind, latent_dim=settings.latent_dim)
+def configs(wanted: TrainSettings) -> tuple[ModelConfig, TrainConfig]:
+    model = ModelConfig(kind=wanted.kind, latent_dim=wanted.latent_dim)
     train = TrainConfig(
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        lr=settings.lr,
-        beta=settings.beta if settings.kind == "vae" else 1.0,
-        seed=settings.seed,
+        epochs=wanted.epochs,
+        batch_size=wanted.batch_size,
+        lr=wanted.lr,
+        beta=wanted.beta if wanted.kind == "vae" else 1.0,
+        seed=wanted.seed,
         snapshot_epochs=(),
     )
     return model, train
 
 
-@torch.no_grad()
-def panel_reconstructions(run: RunState, panel: torch.Tensor) -> np.ndarray:
-    mu, _ = encode_all(run.model, panel)
-    return decode_to_uint8(run.model, mu).numpy()
+def recorded_panel(run: RunState) -> np.ndarray:
+    """This epoch's reconstructions of the panel, as fit recorded them in the run (uint8 [P, 28, 28])."""
+    recon = run.snapshots["panel.recon"][-1]
+    return recon.reshape(len(recon), 28, 28).numpy()
 
 
 def train_job(
-    job: TrainingJob,
+    job: Job,
     data: SharedData,
     folder: Path,
     threads: int | Callable[[], int] | None = None,
     keep_abandoned: bool = False,
-) -> None:
-    """The queue's worker body: train `job.settings` and record every epoch into the job. The checkpoint
+) -> str:
+    """The queue's work: train `job.payload` and publish every epoch into the job; returns the line said
+    when it is done. The checkpoint
     stays in `folder` unless no epoch finished or (without keep_abandoned) its session went away.
-    threads: this worker thread's torch threads, or a function asked before every epoch and every
-    THREADS_EVERY_S within one (the server's load changes while a job runs); None leaves torch's setting alone."""
-    settings: TrainSettings = job.settings
-    model_config, config = configs(settings)
+    threads: this worker thread's torch threads, or a function asked before every epoch (the server's
+    load changes while a job runs); None leaves torch's setting alone."""
+    wanted: TrainSettings = job.payload
+    model_config, config = configs(wanted)
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{settings.file_stem()}_{time.strftime('%Y%m%d-%H%M%S')}_{job.id}.safetensors"
-    panel = data.test.images[:PANEL_SIZE]
+    out = folder / f"{wanted.file_stem()}_{time.strftime('%Y%m%d-%H%M%S')}_{job.id}.safetensors"
     bubbles = data.test.images[:BUBBLE_DIGITS]
-
-    next_threads_check = 0.0
+    done = TrainingProgress()
 
     def set_threads() -> None:
-        nonlocal next_threads_check
         if threads is not None:
             torch.set_num_threads(threads() if callable(threads) else threads)
-        next_threads_check = time.monotonic() + THREADS_EVERY_S
 
     set_threads()
 
     def on_batch(seen: int, total: int) -> None:
-        job.report_batch(job.epoch + 1, seen, total)
+        nonlocal done
+        done = replace(done, epoch_fraction=seen / max(total, 1))
+        job.publish(done)
         job.raise_if_cancelled()
-        if callable(threads) and time.monotonic() >= next_threads_check:
-            set_threads()
 
     def on_epoch(run: RunState) -> None:
-        history = run.history[-1]  # fit records epoch 0 (the losses before the first step) itself
-        codes = None
-        if settings.latent_dim == 2:
+        nonlocal done
+        codes = done.codes
+        if wanted.latent_dim == 2:
             mu, logvar = encode_all(run.model, bubbles)
-            codes = (mu.numpy(), None if logvar is None else logvar.numpy())
-        result = out if run.epoch > 0 else None  # the file now holds this epoch
-        job.report_epoch(EpochResult(run.epoch, history, panel_reconstructions(run, panel), codes, result))
+            codes += ((run.epoch, (mu.numpy(), None if logvar is None else logvar.numpy())),)
+        done = replace(
+            done,
+            epoch=run.epoch,
+            epoch_fraction=0.0,
+            history=(*done.history, run.history[-1]),  # fit records epoch 0 (before the first step) itself
+            panel_rows=run.snapshots["panel.rows"].numpy(),
+            panels=(*done.panels, (run.epoch, recorded_panel(run))),
+            codes=codes,
+            first_report=done.first_report or time.monotonic(),
+        )
+        job.publish(done, result=out if run.epoch > 0 else None)  # the file now holds this epoch
         job.raise_if_cancelled()
         set_threads()
 
@@ -195,12 +215,15 @@ def train_job(
             on_batch=on_batch,
             on_epoch=on_epoch,
         )
+    except JobCancelled:
+        raise JobCancelled(cancelled_message(job, done)) from None
     except TrainingDiverged:
-        raise TrainingDiverged(
-            f"the loss became NaN or infinite in epoch {job.epoch + 1}"
-            + (f"; the model of epoch {job.epoch} is kept" if job.epoch else "")
+        raise JobFailed(
+            f"Stopped: the loss became NaN or infinite in epoch {done.epoch + 1}"
+            + (f"; the model of epoch {done.epoch} is kept" if done.epoch else "")
             + ". Try a lower learning rate."
         ) from None
     finally:
         if job.result is None or (job.abandoned and not keep_abandoned):  # no one will take it
             out.unlink(missing_ok=True)
+    return f"Trained {done.epoch} epoch{'' if done.epoch == 1 else 's'}."

@@ -1,31 +1,34 @@
-"""One module per view, each with `render(ctx: Context) -> None`; VIEWS lists them in the lecture's order."""
+"""One module per view, each with `render(ctx: Context) -> None` and its own LOOK_FOR line; VIEWS lists
+them in the lecture's order. A new view is a module here and a line in VIEWS."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from explorer.model_picker import Context
-from explorer.views import compare, digit, map, morph, plane, samples, sliders, train, training
+from explorer.context import Context
+from explorer.pages import compare, digit, history, morph, plane, samples, sliders, train, tsne_map
+from explorer.words.look_for import LookFor
 
 
 @dataclass(frozen=True)
 class View:
-    url_path: str  # stable: it is the page's address (…/morph) and its key in LOOK_FOR
+    url_path: str  # stable: it is the page's address (…/morph)
     title: str
     icon: str
     render: Callable[[Context], None]
+    look_for: LookFor
     about_picked_model: bool = True  # False: the view does not show the sidebar's model (no "Model:" line)
 
 
 VIEWS: tuple[View, ...] = (
-    View("sliders", "Latent sliders", ":material/tune:", sliders.render),
-    View("samples", "Samples", ":material/casino:", samples.render),
-    View("morph", "Morph two digits", ":material/swap_horiz:", morph.render),
-    View("map", "t-SNE map", ":material/scatter_plot:", map.render),
-    View("plane", "2-D plane", ":material/grid_on:", plane.render),
-    View("training", "Training", ":material/trending_down:", training.render),
-    View("digit", "Your own digit", ":material/draw:", digit.render),
-    View("train", "Train a model", ":material/model_training:", train.render, about_picked_model=False),
-    View("compare", "Compare models", ":material/compare:", compare.render, about_picked_model=False),
+    View("sliders", "Latent sliders", ":material/tune:", sliders.render, sliders.LOOK_FOR),
+    View("samples", "Samples", ":material/casino:", samples.render, samples.LOOK_FOR),
+    View("morph", "Morph two digits", ":material/swap_horiz:", morph.render, morph.LOOK_FOR),
+    View("map", "t-SNE map", ":material/scatter_plot:", tsne_map.render, tsne_map.LOOK_FOR),
+    View("plane", "2-D plane", ":material/grid_on:", plane.render, plane.LOOK_FOR),
+    View("training", "Training", ":material/trending_down:", history.render, history.LOOK_FOR),
+    View("digit", "Your own digit", ":material/draw:", digit.render, digit.LOOK_FOR),
+    View("train", "Train a model", ":material/model_training:", train.render, train.LOOK_FOR, about_picked_model=False),
+    View("compare", "Compare models", ":material/compare:", compare.render, compare.LOOK_FOR, about_picked_model=False),
 )

@@ -7,16 +7,19 @@ import html
 
 import streamlit as st
 
-from explorer.compare import ModelCard, model_card
-from explorer.model_picker import Context
-from explorer.resources import cached_test_set, model_at
-from explorer.session_models import session_models
-from explorer.state import ss
-from explorer.text import SEEDS, TEST_ROWS
-from explorer.url_state import LAST_TEST_ROW, MAX_PRIOR_SEED
-from explorer.widgets import ranged_int_input
+from explorer.context import Context
+from explorer.service.resources import cached_test_set, model_at
+from explorer.state.session import ss
+from explorer.state.session_models import session_models
+from explorer.state.url import LAST_TEST_ROW, MAX_PRIOR_SEED
+from explorer.ui.widgets import ranged_int_input
+from explorer.words.app import SEEDS, TEST_ROWS
+from explorer.words.look_for import LookFor
 from vae import LatentModel
+from vae.comparison import ModelCard, model_card
 from vae.images import enlarge, png_bytes, tile
+
+LOOK_FOR = LookFor("Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.")
 
 CARDS = "compare_cards"  # (model key, seed, digit, pair) → ModelCard, this session's
 CHOSEN = "compare_models"  # the multiselect's key

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.digit_sources import digit_input
-from explorer.digit_text import (
+from explorer.context import Context
+from explorer.jobs.heavy_work import ServerBusy, heavy_work
+from explorer.service.resources import cached_test_set
+from explorer.state.session import set_code
+from explorer.state.slider_values import dimension_order
+from explorer.ui.digit_sources import digit_input
+from explorer.ui.pictures import preview_stages
+from explorer.ui.posterior_panel import show_posterior
+from explorer.words.app import CODE_PRIOR_HELP, reconstruction_caption
+from explorer.words.digit import (
     ANIMATED,
     NO_SCORES,
     STAGES_CAPTION,
@@ -15,19 +23,18 @@ from explorer.digit_text import (
     unusual_sentence,
     verdict_sentence,
 )
-from explorer.display_images import preview_stages
-from explorer.heavy_work import ServerBusy, heavy_work
-from explorer.model_picker import Context
-from explorer.posterior_panel import show_posterior
-from explorer.resources import cached_test_set
-from explorer.slider_values import dimension_order
-from explorer.state import set_code
-from explorer.text import CODE_PRIOR_HELP, reconstruction_caption
+from explorer.words.look_for import LookFor
 from vae.digit_analysis import DigitAnalysis, analyse_digit
 from vae.images import enlarge
 from vae.preprocess import InvalidImageError, PreprocessResult, preprocess_steps
 from vae.scores import SAMPLES, percentile_rank, score_images
 from vae.verdict import VOTERS, read_digit
+
+LOOK_FOR = LookFor(
+    "Photograph a digit you wrote: does the model read it right? Do the digits in its bubble look like it?",
+    autoencoder="Photograph a digit you wrote: does the model read it right? Does its reconstruction keep your "
+    "strokes, or redraw them as a training digit?",
+)
 
 SMALL = 3  # enlargement of the neighbours: 84 px
 
@@ -67,7 +74,7 @@ def show_numbers(ctx: Context, prepared: PreprocessResult) -> None:
 
 
 def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
-    from explorer.figures import code_figure, map_figure
+    from explorer.ui.figures import code_figure, map_figure
 
     atlas = ctx.atlas
     order = dimension_order(atlas.dim_usage if atlas else None, len(analysis.mu))

@@ -7,22 +7,29 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.epochs import RecordedRun, cached_model_at_epoch, epoch_key, recorded_run
-from explorer.model_picker import Context
-from explorer.resources import cached_test_set
-from explorer.session_models import session_keys
-from explorer.state import ss
-from explorer.text import (
+from explorer.context import Context
+from explorer.service.resources import cached_test_set
+from explorer.state.epochs import RecordedRun, cached_model_at_epoch, epoch_key, recorded_run
+from explorer.state.session import ss
+from explorer.state.session_models import session_keys
+from explorer.words.app import (
     NO_RECORD_IN_SESSION,
     NO_TRAINING_RECORD,
     TRAINING_CURVES_HELP,
     TRAINING_EPOCH_HELP,
     training_panel_help,
 )
+from explorer.words.look_for import LookFor
 from vae.catalog import file_stamp
 from vae.codes import plane_extent, prior_samples
-from vae.images import png_bytes, tile
+from vae.images import as_uint8, png_bytes, tile
 from vae.morph import morph_between_codes
+
+LOOK_FOR = LookFor(
+    "Drag the epoch from 0 to 1 to 5: most of the learning happens in the first epoch, the rest is detail.",
+    session_model="Compare the first epoch's step of the curves with the later ones: most of the learning happens "
+    "in the first epoch, the rest is detail.",
+)
 
 SAMPLE_SEED = 0  # the same codes at every epoch: only the decoder changes
 SAMPLES = 12
@@ -43,7 +50,7 @@ def beta_of(ctx: Context) -> float:
 
 
 def render(ctx: Context) -> None:
-    from explorer.training_charts import loss_figure, panel_figure
+    from explorer.ui.training_figures import loss_figure, panel_figure
 
     history = [dict(entry) for entry in ctx.model.meta.raw.get("history") or []]
     run = recorded_run(ctx)
@@ -66,7 +73,7 @@ def render(ctx: Context) -> None:
     rows = panel_epochs(run)
     index = [int(np.flatnonzero(record.panel_epochs == e)[0]) for e in rows]
     panels = [(e, record.panel_recon[i].reshape(-1, 28, 28)) for e, i in zip(rows, index, strict=True)]
-    originals = (test.images[record.panel_rows].numpy().reshape(-1, 28, 28) * 255).round().astype(np.uint8)
+    originals = as_uint8(test.images[record.panel_rows].numpy())
     st.plotly_chart(panel_figure(panels, originals), config={"displayModeBar": False}, key="training_panel")
     epoch_section(ctx, run, originals)
 
@@ -112,8 +119,8 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
 def epoch_map(ctx: Context, run: RecordedRun, epoch: int) -> None:
     """The map of the test means at this epoch: the plane's bubbles for a 2-D model, else the
     snapshot's t-SNE aligned to the final map."""
-    from explorer.figures import snapshot_figure
-    from explorer.training_charts import bubbles_figure
+    from explorer.ui.figures import snapshot_figure
+    from explorer.ui.training_figures import bubbles_figure
 
     labels = cached_test_set().labels.numpy()
     atlas = ctx.atlas

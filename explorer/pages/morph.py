@@ -7,19 +7,25 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer.components.map_marks import map_marks
-from explorer.epochs import trained_model_banner
-from explorer.links import write_address
-from explorer.model_picker import Context
-from explorer.resources import cached_test_set, model_at
-from explorer.state import NEXT_END, pick_pair_from_chart, pick_pair_from_gallery, ss
-from explorer.text import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
-from explorer.url_state import LAST_TEST_ROW
-from explorer.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
+from explorer.context import Context
+from explorer.service.resources import cached_test_set, model_at
+from explorer.state.epochs import trained_model_banner
+from explorer.state.links import write_address
+from explorer.state.session import NEXT_END, pick_pair_from_chart, pick_pair_from_gallery, ss
+from explorer.state.url import LAST_TEST_ROW
+from explorer.ui.components.map_marks import map_marks
+from explorer.ui.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
+from explorer.words.app import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
+from explorer.words.look_for import LookFor
 from vae import CheckpointError
 from vae.catalog import autoencoder_for_comparison
 from vae.images import enlarge
 from vae.morph import MorphRow, morph_row
+
+LOOK_FOR = LookFor(
+    "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
+    autoencoder="Watch the middle frames: this autoencoder's are ghostly overlays; pick a VAE to see them stay digits.",
+)
 
 
 def digit_examples(labels: np.ndarray | torch.Tensor) -> list[int]:
@@ -67,7 +73,7 @@ def render(ctx: Context) -> None:
         if ctx.atlas is None:
             st.info(f"No map to click on: {ctx.atlas_error}")
         else:
-            from explorer.figures import map_figure
+            from explorer.ui.figures import map_figure
 
             ss.setdefault(NEXT_END, "A")
             st.segmented_control(

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.colours import DIGIT_COLOURS
-from explorer.components.latent_pad import latent_pad, seen_from
-from explorer.display_images import subset_rows
-from explorer.model_picker import Context
-from explorer.state import PLANE_PIN, guarded, set_code, ss, switch_model
-from explorer.text import PLANE_AE_HELP, PLANE_BUBBLES_HELP, PLANE_VAE_HELP
+from explorer.context import Context
+from explorer.state.session import PLANE_PIN, guarded, set_code, ss, switch_model
+from explorer.ui.colours import DIGIT_COLOURS
+from explorer.ui.components.latent_pad import latent_pad, seen_from
+from explorer.ui.pictures import subset_rows
+from explorer.words.app import PLANE_AE_HELP, PLANE_BUBBLES_HELP, PLANE_VAE_HELP
+from explorer.words.look_for import LookFor
 from vae.catalog import plane_checkpoint
+
+LOOK_FOR = LookFor("Move over the gaps between clusters: the decoder still draws a plausible digit there.")
 
 
 @guarded
@@ -60,7 +63,7 @@ def render(ctx: Context) -> None:
 
 def bubbles(ctx: Context, extent: float) -> None:
     """The test codes with their μ ± σ bubbles (a VAE), as a Plotly figure one can zoom into."""
-    from explorer.figures import plane_figure
+    from explorer.ui.figures import plane_figure
 
     atlas = ctx.atlas
     st.subheader("The codes' bubbles" if ctx.is_vae else "The codes", divider="gray")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.epochs import decoding_model, epoch_banner
-from explorer.model_picker import Context
-from explorer.state import reroll, set_code, ss
-from explorer.text import AE_SAMPLES_WARNING, SEEDS, samples_help
-from explorer.url_state import DEFAULT_SAMPLES, MAX_PRIOR_SEED, MAX_SAMPLES
-from explorer.widgets import ranged_int_input
+from explorer.context import Context
+from explorer.state.epochs import decoding_model, epoch_banner
+from explorer.state.session import reroll, set_code, ss
+from explorer.state.url import DEFAULT_SAMPLES, MAX_PRIOR_SEED, MAX_SAMPLES
+from explorer.ui.widgets import ranged_int_input
+from explorer.words.app import AE_SAMPLES_WARNING, SEEDS, samples_help
+from explorer.words.look_for import LookFor
 from vae.codes import prior_samples
 from vae.images import enlarge
+
+LOOK_FOR = LookFor("At T = 1 almost every random code of a VAE decodes to a digit; an autoencoder's mostly do not.")
 
 SMALL = 3  # enlargement in grids: 84 px
 

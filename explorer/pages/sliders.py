@@ -11,14 +11,10 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.colours import DIGIT_COLOURS
-from explorer.components.latent_pad import latent_pad, seen_from
-from explorer.components.latent_sliders import CAPTION, latent_sliders
-from explorer.epochs import decoding_model, epoch_banner
-from explorer.links import write_address
-from explorer.model_picker import Context
-from explorer.slider_values import dimension_order, slider_labels
-from explorer.state import (
+from explorer.context import Context
+from explorer.state.epochs import decoding_model, epoch_banner
+from explorer.state.links import write_address
+from explorer.state.session import (
     code_seq_key,
     current_code,
     hear_slider_code,
@@ -28,12 +24,24 @@ from explorer.state import (
     ss,
     start_from_test_digit,
 )
-from explorer.text import TEST_ROWS, sliders_help
-from explorer.url_state import LAST_TEST_ROW
-from explorer.widgets import guarded_fragment, ranged_int_input
+from explorer.state.slider_values import dimension_order, slider_labels
+from explorer.state.url import LAST_TEST_ROW
+from explorer.ui.colours import DIGIT_COLOURS
+from explorer.ui.components.latent_pad import latent_pad, seen_from
+from explorer.ui.components.latent_sliders import CAPTION, latent_sliders
+from explorer.ui.widgets import guarded_fragment, ranged_int_input
+from explorer.words.app import TEST_ROWS, sliders_help
+from explorer.words.look_for import LookFor
 from vae import LatentModel
 from vae.atlas import unused_dimensions
 from vae.codes import PRIOR_EXTENT
+
+LOOK_FOR = LookFor(
+    "Move one slider at a time: the top ones change the digit's shape, the last ones barely anything.",
+    autoencoder="Move one slider at a time: an autoencoder spreads its digits over every coordinate, and codes "
+    "between its test digits often decode to smudges.",
+    two_d="Two sliders are the whole code: sweep one and the digit turns into its neighbours on the 2-D plane.",
+)
 
 
 @guarded_fragment("sliders")  # a button reruns this view alone, not the sidebar and the page around it

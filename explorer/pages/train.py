@@ -1,7 +1,7 @@
 """Train a model while you watch: the form, then the job drawn live (progress, loss curves, the panel's
 reconstructions, for d = 2 the bubbles), a cancel button, and the result in this session's picker.
 
-The training runs in the server's queue (explorer/train_service.py), never in this script run: a
+The training runs in the server's queue (explorer/service/jobs.py), never in this script run: a
 fragment polls the job twice a second and the rest of the page stays responsive.
 """
 
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.live_training import (
+from explorer.context import Context
+from explorer.jobs.queue import JobState, JobView, QueueRefused
+from explorer.jobs.training import (
     BATCH_SIZES,
     BETAS,
     EPOCHS,
@@ -18,26 +20,30 @@ from explorer.live_training import (
     LEARNING_RATES,
     LECTURE_BATCH,
     MAX_SEED,
-    PANEL_SIZE,
+    TrainingProgress,
     TrainSettings,
     run_progress,
 )
-from explorer.model_picker import Context
-from explorer.resources import cached_test_set
-from explorer.state import MODEL_CHOICE, guarded, request_view, ss
-from explorer.train_service import TRAIN_JOB, adopt_finished, map_status, session_id, trained_models, training_queue
-from explorer.training_jobs import JobState, JobView, QueueRefused
-from explorer.widgets import error_boundary, keyed_style
+from explorer.service.jobs import TRAIN_JOB, adopt_finished, session_id, trained_models, training_queue
+from explorer.service.resources import cached_test_set
+from explorer.state.session import MODEL_CHOICE, guarded, request_view, ss
+from explorer.ui.map_progress import waiting_for_map
+from explorer.ui.widgets import still_progress
+from explorer.words.app import NO_TRAINING_DATA
+from explorer.words.look_for import LookFor
 from vae.codes import plane_extent
+from vae.data import split_on_disk
+from vae.images import as_uint8
+
+LOOK_FOR = LookFor(
+    "Most of the fall happens in the first epoch. Train a VAE with a larger β and watch KL shrink "
+    "while the digits blur; train an autoencoder and compare its samples."
+)
 
 FORM_ERROR = "train_form_error"
 POLL_S = 0.5
 LIVE_PLANE_EXTENT = 4.0  # the live bubbles' least half-width
-LIVE_KEY, MAP_PROGRESS_KEY = "train_live", "train_map_progress"
-# Streamlit fades an element that is being rerun (opacity over 1 s). Rerun twice a second, the progress line
-# was always fading, and the browser drew 18 frames a second to show it: most of a core of a 2-core machine
-# whose other core trains (software-rendered, as in the browser tests). The lines change little per run.
-STILL_PROGRESS = keyed_style((LIVE_KEY, MAP_PROGRESS_KEY), "*", "transition: none !important;")
+LIVE_KEY = "train_live"
 
 
 @guarded
@@ -131,27 +137,32 @@ def live_plane_extent(codes: list) -> float:
 
 def draw_job(view: JobView) -> None:
     """The three live figures: the Training view's figures on a run still going."""
-    from explorer.training_charts import bubbles_figure, loss_figure, panel_figure
+    from explorer.ui.training_figures import bubbles_figure, loss_figure, panel_figure
 
-    settings: TrainSettings = view.settings
-    st.markdown(f"**{settings.describe()}**")
-    if not view.history:
+    wanted: TrainSettings = view.payload
+    done: TrainingProgress | None = view.progress
+    st.markdown(f"**{wanted.describe()}**")
+    if done is None or not done.history:
         return
     test = cached_test_set()
     curves, panel = st.columns([3, 2])
     still = {"displayModeBar": False}  # redrawn twice a second: a toolbar would only cover the titles
     curves.plotly_chart(
-        loss_figure(view.history, max_epoch=settings.epochs, is_vae=settings.kind == "vae", beta=settings.beta),
+        loss_figure(list(done.history), max_epoch=wanted.epochs, is_vae=wanted.kind == "vae", beta=wanted.beta),
         config=still,
         key="train_losses",
     )
-    originals = (test.images[:PANEL_SIZE].reshape(-1, 28, 28) * 255).round().byte().numpy()
-    panel.plotly_chart(panel_figure(view.panels, originals, row_height=22), config=still, key="train_panel")
-    if view.codes:
-        epoch, (mu, logvar) = view.codes[-1]
+    originals = as_uint8(test.images[done.panel_rows].numpy())  # the run's recorded panel, every digit
+    panel.plotly_chart(panel_figure(list(done.panels), originals, row_height=22), config=still, key="train_panel")
+    if done.codes:
+        epoch, (mu, logvar) = done.codes[-1]
         st.caption(f"The plane at epoch {epoch}: each test digit's μ with its ±σ bubble.")
-        figure = bubbles_figure(mu, logvar, test.labels[: len(mu)].numpy(), extent=live_plane_extent(view.codes))
+        figure = bubbles_figure(mu, logvar, test.labels[: len(mu)].numpy(), extent=live_plane_extent(done.codes))
         st.plotly_chart(figure, key="train_bubbles")
+
+
+def epochs_done(view: JobView) -> int:
+    return view.progress.epoch if view.progress is not None else 0
 
 
 @st.fragment(run_every=POLL_S)
@@ -159,37 +170,18 @@ def live(job_id: str, shown: tuple[JobState, int]) -> None:
     """Progress and cancel, twice a second. The figures are drawn by the page run, once per epoch: when the
     job has a new epoch (or starts, or ends) this asks for a page run, so no chart is resent in between."""
     view = training_queue().view(job_id)
-    if view is None or view.finished or (view.state, view.epoch) != shown:
+    if view is None or view.finished or (view.state, epochs_done(view)) != shown:
         st.rerun()
-    settings: TrainSettings = view.settings
+    done: TrainingProgress = view.progress or TrainingProgress()
     left, right = st.container(key=LIVE_KEY).columns([5, 1], vertical_alignment="center")
     if view.state is JobState.QUEUED:
         left.info(f"Waiting for a free slot: number {view.position} in the queue.")
     else:
-        done, line = run_progress(view.epoch, view.epoch_fraction, settings.epochs, view.seconds, view.training_seconds)
-        left.progress(done, text=line)
-    right.button("Cancel", on_click=cancel, args=(job_id,), key="train_cancel", icon=":material/stop:")
-
-
-@st.fragment(run_every=1.0)
-def map_progress(key: str) -> None:
-    with error_boundary("train map"):
-        _, share = map_status(key)
-        if share is None:  # ready (or failed): the whole page, so the picker hands the views the map
-            st.rerun()
-        st.container(key=MAP_PROGRESS_KEY).progress(
-            share, text=f"Building its map of the 10,000 test codes: {share:.0%}"
+        share, line = run_progress(
+            done.epoch, done.epoch_fraction, view.payload.epochs, view.seconds, done.training_seconds(view.at)
         )
-
-
-def waiting_for_map(key: str) -> bool:
-    """For a model trained in this session whose map is being built: show the progress, say True."""
-    _, share = map_status(key)
-    if share is None:
-        return False
-    st.html(STILL_PROGRESS)
-    map_progress(key)
-    return True
+        left.progress(share, text=line)
+    right.button("Cancel", on_click=cancel, args=(job_id,), key="train_cancel", icon=":material/stop:")
 
 
 def result(view: JobView) -> None:
@@ -220,9 +212,12 @@ def render(ctx: Context) -> None:
     job_id = ss.get(TRAIN_JOB)
     view = training_queue().view(job_id) if job_id else None
     if view is not None and not view.finished:
-        st.html(STILL_PROGRESS)
-        live(view.id, (view.state, view.epoch))
+        st.html(still_progress(LIVE_KEY))
+        live(view.id, (view.state, epochs_done(view)))
         draw_job(view)
+        return
+    if not split_on_disk("train"):
+        st.warning(NO_TRAINING_DATA)
         return
     running, waiting = training_queue().counts()
     models = f"{running} model{'s' if running != 1 else ''}"

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.components.map_marks import map_marks
-from explorer.display_images import selection_grid, subset_rows
-from explorer.links import write_address
-from explorer.model_picker import Context
-from explorer.posterior_panel import show_posterior
-from explorer.resources import cached_test_set
-from explorer.session_models import session_keys
-from explorer.state import ACTIVE_MODEL, next_end, pick_on_map, set_code, set_next_end, ss
-from explorer.text import MAP_SNAPSHOTS_HELP, MAP_SNAPSHOTS_TRAINING, map_help, reconstruction_caption
-from explorer.widgets import guarded_fragment, pickable_chart
+from explorer.context import Context
+from explorer.service.resources import cached_test_set
+from explorer.state.links import write_address
+from explorer.state.session import ACTIVE_MODEL, next_end, pick_on_map, set_code, set_next_end, ss
+from explorer.state.session_models import session_keys
+from explorer.ui.components.map_marks import map_marks
+from explorer.ui.pictures import selection_grid, subset_rows
+from explorer.ui.posterior_panel import show_posterior
+from explorer.ui.widgets import guarded_fragment, pickable_chart
+from explorer.words.app import MAP_SNAPSHOTS_HELP, MAP_SNAPSHOTS_TRAINING, map_help, reconstruction_caption
+from explorer.words.look_for import LookFor
 from vae.codes import decode_code
 from vae.images import enlarge
+
+LOOK_FOR = LookFor("Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.")
 
 LECTURE_EPOCHS = (0, 1, 5, 10)  # the lecture shows 0, 5 and 10; the Training view has every snapshot
 
@@ -28,7 +31,7 @@ def lecture_snapshots(epochs: list[int]) -> list[int]:
 
 def render(ctx: Context) -> None:
     if ctx.atlas is None:
-        from explorer.views.train import waiting_for_map
+        from explorer.ui.map_progress import waiting_for_map
 
         if not waiting_for_map(ss.get(ACTIVE_MODEL, "")):
             st.error(ctx.atlas_error)
@@ -40,7 +43,7 @@ def render(ctx: Context) -> None:
 
 @guarded_fragment("map")  # a click reruns the map and its panel, not the sidebar and the snapshots
 def map_and_pick(ctx: Context) -> None:
-    from explorer.figures import map_figure
+    from explorer.ui.figures import map_figure
 
     atlas = ctx.atlas
     test = cached_test_set()
@@ -82,7 +85,7 @@ def map_and_pick(ctx: Context) -> None:
 
 
 def snapshots(ctx: Context) -> None:
-    from explorer.figures import snapshot_figure
+    from explorer.ui.figures import snapshot_figure
 
     atlas = ctx.atlas
     if len(atlas.snapshot_coords) > 1:  # a run trained in the app keeps its last epoch only: nothing to watch

@@ -1,18 +1,18 @@
-"""The server's training and map queues, and how a finished job becomes a model in its session's picker.
+"""A session's side of the server's training and map queues, and how a finished job becomes a model in
+its session's picker.
 
-Both queues are st.cache_resource singletons shared by every session (they are the server's). A job's
-owner is its session id; Streamlit's runtime says whether that session is still connected, so a closed
-tab cancels its job (after a grace period that rides out a reconnect). Session state is only touched
-from script runs: a finished job is adopted by its own session's next run (`adopt_finished`).
+Both queues are st.cache_resource singletons shared by every session (they are the server's; the jobs
+themselves are in explorer/jobs). A job's owner is its session id; Streamlit's runtime says whether that
+session is still connected, so a closed tab cancels its job (after a grace period that rides out a
+reconnect). Session state is only touched from script runs: a finished job is adopted by its own
+session's next run (`adopt_finished`).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import threading
-import time
 import uuid
 from dataclasses import dataclass, replace
 from functools import partial
@@ -21,24 +21,21 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from explorer.cpu_share import CpuShare
-from explorer.live_training import SharedData, runs_folder, train_job
-from explorer.resources import LOG
-from explorer.session_models import SessionModel, add_session_model, session_models
-from explorer.state import ss
-from explorer.text import MAP_BEING_BUILT
-from explorer.training_jobs import EpochResult, JobState, QueueRefused, TrainingJob, TrainingQueue
+from explorer.jobs.files import new_upload_folder, runs_folder, sweep_stale_runs, sweep_stale_uploads
+from explorer.jobs.maps import build_map, drop_unused_upload
+from explorer.jobs.queue import Job, JobQueue, JobState, QueueRefused
+from explorer.jobs.training import SharedData, train_job
+from explorer.service.resources import LOG
+from explorer.settings import settings
+from explorer.state.session import ss
+from explorer.state.session_models import SessionModel, add_session_model, session_models
+from explorer.words.app import MAP_BEING_BUILT
 from vae import load_checkpoint
-from vae.atlas import AtlasError, add_scores, atlas_path, build_atlas, load_atlas
+from vae.atlas import AtlasError, atlas_path, load_atlas
 from vae.checkpoint import export_checkpoint
 from vae.data import load_mnist
-from vae.quick_map import quick_map_2d
 from vae.quick_map import warm_up as warm_up_map
 
-THREADS_ENV = "VAE_TRAIN_THREADS"  # torch threads of a training job (its own thread's setting only); default auto
-UPLOAD_MAP_PREFIX = "vae-upload-map-"  # an uploaded checkpoint's private folder while its map is built
-# A run's files, or an upload's folder, that no job uses and no session adopted for this long are deleted.
-STALE_FILES_S = 3600.0
 MAPS_PER_SESSION = 3  # maps one session may have waiting or being built
 TRAIN_JOB = "train_job"  # this session's training job id
 TRAINED = "trained_models"  # job id (or "upload:" + picker key) → TrainedModel, this session's runs and uploads
@@ -84,34 +81,28 @@ def session_alive(owner: str) -> bool:
 
 
 def active_sessions() -> int:
-    """Sessions connected to this server now (1 where the runtime cannot say: AppTest, a bare script)."""
+    """Sessions seen by this server that are still connected (at least 1: the one asking)."""
     from streamlit import runtime
 
     if not runtime.exists():
         return 1
-    try:  # the runtime's session manager has no public count
-        return int(runtime.get_instance()._session_mgr.num_active_sessions())
-    except (AttributeError, TypeError, ValueError):
-        return 1
+    live = runtime.get_instance().is_active_session
+    for owner, tracked in list(_runtime_sessions.items()):
+        if tracked is not None and not live(tracked):
+            _runtime_sessions.pop(owner, None)  # gone: the map stays as small as the audience
+    return max(1, sum(tracked is not None for tracked in _runtime_sessions.values()))
 
 
 ALL_CORES = max(1, torch.get_num_threads())  # torch's default: one thread per physical core
 
 
-def train_threads(share: CpuShare | None = None) -> int:
-    """Torch threads for a training job, asked again before every epoch and every second within one:
-    VAE_TRAIN_THREADS if set; else one as soon as another session is connected, so the other cores answer
-    their clicks (bench/train_live.py); else every core that other processes leave free (`share`, the
-    job's own look at the machine: a browser on the same laptop takes one), at least one."""
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if raw:
-        return max(1, int(raw))
-    if active_sessions() > 1:
-        return 1
-    others = share.others_busy() if share is not None else None
-    if others is None:
-        return ALL_CORES
-    return max(1, min(ALL_CORES, int(ALL_CORES - others + 0.5)))
+def train_threads() -> int:
+    """Torch threads for a training or map job, asked again before every epoch: the operator's setting if
+    any; else one as soon as another session is connected, so the other cores answer their clicks
+    (bench/train_live.py); else every core."""
+    if settings().train_threads:
+        return settings().train_threads
+    return 1 if active_sessions() > 1 else ALL_CORES
 
 
 _data_lock = threading.Lock()
@@ -128,14 +119,14 @@ def training_data() -> SharedData:
         return _data[0]
 
 
-def run_training(job: TrainingJob) -> None:
+def run_training(job: Job) -> str:
     folder, kept = runs_folder()
     if not kept:
         sweep_stale_runs(folder)
-    train_job(job, training_data(), folder, partial(train_threads, CpuShare()), keep_abandoned=kept)
+    return train_job(job, training_data(), folder, train_threads, keep_abandoned=kept)
 
 
-def warm_up_trainer(queue: TrainingQueue) -> None:
+def warm_up_trainer(queue: JobQueue) -> None:
     """What a first job would pay before its first step, paid while its user is still choosing settings:
     the shared MNIST, and torch's first optimizer, whose constructor imports torch._dynamo (about 1.2 s).
     Then, unless a job has started meanwhile (it would lose a core to this), the first map's 3 s."""
@@ -149,78 +140,26 @@ def warm_up_trainer(queue: TrainingQueue) -> None:
 
 
 @st.cache_resource
-def training_queue() -> TrainingQueue:
-    queue = TrainingQueue(run_training, is_alive=session_alive)
+def training_queue() -> JobQueue:
+    queue = JobQueue(
+        run_training,
+        limit=settings().train_jobs,
+        is_alive=session_alive,
+        capacity=settings().train_queue,
+    )
     threading.Thread(target=warm_up_trainer, args=(queue,), name="trainer-warm-up", daemon=True).start()
     return queue
 
 
-def build_map(job: TrainingJob) -> None:
-    """A map job: the quick t-SNE of a trained checkpoint's test codes (a 2-D model's codes are their own
-    map), written as its atlas, which the views show at once (the job's result); then each test digit's
-    score, for the digit view's percentiles."""
-
-    checkpoint: Path = job.settings
-    # A trained run has one map to make; an uploaded run file may have a snapshot map per kept epoch too:
-    # the progress bar runs once over all of them.
-    done, count = 0, 1
-
-    def on_map(index: int, maps: int) -> None:
-        nonlocal done, count
-        done, count = index, maps
-
-    def progress(share: float) -> None:
-        job.report_batch(1, round((done + share) / count * 1000), 1000)
-        job.raise_if_cancelled()
-
-    mapper = partial(quick_map_2d, progress=progress, threads=train_threads())
-    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False, on_map=on_map)
-    job.report_epoch(EpochResult(1, None, None, result=atlas_path(checkpoint)))
-    job.raise_if_cancelled()
-    add_scores(checkpoint, log=LOG.info)
-
-
-def drop_unused_upload(job: TrainingJob) -> None:
-    """The map queue's on_end: an upload's files that no session will adopt (the map was cancelled, failed,
-    or dropped while waiting) are deleted at once; adopted ones go in forget_files."""
-    checkpoint: Path = job.settings
-    if job.state is not JobState.DONE and checkpoint.parent.name.startswith(UPLOAD_MAP_PREFIX):
-        shutil.rmtree(checkpoint.parent, ignore_errors=True)
-
-
-def sweep_stale_runs(folder: Path, max_age_s: float = STALE_FILES_S) -> None:
-    """Delete checkpoints and maps in the temporary runs folder untouched for max_age_s: runs whose session
-    went away between the last epoch and adopting the model, or whose server was stopped. A running job
-    rewrites its checkpoint every epoch and a map is built within seconds of the last one."""
-    now = time.time()
-    for path in folder.glob("*.safetensors"):
-        if _untouched_for(path, max_age_s, now):
-            path.unlink(missing_ok=True)
-
-
-def sweep_stale_uploads(live: set[Path], max_age_s: float = STALE_FILES_S) -> None:
-    """Delete upload folders left by sessions that went away after their map was done but before they
-    adopted it (or by an earlier server process): older than max_age_s and not in use by a map job."""
-    now = time.time()
-    for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_MAP_PREFIX}*"):
-        if folder not in live and _untouched_for(folder, max_age_s, now):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _untouched_for(path: Path, max_age_s: float, now: float) -> bool:
-    """Whether `path` was last changed over max_age_s before `now` (False if another sweep took it)."""
-    try:
-        return now - path.stat().st_mtime > max_age_s
-    except OSError:
-        return False
-
-
 @st.cache_resource
-def map_queue() -> TrainingQueue:
+def map_queue() -> JobQueue:
     # A session that trains two models in a row, or uploads one, has several maps to build: they wait their
     # turn, a few per session, so one visitor cannot fill the line.
-    return TrainingQueue(
-        build_map, limit=1, is_alive=session_alive, per_owner=MAPS_PER_SESSION, on_end=drop_unused_upload
+    return JobQueue(
+        partial(build_map, threads=train_threads),
+        is_alive=session_alive,
+        per_owner=MAPS_PER_SESSION,
+        on_end=drop_unused_upload,
     )
 
 
@@ -246,7 +185,7 @@ def adopt_finished(job_id: str) -> TrainedModel | None:
     checkpoint = Path(view.result)
     model = load_checkpoint(checkpoint)
     # A cancelled run, or one stopped by a NaN, holds fewer epochs than were asked for: its names say so.
-    stem = view.settings.file_stem(epochs_held=view.epoch)
+    stem = view.payload.file_stem(epochs_held=view.progress.epoch)
     name = f"{stem} ({job_id})"
     key = add_session_model(SessionModel(name=name, model=model, no_map_reason=MAP_BEING_BUILT))
     # Off the script run, also for a 2-D model (its map is its own plane, written in a second; its per-image
@@ -273,7 +212,7 @@ def map_status(key: str) -> tuple[TrainedModel | None, float | None]:
         return trained, None
     entry = session_models().get(key)
     if not view.finished and view.result is None:
-        return trained, view.epoch_fraction if view.state is JobState.RUNNING else 0.0
+        return trained, (view.progress or 0.0) if view.state is JobState.RUNNING else 0.0
     if entry is not None and (view.state is JobState.DONE or (view.result is not None and entry.atlas is None)):
         try:
             session_models()[key] = replace(entry, atlas=load_atlas(trained.checkpoint), no_map_reason="")
@@ -306,8 +245,8 @@ def map_upload(key: str, file_name: str, payload: bytes) -> None:
     earlier = trained_models().pop(f"upload:{key}", None)  # the same file uploaded again: its map is this one
     if earlier is not None and earlier.map_job is not None:  # (a finished one's files went in map_status)
         queue.cancel(earlier.map_job, "uploaded again")  # its files go when it ends (drop_unused_upload)
-    sweep_stale_uploads({Path(job.settings).parent for job in queue.unfinished()})
-    folder = Path(tempfile.mkdtemp(prefix=UPLOAD_MAP_PREFIX))
+    sweep_stale_uploads({Path(job.payload).parent for job in queue.unfinished()})
+    folder = new_upload_folder()
     checkpoint = folder / (Path(file_name).name or "uploaded.safetensors")
     checkpoint.write_bytes(payload)
     try:

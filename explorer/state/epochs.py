@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from explorer.model_picker import Context
-from explorer.resources import cached_model
-from explorer.session_models import session_keys
-from explorer.state import guarded, ss
+from explorer.context import Context
+from explorer.service.resources import cached_model
+from explorer.state.session import guarded, ss
+from explorer.state.session_models import session_keys
 from vae import LatentModel
 from vae.catalog import file_stamp
 from vae.checkpoint import open_checkpoint

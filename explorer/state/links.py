@@ -1,15 +1,15 @@
 """Links that bring a view back: the session's first address sets the state, every run writes the state
-into the address (st.query_params), and a "Copy link" button hands it on. Parsing: explorer/url_state.py."""
+into the address (st.query_params), and a "Copy link" button hands it on. Parsing: explorer/state/url.py."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer.epochs import chosen_epoch, epoch_key, recorded_run
-from explorer.model_picker import Context
-from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, PLANE_PIN, code_key, current_code, morph_pair, ss
-from explorer.text import RESTORED_NOTE, SESSION_MODEL_LINK
-from explorer.url_state import DEFAULT_SAMPLES, LinkState, link_params, parse_link
+from explorer.context import Context
+from explorer.state.epochs import chosen_epoch, epoch_key, recorded_run
+from explorer.state.session import ACTIVE_MODEL, MODEL_CHOICE, PLANE_PIN, code_key, current_code, morph_pair, ss
+from explorer.state.url import DEFAULT_SAMPLES, LinkState, link_params, parse_link
+from explorer.words.app import RESTORED_NOTE, SESSION_MODEL_LINK
 from vae.catalog import CheckpointListing, list_checkpoints
 from vae.paths import checkpoint_dir
 

@@ -13,9 +13,9 @@ from typing import ParamSpec
 
 import streamlit as st
 
-from explorer.resources import LOG, cached_test_set
-from explorer.selection import assign_end, selected_rows
-from explorer.text import friendly_error
+from explorer.service.resources import LOG, cached_test_set
+from explorer.state.selection import assign_end, selected_rows
+from explorer.words.app import friendly_error
 from vae import LatentModel
 from vae.codes import encode_means, fresh_seed, random_code
 
@@ -35,7 +35,7 @@ def code_key(ctx_key: str) -> str:
 
 
 def code_seq_key(ctx_key: str) -> str:
-    """The number of the page's last slider drag the server took (explorer/components/latent_sliders.js)."""
+    """The number of the page's last slider drag the server took (explorer/ui/components/latent_sliders.js)."""
     return f"code_seq:{ctx_key}"
 
 

@@ -7,12 +7,12 @@ is written to a private temporary folder only for `load_checkpoint` to validate 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from explorer.state import ss
+from explorer.settings import settings
+from explorer.state.session import ss
 from vae import LatentModel, load_checkpoint
 from vae.atlas import Atlas
 from vae.catalog import CheckpointSummary, summarize_model
@@ -20,7 +20,6 @@ from vae.catalog import CheckpointSummary, summarize_model
 SESSION_MODELS = "session_models"  # choice key -> SessionModel, in st.session_state
 CHOICE_PREFIX = "session:"
 MAX_CHECKPOINT_MB = 20  # a d = 64 training run with its optimizer state and snapshots stays under
-SERVER_PATHS_ENV = "VAE_EXPLORER_SERVER_PATHS"  # "1": the picker also reads checkpoint paths on the server
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class SessionModel:
 
 def server_paths_allowed() -> bool:
     """Typing a path on the server is the operator's choice: off unless the environment turns it on."""
-    return os.environ.get(SERVER_PATHS_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    return settings().server_paths
 
 
 def session_models() -> dict[str, SessionModel]:

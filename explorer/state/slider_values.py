@@ -1,4 +1,4 @@
-"""The latent sliders' order and labels (their range: explorer/code_range.py; their code: explorer/state.py)."""
+"""The latent sliders' order and labels (their range: state/code_range.py; their code: state/session.py)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.digit_text import CAMERA_HELP, UPLOAD_KEPT
-from explorer.state import ss
+from explorer.state.session import ss
+from explorer.words.digit import CAMERA_HELP, UPLOAD_KEPT
 
 SOURCES = ["Upload", "Draw", "Camera"]
 # Extensions offered by the file picker: what phones, editors and scanners save and Pillow reads.

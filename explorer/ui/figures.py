@@ -1,7 +1,7 @@
 """Plotly figures for the explorer app. Imported only by the views that draw them (Plotly is slow to load).
 
 Every point that stands for a test digit carries its row id in customdata, because with one trace
-per digit colour Plotly's own point index counts within a trace (see explorer.selection).
+per digit colour Plotly's own point index counts within a trace (see explorer.state.selection).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.colours import DIGIT_COLOURS
-from explorer.display_images import ellipse_outlines
+from explorer.ui.colours import DIGIT_COLOURS
+from explorer.ui.pictures import ellipse_outlines
 from vae.latent import latent_grid
 
 # Hover labels: a monospace font (the test index lines up), large and dark enough to read over the dots.
@@ -53,7 +53,7 @@ def map_figure(
     the legend took a fifth of the width from a map that must stay square).
 
     `revision` is Plotly's uirevision (zoom and pan survive a new figure while it stays the same; but
-    Streamlit remounts a chart whose figure changed: explorer/components/map_marks.py)."""
+    Streamlit remounts a chart whose figure changed: explorer/ui/components/map_marks.py)."""
     # Three decimals are plenty on screen and keep the page's JSON small (float32 prints 17 digits).
     coords = np.round(np.asarray(coords, dtype=np.float64), 3)
     texts = np.asarray(hover, dtype=object) if hover is not None else None

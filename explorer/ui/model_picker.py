@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from explorer.catalog_text import describe, model_facts
-from explorer.code_range import code_extent
-from explorer.heavy_work import ServerBusy, heavy_work
-from explorer.resources import cached_atlas, model_at
-from explorer.session_models import (
+from explorer.context import Context
+from explorer.jobs.heavy_work import ServerBusy, heavy_work
+from explorer.service.jobs import adopt_own_finished, map_upload
+from explorer.service.resources import cached_atlas, model_at
+from explorer.state.code_range import code_extent
+from explorer.state.session import ACTIVE_MODEL, MODEL_CHOICE, guarded, ss
+from explorer.state.session_models import (
     CHOICE_PREFIX,
     MAX_CHECKPOINT_MB,
     SessionModel,
@@ -20,36 +21,17 @@ from explorer.session_models import (
     server_paths_allowed,
     session_models,
 )
-from explorer.state import ACTIVE_MODEL, MODEL_CHOICE, guarded, ss
-from explorer.text import CAPTION_SERVER_PATH, CAPTION_UPLOAD, MAP_BEING_BUILT, UPLOAD_HELP
-from explorer.train_service import adopt_own_finished, map_upload
-from vae import CheckpointError, LatentModel
-from vae.atlas import Atlas, AtlasError, atlas_path
-from vae.catalog import CheckpointListing, CheckpointSummary, file_stamp, list_checkpoints, state_key, summarize_model
+from explorer.words.app import CAPTION_SERVER_PATH, CAPTION_UPLOAD, MAP_BEING_BUILT, UPLOAD_HELP
+from explorer.words.catalog import describe, model_facts
+from vae import CheckpointError
+from vae.atlas import AtlasError, atlas_path
+from vae.catalog import CheckpointListing, file_stamp, list_checkpoints, state_key, summarize_model
 from vae.paths import checkpoint_dir
 
 UPLOAD = "__upload__"
 SERVER_PATH = "__server_path__"
 UPLOAD_KEY = "checkpoint_upload"
 UPLOAD_ERROR = "checkpoint_upload_error"
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every view gets: the current model, its map (or why there is none) and the listing."""
-
-    model: LatentModel
-    summary: CheckpointSummary
-    listing: CheckpointListing
-    atlas: Atlas | None
-    atlas_error: str | None
-    key: str  # namespaces this model's widgets (other models have other slider ranges)
-    extent: float  # slider range ±extent (covers every test code and prior samples up to T = 2)
-    name: str  # what the picker calls it (a file name, or a session model's name)
-
-    @property
-    def is_vae(self) -> bool:
-        return self.summary.kind == "vae"
 
 
 @guarded

@@ -5,14 +5,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from explorer.catalog_text import describe
-from explorer.links import show_address_notes
-from explorer.model_picker import Context
-from explorer.session_models import session_keys
-from explorer.state import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
-from explorer.text import INTRO, look_for
-from explorer.views import VIEWS, View
-from explorer.widgets import error_boundary
+from explorer.context import Context
+from explorer.pages import VIEWS, View
+from explorer.state.links import show_address_notes
+from explorer.state.session import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
+from explorer.state.session_models import session_keys
+from explorer.ui.widgets import error_boundary
+from explorer.words.app import INTRO
+from explorer.words.catalog import describe
 
 DEFAULT_VIEW = VIEWS[0].url_path
 
@@ -26,7 +26,7 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
         show_address_notes()
         if view.url_path == DEFAULT_VIEW:
             st.markdown(INTRO)
-        hint = look_for(view.url_path, ctx.is_vae, ctx.model.latent_dim, session_model=ctx.key in session_keys())
+        hint = view.look_for.line(ctx.is_vae, ctx.model.latent_dim, session_model=ctx.key in session_keys())
         st.markdown(f"**What to look for:** {hint}")
         with error_boundary(view.url_path):
             view.render(ctx)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from explorer.digit_text import NO_POSTERIOR, POSTERIOR_HELP
-from explorer.state import ss
+from explorer.state.session import ss
+from explorer.words.digit import NO_POSTERIOR, POSTERIOR_HELP
 from vae.images import enlarge, png_bytes, tile
 from vae.model import LatentModel
 from vae.posterior import NoPosteriorError, posterior_digits

@@ -11,9 +11,9 @@ from typing import ParamSpec
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from explorer.resources import LOG
-from explorer.state import guarded, ss
-from explorer.text import friendly_error
+from explorer.service.resources import LOG
+from explorer.state.session import guarded, ss
+from explorer.words.app import friendly_error
 
 P = ParamSpec("P")
 
@@ -60,6 +60,13 @@ def keyed_style(keys: Iterable[str], selector: str, declarations: str) -> str:
     """A <style> for st.html whose rule applies inside the elements of the given widget keys only (Streamlit
     gives each keyed element the class st-key-KEY): `selector` is what to style within them, e.g. "button"."""
     return "<style>" + "".join(f".st-key-{key} {selector} {{ {declarations} }}" for key in keys) + "</style>"
+
+
+def still_progress(key: str) -> str:
+    """Streamlit fades an element that is being rerun (opacity over 1 s). Rerun every second or faster, a
+    progress line was always fading, and the browser drew 18 frames a second to show it: most of a core of
+    a 2-core machine whose other core trains. The lines change little per run: no fade inside `key`."""
+    return keyed_style((key,), "*", "transition: none !important;")
 
 
 def _good_key(key: str) -> str:

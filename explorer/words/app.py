@@ -4,6 +4,8 @@ autoencoder has none of those, so its pages speak of codes."""
 
 from __future__ import annotations
 
+from vae.data import FETCH_COMMAND
+
 APP_TITLE = "VAE Latent Explorer"
 TAGLINE = "What a variational autoencoder learns on MNIST: NYU Deep Learning, week 8."
 INTRO = (
@@ -12,49 +14,9 @@ INTRO = (
     "in the menu, in the lecture's order."
 )
 
-# The ranges a whole-number box names when it refuses a value (explorer.widgets.ranged_int_input).
+# The ranges a whole-number box names when it refuses a value (explorer.ui.widgets.ranged_int_input).
 TEST_ROWS = "test digits are numbered"
 SEEDS = "seeds go from"
-
-# One line at the top of each view: what to notice there.
-LOOK_FOR = {
-    "sliders": "Move one slider at a time: the top ones change the digit's shape, the last ones barely anything.",
-    "samples": "At T = 1 almost every random code of a VAE decodes to a digit; an autoencoder's mostly do not.",
-    "morph": "Watch the middle frames: a VAE's stay digits all the way, an autoencoder's are ghostly overlays.",
-    "map": "Digits of the same kind cluster although the model never saw a label; look at the 4s and 9s.",
-    "plane": "Move over the gaps between clusters: the decoder still draws a plausible digit there.",
-    "training": "Drag the epoch from 0 to 1 to 5: most of the learning happens in the first epoch, the rest is detail.",
-    "digit": "Photograph a digit you wrote: does the model read it right? Do the digits in its bubble look like it?",
-    "train": "Most of the fall happens in the first epoch. Train a VAE with a larger β and watch KL shrink "
-    "while the digits blur; train an autoencoder and compare its samples.",
-    "compare": "Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.",
-}
-
-# Where the general line would mislead for the model in use: an autoencoder, or a VAE with a 2-D code.
-LOOK_FOR_AE = {
-    "sliders": "Move one slider at a time: an autoencoder spreads its digits over every coordinate, and codes "
-    "between its test digits often decode to smudges.",
-    "morph": "Watch the middle frames: this autoencoder's are ghostly overlays; pick a VAE to see them stay digits.",
-    "digit": "Photograph a digit you wrote: does the model read it right? Does its reconstruction keep your "
-    "strokes, or redraw them as a training digit?",
-}
-LOOK_FOR_2D = {
-    "sliders": "Two sliders are the whole code: sweep one and the digit turns into its neighbours on the 2-D plane.",
-}
-# A model uploaded or trained in this session: the Training view has its curves, not the epoch slider.
-LOOK_FOR_SESSION = {
-    "training": "Compare the first epoch's step of the curves with the later ones: most of the learning happens "
-    "in the first epoch, the rest is detail.",
-}
-
-
-def look_for(view: str, is_vae: bool, latent_dim: int, session_model: bool = False) -> str:
-    """The view's "what to look for" line, in the words that fit the model being explored."""
-    if session_model and view in LOOK_FOR_SESSION:
-        return LOOK_FOR_SESSION[view]
-    special = LOOK_FOR_AE if not is_vae else LOOK_FOR_2D if latent_dim == 2 else {}
-    return special.get(view, LOOK_FOR[view])
-
 
 NO_MODEL = (
     "No model to explore yet: {folder} holds no checkpoint. Train one with `python -m vae train`, then map it "
@@ -196,7 +158,7 @@ CODE_PRIOR_HELP = (
 
 def friendly_error(exc: BaseException) -> str:
     """A message for a person, never a traceback: known problems say what they are, others stay generic."""
-    from explorer.heavy_work import ServerBusy
+    from explorer.jobs.heavy_work import ServerBusy
     from vae.atlas import AtlasError
     from vae.checkpoint import CheckpointError
     from vae.data import DataError
@@ -255,3 +217,9 @@ def training_panel_help(vae: bool) -> str:
         "The top row is the original; each row below is the model's reconstruction (the digit encoded to "
         f"{code} and decoded) after that epoch: every epoch up to 10, then the epochs whose weights were kept."
     )
+
+
+NO_TRAINING_DATA = (
+    f"Training needs MNIST's 60,000 training digits, and they are not on this server yet. Whoever runs it can "
+    f"fetch them once with `{FETCH_COMMAND}` in the app's folder (scripts/start.sh does it), then reload."
+)

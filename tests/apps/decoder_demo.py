@@ -16,11 +16,11 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # `streamlit run` puts the script's folder first, not the repository
     sys.path.insert(0, str(REPO))
 
-from explorer.code_range import code_extent  # noqa: E402
-from explorer.colours import DIGIT_COLOURS  # noqa: E402
-from explorer.components.latent_pad import latent_pad, seen_from  # noqa: E402
-from explorer.components.latent_sliders import latent_sliders  # noqa: E402
-from explorer.slider_values import dimension_order, slider_labels  # noqa: E402
+from explorer.state.code_range import code_extent  # noqa: E402
+from explorer.state.slider_values import dimension_order, slider_labels  # noqa: E402
+from explorer.ui.colours import DIGIT_COLOURS  # noqa: E402
+from explorer.ui.components.latent_pad import latent_pad, seen_from  # noqa: E402
+from explorer.ui.components.latent_sliders import latent_sliders  # noqa: E402
 from vae import load_checkpoint  # noqa: E402
 from vae.atlas import load_atlas  # noqa: E402
 from vae.codes import decode_code, fresh_seed, random_code  # noqa: E402

@@ -15,7 +15,7 @@ from functools import lru_cache, partial
 import numpy as np
 import streamlit as st
 
-from explorer.components.mount import finite_code, first_time, register, resend, weights_once
+from explorer.ui.components.mount import finite_code, first_time, register, resend, weights_once
 from vae.atlas import Atlas
 from vae.codes import plane_extent
 from vae.model import LatentModel

@@ -8,7 +8,7 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.components.mount import finite_code, register, resend, weights_once
+from explorer.ui.components.mount import finite_code, register, resend, weights_once
 from vae.model import LatentModel
 
 STEP = 0.01

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from explorer.components.mount import register
-from explorer.display_images import thumbnail_uri
+from explorer.ui.components.mount import register
+from explorer.ui.pictures import thumbnail_uri
 
 _MARKS = register("vae_map_marks", "map_marks", decoder=False)
 

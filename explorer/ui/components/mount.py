@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.components.weights import pack_decoder
+from explorer.ui.components.weights import pack_decoder
 from vae.model import LatentModel
 
 HERE = Path(__file__).resolve().parent

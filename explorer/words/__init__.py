@@ -1,0 +1,1 @@
+"""The app's words: introductions, explanations and the one-line messages that replace tracebacks."""
