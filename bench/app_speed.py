@@ -28,7 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))  # browser_support: the same browser driving as tests/test_browser.py
 sys.path.insert(0, str(REPO))
 
 import browser_support as bs  # noqa: E402
@@ -169,7 +168,7 @@ def upload_analysis(runs: int) -> dict:
         figures_s.append(timed(lambda analysis=analysis: figures(analysis)))
 
     at = AppTest.from_file(str(APP), default_timeout=60).run()
-    at.session_state["requested_view"] = "digit"  # as the app's own buttons open a view (see tests/test_app.py)
+    at.session_state["requested_view"] = "digit"  # as the app's own buttons open a view (see tests/support/app.py)
     at.run()
     rerun_s = []
     for i in range(max(3, runs // 4) + 1):

@@ -1,6 +1,6 @@
 """Frames per second of the in-page decoder while a latent slider is dragged, in headless Chromium.
 
-The bare page tests/apps/decoder_demo.py is served by `streamlit run`; Playwright drives Debian's Chromium:
+The bare page tests/support/apps/decoder_demo.py is served by `streamlit run`; Playwright drives Debian's Chromium:
 
 - mouse drag: the mouse is held on the most used slider's thumb and swept back and forth (Playwright
   mouse moves, 30 per sweep); frames per second = digits decoded and drawn ÷ wall time. Every move waits
@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
 import browser_support as bs  # noqa: E402

@@ -31,7 +31,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the app's own packages (browser_support reads explorer.pages)
-sys.path.insert(0, str(REPO / "tests"))  # browser_support: the same server harness as the browser tests
 sys.path.insert(0, str(REPO / "bench"))
 
 import browser_support as bs  # noqa: E402

@@ -26,7 +26,6 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the app's own packages (browser_support reads explorer.pages)
-sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 import browser_support as bs  # noqa: E402

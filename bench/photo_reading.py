@@ -2,7 +2,7 @@
 
     VAE_DATA_DIR=~/.cache/vae-latent-explorer/data .venv/bin/python bench/photo_reading.py [--per-kind 30]
 
-The photos are made by tests/photo_corpus.py from MNIST *training* digits (the model never saw them,
+The photos are made by harness/photos.py from MNIST *training* digits (the model never saw them,
 nor are they among the test codes that vote). For every kind the table gives how often the verdict
 (vae.verdict: the vote of the 10 nearest test codes of the shipped default model) names the right
 digit on the photo, on its clean source (same digit and size, black on white PNG) and on the raw
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -50,7 +50,8 @@ def big_uploads(workdir: Path) -> list[tuple[str, float, float, float]]:
     """(name, wall s, CPU s, peak MB above baseline) for big uploads: phone-size JPEGs with sensor-like
     grain (so the files are as large as a phone's), and PNGs decoded at full size."""
     from PIL import Image, ImageDraw
-    from upload_cost import upload_cost
+
+    from harness.upload_cost import upload_cost
 
     rng = np.random.default_rng(0)
     results = []
@@ -86,7 +87,7 @@ def big_uploads(workdir: Path) -> list[tuple[str, float, float, float]]:
 
 
 def main() -> None:
-    from photo_corpus import KINDS, corpus
+    from harness.photos import KINDS, corpus
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--per-kind", type=int, default=30)

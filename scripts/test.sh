@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need on a fresh machine, then run lint and the whole suite.
 # Debian's chromium is used by the browser test (Playwright drives it; no browser download), Debian's nginx
-# by the deployment test (tests/test_deploy.py: two replicas behind deploy/nginx/).
+# by the deployment test (tests/deploy/test_deploy.py: two replicas behind deploy/nginx/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -15,6 +15,7 @@ import pytest
 import torch
 from streamlit.components.v2 import manifest_scanner
 
+from support.fakes import fake_split, quiet
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
 
@@ -26,9 +27,6 @@ torch.set_num_threads(1)
 # 0.33 s run, a third of the fast tier's time. The installed packages do not change during a test session,
 # so the scan is done once (Streamlit imports the function where it calls it, so this reaches it).
 manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FAKE_MD5 = {"fake-images": "0" * 32, "fake-labels": "f" * 32}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,25 +42,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
         if "browser" in item.keywords or "mnist" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
-
-
-def quiet(_message: str) -> None:
-    """A `log` callback that prints nothing."""
-
-
-def fake_split(count: int, seed: int) -> MnistSplit:
-    """Structured 28×28 "digits": ten fixed class templates (blobs), each image its template with
-    a few pixels flipped and its ink intensity varied, so a model has something to learn."""
-    templates_rng = torch.Generator().manual_seed(1234)  # the same ten templates in every split
-    coarse = (torch.rand(10, 1, 7, 7, generator=templates_rng) > 0.6).float()
-    templates = torch.nn.functional.interpolate(coarse, size=(28, 28), mode="nearest").reshape(10, 784)
-    rng = torch.Generator().manual_seed(seed)
-    labels = torch.arange(count) % 10
-    labels = labels[torch.randperm(count, generator=rng)]
-    flips = torch.rand(count, 784, generator=rng) < 0.03
-    ink = 0.6 + 0.4 * torch.rand(count, 1, generator=rng)
-    images = torch.where(flips, 1.0 - templates[labels], templates[labels]) * ink
-    return MnistSplit(images=images.float().contiguous(), labels=labels.long(), md5=dict(FAKE_MD5))
 
 
 @pytest.fixture(autouse=True)

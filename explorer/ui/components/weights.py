@@ -1,7 +1,7 @@
 """The decoder's weights packed for the browser: float16, little-endian, base64 in the component's JSON.
 
 float16 halves the transfer (d=20, h=400: 0.66 MB instead of 1.3 MB) and still decodes every pixel
-within 1/255 of the server's float32 decode (tests/test_live_decoder.py checks this on the shipped
+within 1/255 of the server's float32 decode (tests/unit/test_live_decoder.py checks this on the shipped
 models); the page turns them back into float32 once. The id is a hash of those bytes, so the page
 can keep weights per model and the server send them only once per model per session.
 """
