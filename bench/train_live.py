@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from explorer.jobs.queue import JobQueue, JobState  # noqa: E402
 from explorer.jobs.training import LECTURE_BATCH, SharedData, TrainingProgress, TrainSettings, train_job  # noqa: E402
 from explorer.service.jobs import warm_up_trainer  # noqa: E402
-from explorer.ui.training_figures import bubbles_figure, loss_figure, panel_figure  # noqa: E402
+from explorer.ui.figures import bubbles_figure, loss_figure, panel_figure  # noqa: E402
 from vae.data import load_mnist  # noqa: E402
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from vae.atlas import coordinates_used
-from vae.catalog import summarize_model
+from vae.catalog import CheckpointSummary, summarize_model
 from vae.evaluate import split_loss
 from vae.latent import decode_to_uint8, encode_all, interpolate, sample_prior
 from vae.model import LatentModel
@@ -23,7 +23,7 @@ class ModelCard:
     name: str
     kind: str
     latent_dim: int
-    recipe: str  # "β = 4 · 3 epochs": what else its numbers depend on ("" when the file does not say)
+    summary: CheckpointSummary | None  # its β and epochs, as its file records them (None: a bare model)
     recon: float  # nats per test image
     kl: float | None  # nats per test image; None for the autoencoder, which has no prior to measure against
     neg_elbo: float | None  # recon + KL for a VAE (β = 1 bound whatever β it was trained with); None for an AE
@@ -31,17 +31,6 @@ class ModelCard:
     samples: np.ndarray  # uint8 [S, 28, 28]: decoded prior samples, the same z-seed for every model
     morph: np.ndarray  # uint8 [F + 2, 28, 28]: first digit, the in-between codes, second digit
     reconstruction: np.ndarray  # uint8 [28, 28]
-
-
-def recipe(model: LatentModel) -> str:
-    """β (a VAE's) and epochs, as the checkpoint records them: two cards of one d differ by these."""
-    if getattr(model, "meta", None) is None:
-        return ""
-    summary = summarize_model(model)
-    parts = [f"β = {summary.beta:g}"] if summary.kind == "vae" and summary.beta is not None else []
-    if summary.epochs is not None:
-        parts.append(f"{summary.epochs} epoch{'s' if summary.epochs != 1 else ''}")
-    return " · ".join(parts)
 
 
 @torch.no_grad()
@@ -64,7 +53,7 @@ def model_card(
         name=name,
         kind=model.kind,
         latent_dim=model.latent_dim,
-        recipe=recipe(model),
+        summary=summarize_model(model) if getattr(model, "meta", None) is not None else None,
         recon=terms["recon"],
         kl=terms["kl"] if model.kind == "vae" else None,
         neg_elbo=terms["recon"] + terms["kl"] if model.kind == "vae" else None,

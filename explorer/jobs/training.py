@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from explorer.jobs.queue import Job, JobCancelled, JobFailed
+from explorer.words import count
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.latent import encode_all
@@ -70,7 +71,7 @@ class TrainSettings:
     def describe(self) -> str:
         beta = f", β = {self.beta:g}" if self.kind == "vae" else ""
         return (
-            f"{KINDS[self.kind]}, d = {self.latent_dim}{beta}, {self.epochs} epoch{'s' if self.epochs != 1 else ''}, "
+            f"{KINDS[self.kind]}, d = {self.latent_dim}{beta}, {count(self.epochs, 'epoch')}, "
             f"batch {self.batch_size}, "
             f"lr {self.lr:g}, seed {self.seed}"
         )
@@ -226,4 +227,4 @@ def train_job(
     finally:
         if job.result is None or (job.abandoned and not keep_abandoned):  # no one will take it
             out.unlink(missing_ok=True)
-    return f"Trained {done.epoch} epoch{'' if done.epoch == 1 else 's'}."
+    return f"Trained {count(done.epoch, 'epoch')}."

@@ -14,6 +14,7 @@ from explorer.state.session_models import session_models
 from explorer.state.url import LAST_TEST_ROW, MAX_PRIOR_SEED
 from explorer.ui.widgets import ranged_int_input
 from explorer.words.app import SEEDS, TEST_ROWS
+from explorer.words.catalog import recipe
 from explorer.words.look_for import LookFor
 from vae import LatentModel
 from vae.comparison import ModelCard, model_card
@@ -68,8 +69,8 @@ def show(card: ModelCard) -> None:
     # push its table and images below those of the other columns.
     name = html.escape(card.name)
     st.html(f'<div title="{name}" style="{ONE_LINE}">{name}</div>')
-    if card.recipe:
-        st.caption(card.recipe)
+    if made := recipe(card.summary):
+        st.caption(made)
     kind = "VAE" if card.kind == "vae" else "autoencoder"
     elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
     kl = f"{card.kl:.1f}" if card.kl is not None else "—"

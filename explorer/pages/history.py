@@ -50,7 +50,7 @@ def beta_of(ctx: Context) -> float:
 
 
 def render(ctx: Context) -> None:
-    from explorer.ui.training_figures import loss_figure, panel_figure
+    from explorer.ui.figures import loss_figure, panel_figure
 
     history = [dict(entry) for entry in ctx.model.meta.raw.get("history") or []]
     run = recorded_run(ctx)
@@ -119,8 +119,7 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
 def epoch_map(ctx: Context, run: RecordedRun, epoch: int) -> None:
     """The map of the test means at this epoch: the plane's bubbles for a 2-D model, else the
     snapshot's t-SNE aligned to the final map."""
-    from explorer.ui.figures import snapshot_figure
-    from explorer.ui.training_figures import bubbles_figure
+    from explorer.ui.figures import bubbles_figure, snapshot_figure
 
     labels = cached_test_set().labels.numpy()
     atlas = ctx.atlas

@@ -137,7 +137,7 @@ def live_plane_extent(codes: list) -> float:
 
 def draw_job(view: JobView) -> None:
     """The three live figures: the Training view's figures on a run still going."""
-    from explorer.ui.training_figures import bubbles_figure, loss_figure, panel_figure
+    from explorer.ui.figures import bubbles_figure, loss_figure, panel_figure
 
     wanted: TrainSettings = view.payload
     done: TrainingProgress | None = view.progress

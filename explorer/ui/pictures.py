@@ -1,5 +1,4 @@
-"""Pictures made for the screen: μ ± σ ellipse outlines, preprocessing previews, selection grids and
-thumbnails."""
+"""Pictures made for the screen: preprocessing previews, selection grids and PNG data URIs."""
 
 from __future__ import annotations
 
@@ -11,20 +10,6 @@ import torch
 from PIL import Image, ImageOps
 
 from vae.images import as_uint8, png_bytes, tile
-
-
-def ellipse_outlines(mu: torch.Tensor, logvar: torch.Tensor, points: int = 24, scale: float = 1.0) -> tuple[list, list]:
-    """x and y of the μ ± scale·σ ellipses of 2-D codes, joined into one polyline with None between them."""
-    angle = torch.linspace(0, 2 * torch.pi, points)
-    sigma = scale * torch.exp(0.5 * logvar.float())
-    xs = mu[:, :1].float() + sigma[:, :1] * torch.cos(angle)
-    ys = mu[:, 1:2].float() + sigma[:, 1:2] * torch.sin(angle)
-    x_out: list = []
-    y_out: list = []
-    for x_row, y_row in zip(xs.tolist(), ys.tolist(), strict=True):
-        x_out += [*x_row, None]
-        y_out += [*y_row, None]
-    return x_out, y_out
 
 
 def subset_rows(total: int, count: int, seed: int = 0) -> np.ndarray:
@@ -77,6 +62,6 @@ def preview_stages(stages: dict[str, Image.Image], size: int = 112, background: 
     return previews
 
 
-def thumbnail_uri(image: np.ndarray, scale: int = 2) -> str:
-    """A digit as a PNG data URI (56 px by default): a picture Plotly can place on a map."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(as_uint8(image)[0], scale=scale)).decode("ascii")
+def png_data_uri(image: np.ndarray, scale: int = 1) -> str:
+    """A uint8 picture as a PNG data URI: what Plotly can place on a figure, or a page show inline."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image, scale=scale)).decode("ascii")

@@ -142,14 +142,6 @@ PLANE_VAE_HELP = (
 )
 
 
-def typical_digit_note(recon: float, kl: float | None) -> str:
-    return (
-        f"An average test digit: {recon:.0f} nats of reconstruction"
-        + (f" and {kl:.0f} of KL." if kl is not None else ".")
-        + " Much higher means the model finds your digit unusual."
-    )
-
-
 CODE_PRIOR_HELP = (
     "The grey band is the prior's ±1. Coordinates the model uses get a precise value (small σ); ignored "
     "ones stay at μ ≈ 0, σ ≈ 1: exactly the prior, costing no KL."

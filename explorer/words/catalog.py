@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from explorer.words import count
 from vae.catalog import CheckpointSummary
 from vae.meta import CheckpointMeta
+
+
+def recipe(summary: CheckpointSummary | None) -> str:
+    """ "β = 4 · 3 epochs": what a model's numbers depend on beside its kind and d ("" when its file does
+    not say). Two models of one kind and d differ by these."""
+    if summary is None:
+        return ""
+    parts = [f"β = {summary.beta:g}"] if summary.kind == "vae" and summary.beta is not None else []
+    if summary.epochs is not None:
+        parts.append(count(summary.epochs, "epoch"))
+    return " · ".join(parts)
 
 
 def describe(summary: CheckpointSummary) -> str:
     """One line for the picker: kind, d, β, epochs and test loss."""
     parts = [f"{summary.kind.upper()} · d={summary.latent_dim}"]
-    if summary.kind == "vae" and summary.beta is not None:
-        parts.append(f"β={summary.beta:g}")
-    if summary.epochs is not None:
-        parts.append(f"{summary.epochs} epoch{'s' if summary.epochs != 1 else ''}")
+    if made := recipe(summary):
+        parts.append(made)
     if summary.test_loss is not None:
         parts.append(f"test {summary.test_loss_label} {summary.test_loss:.1f} nats")
     return " · ".join(parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from explorer.words.catalog import recipe
 from vae.atlas import coordinates_used, dimension_usage, unused_dimensions
 from vae.checkpoint import load_checkpoint
 from vae.comparison import model_card
@@ -32,7 +33,7 @@ def test_cards_of_two_kinds_use_the_same_seed_and_the_same_digits(fake_test: Mni
     assert vae.morph.shape == (8, 28, 28) and vae.reconstruction.shape == (28, 28)
     assert vae.neg_elbo == vae.recon + vae.kl and vae.kl > 0
     assert ae.neg_elbo is None and ae.kl is None  # shown as "—", not a KL of 0
-    assert (vae.recipe, ae.recipe) == ("β = 1 · 400 epochs", "100 epochs")  # as their files record them
+    assert (recipe(vae.summary), recipe(ae.summary)) == ("β = 1 · 400 epochs", "100 epochs")  # as recorded
     assert 0 < vae.active <= 20 and 0 < ae.active <= 20
     again = model_card("vae_d20", load_checkpoint("checkpoints/vae_d20.safetensors"), fake_test.images, 3, (0, 1), 7)
     assert np.array_equal(again.samples, vae.samples)  # the same seed gives the same prior samples

@@ -125,7 +125,7 @@ def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
     summary = summarize_meta(typed(evaluated), "vae_d20.safetensors")
     assert (summary.kind, summary.latent_dim, summary.beta, summary.epochs) == ("vae", 20, 1.0, 10)
     assert summary.test_loss == 102.0 and summary.test_loss_label == "−ELBO"
-    assert describe(summary) == "VAE · d=20 · β=1 · 10 epochs · test −ELBO 102.0 nats"
+    assert describe(summary) == "VAE · d=20 · β = 1 · 10 epochs · test −ELBO 102.0 nats"
 
     trained = summarize_meta(typed(meta_for("vae", 20)), "run.safetensors")
     assert trained.test_loss == 104.0 and trained.test_loss_label == "−ELBO"

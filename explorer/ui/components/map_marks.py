@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from explorer.ui.components.mount import register
-from explorer.ui.pictures import thumbnail_uri
+from explorer.ui.pictures import png_data_uri
+from vae.images import as_uint8
 
 _MARKS = register("vae_map_marks", "map_marks", decoder=False)
 
@@ -25,7 +26,7 @@ def map_marks(chart_key: str, coords: np.ndarray, images: np.ndarray, marks: Seq
                     "row": int(row),
                     "x": float(coords[row, 0]),
                     "y": float(coords[row, 1]),
-                    "picture": thumbnail_uri(images[row]),
+                    "picture": png_data_uri(as_uint8(images[row])[0], scale=2),
                 }
                 for label, row in marks
             ],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
+import pytest
 
-from explorer.ui.training_figures import (
+from explorer.ui.figures import (
     LABEL_CHAR,
     LABEL_GAP,
     bubble_outlines,
@@ -95,3 +97,21 @@ def test_the_total_is_called_the_elbo_only_at_beta_one() -> None:
     for beta in (0.0, 0.1, 4.0):
         titles = [a.text for a in loss_figure(history(3), beta=beta).layout.annotations]
         assert "ELBO" not in titles[-1] and f"{beta:g}·KL" in titles[-1]
+
+
+def test_bubble_outlines_are_the_mu_plus_minus_sigma_ellipses_with_gaps() -> None:
+    mu = np.array([[1.0, 2.0], [0.0, 0.0], [-1.0, 5.0]])
+    logvar = np.array([[math.log(4.0), 0.0], [0.0, 0.0], [0.0, math.log(9.0)]])
+    xs, ys = bubble_outlines(mu, logvar, points=5)  # angles 0, π/2, π, 3π/2, 2π
+    assert len(xs) == len(ys) == 3 * (5 + 1)
+    assert np.flatnonzero(np.isnan(xs)).tolist() == np.flatnonzero(np.isnan(ys)).tolist() == [5, 11, 17]
+    # first ellipse: centre (1, 2), σ = (2, 1)
+    assert xs[0:5] == pytest.approx([3.0, 1.0, -1.0, 1.0, 3.0], abs=1e-5)
+    assert ys[0:5] == pytest.approx([2.0, 3.0, 2.0, 1.0, 2.0], abs=1e-5)
+    # magnified: the radii scale, the centres stay
+    big_x, big_y = bubble_outlines(mu, logvar, points=5, scale=3.0)
+    assert big_x[0:5] == pytest.approx([7.0, 1.0, -5.0, 1.0, 7.0], abs=1e-5)
+    assert big_y[0:5] == pytest.approx([2.0, 5.0, 2.0, -1.0, 2.0], abs=1e-5)
+    # third: centre (−1, 5), σ = (1, 3)
+    assert xs[12:17] == pytest.approx([0.0, -1.0, -2.0, -1.0, 0.0], abs=1e-5)
+    assert ys[12:17] == pytest.approx([5.0, 8.0, 5.0, 2.0, 5.0], abs=1e-5)
