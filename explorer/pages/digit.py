@@ -24,6 +24,7 @@ from explorer.words.digit import (
     verdict_sentence,
 )
 from explorer.words.look_for import LookFor
+from explorer.words.plain import plain
 from vae.digit_analysis import DigitAnalysis, analyse_digit
 from vae.images import enlarge
 from vae.preprocess import InvalidImageError, PreprocessResult, preprocess_steps
@@ -51,7 +52,7 @@ def prepare(data: bytes) -> PreprocessResult:
 def show_verdict(ctx: Context, analysis: DigitAnalysis) -> None:
     atlas = ctx.atlas
     if atlas is None:
-        st.info(f"No verdict without the map: {ctx.atlas_error}")
+        st.info(f"No verdict without the map: {plain(ctx.atlas_error)}")
         return
     verdict = read_digit(analysis.mu, atlas.mu, atlas.labels, VOTERS)
     st.markdown(f"### {verdict_sentence(verdict)}")
@@ -89,7 +90,7 @@ def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
             st.caption(CODE_PRIOR_HELP)
     with right:
         if atlas is None or analysis.map_xy is None:
-            st.info(f"No map: {ctx.atlas_error}")
+            st.info(f"No map: {plain(ctx.atlas_error)}")
         else:
             st.markdown("**Its place on the map** (★, among its nearest test codes)")
             st.plotly_chart(
@@ -121,7 +122,7 @@ def render(ctx: Context) -> None:
         try:
             prepared = prepare(data)
         except InvalidImageError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         except ServerBusy as busy:
             st.warning(str(busy))

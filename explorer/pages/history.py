@@ -20,6 +20,7 @@ from explorer.words.app import (
     training_panel_help,
 )
 from explorer.words.look_for import LookFor
+from explorer.words.plain import plain
 from vae.catalog import file_stamp
 from vae.codes import plane_extent, prior_samples
 from vae.images import as_uint8, png_bytes, tile
@@ -64,7 +65,7 @@ def render(ctx: Context) -> None:
         )
     if run is None:
         mine = ctx.key in session_keys()
-        st.info((NO_RECORD_IN_SESSION if mine else NO_TRAINING_RECORD).format(name=ctx.name))
+        st.info((NO_RECORD_IN_SESSION if mine else NO_TRAINING_RECORD).format(name=plain(ctx.name)))
         return
     record = run.record
     test = cached_test_set()
@@ -141,4 +142,4 @@ def epoch_map(ctx: Context, run: RecordedRun, epoch: int) -> None:
         st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
     else:
         reason = ctx.atlas_error or f"its atlas has no map of epoch {epoch}"
-        st.info(f"No map at this epoch: {reason}")
+        st.info(f"No map at this epoch: {plain(reason)}")

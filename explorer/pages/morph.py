@@ -17,6 +17,7 @@ from explorer.ui.components.map_marks import map_marks
 from explorer.ui.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
 from explorer.words.app import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
 from explorer.words.look_for import LookFor
+from explorer.words.plain import plain
 from vae import CheckpointError
 from vae.catalog import autoencoder_for_comparison
 from vae.images import enlarge
@@ -71,7 +72,7 @@ def render(ctx: Context) -> None:
             )
     with chart:
         if ctx.atlas is None:
-            st.info(f"No map to click on: {ctx.atlas_error}")
+            st.info(f"No map to click on: {plain(ctx.atlas_error)}")
         else:
             from explorer.ui.figures import map_figure
 
@@ -116,7 +117,7 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> No
         try:
             row = morph_row(model_at(autoencoder.path), image_a, image_b, frames, "linear")
         except CheckpointError as exc:
-            st.warning(f"The autoencoder comparison is unavailable: {exc}")
+            st.warning(f"The autoencoder comparison is unavailable: {plain(exc)}")
         else:
             morph_row_block(
                 row,

@@ -12,6 +12,7 @@ from explorer.ui.components.latent_pad import latent_pad, seen_from
 from explorer.ui.pictures import subset_rows
 from explorer.words.app import PLANE_AE_HELP, PLANE_BUBBLES_HELP, PLANE_VAE_HELP
 from explorer.words.look_for import LookFor
+from explorer.words.plain import plain
 from vae.catalog import plane_checkpoint
 
 LOOK_FOR = LookFor("Move over the gaps between clusters: the decoder still draws a plausible digit there.")
@@ -27,7 +28,7 @@ def render(ctx: Context) -> None:
         offer_the_2d_model(ctx)
         return
     if ctx.atlas is None:
-        st.error(ctx.atlas_error)
+        st.error(plain(ctx.atlas_error))
         return
     atlas = ctx.atlas
     points, extent = seen_from(atlas, (0, 1))

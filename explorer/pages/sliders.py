@@ -32,6 +32,7 @@ from explorer.ui.components.latent_sliders import CAPTION, latent_sliders
 from explorer.ui.widgets import guarded_fragment, ranged_int_input
 from explorer.words.app import TEST_ROWS, sliders_help
 from explorer.words.look_for import LookFor
+from explorer.words.plain import plain
 from vae import LatentModel
 from vae.atlas import unused_dimensions
 from vae.codes import PRIOR_EXTENT
@@ -65,7 +66,7 @@ def render(ctx: Context) -> None:
             args=(ctx.key, ctx.model),
         )
     if atlas is None:
-        st.warning(f"Sliders are in index order: {ctx.atlas_error}")
+        st.warning(f"Sliders are in index order: {plain(ctx.atlas_error)}")
     else:
         unused = unused_dimensions(atlas.dim_usage, atlas.usage_label) if ctx.is_vae else 0
         st.caption(sliders_help(ctx.is_vae, d, unused, ctx.extent))

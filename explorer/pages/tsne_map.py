@@ -16,6 +16,7 @@ from explorer.ui.posterior_panel import show_posterior
 from explorer.ui.widgets import guarded_fragment, pickable_chart
 from explorer.words.app import MAP_SNAPSHOTS_HELP, MAP_SNAPSHOTS_TRAINING, map_help, reconstruction_caption
 from explorer.words.look_for import LookFor
+from explorer.words.plain import plain
 from vae.codes import decode_code
 from vae.images import enlarge
 
@@ -34,7 +35,7 @@ def render(ctx: Context) -> None:
         from explorer.ui.map_progress import waiting_for_map
 
         if not waiting_for_map(ss.get(ACTIVE_MODEL, "")):
-            st.error(ctx.atlas_error)
+            st.error(plain(ctx.atlas_error))
         return
     st.caption(map_help(ctx.is_vae, ctx.model.latent_dim, ctx.atlas.method == "latent"))
     map_and_pick(ctx)

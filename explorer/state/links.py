@@ -10,6 +10,7 @@ from explorer.state.epochs import chosen_epoch, epoch_key, recorded_run
 from explorer.state.session import ACTIVE_MODEL, MODEL_CHOICE, PLANE_PIN, code_key, current_code, morph_pair, ss
 from explorer.state.url import DEFAULT_SAMPLES, LinkState, link_params, parse_link
 from explorer.words.app import RESTORED_NOTE, SESSION_MODEL_LINK
+from explorer.words.plain import plain
 from vae.catalog import CheckpointListing, list_checkpoints
 from vae.paths import checkpoint_dir
 
@@ -134,7 +135,8 @@ def show_address_notes() -> None:
     if restored := ss.pop(RESTORED, None):
         st.info(RESTORED_NOTE.format(parts=", ".join(restored)), icon=":material/link:")
     if notes := ss.pop(NOTES, None):
-        st.warning("Part of this link did not fit and was left at its default: " + "; ".join(notes) + ".")
+        said = "; ".join(plain(note) for note in notes[:8])  # a link's values: text, never Markdown
+        st.warning(f"Part of this link did not fit and was left at its default: {said}.")
 
 
 def link_state(ctx: Context) -> tuple[LinkState, LinkState]:
@@ -184,4 +186,4 @@ def copy_link_button(ctx: Context) -> None:
         names = model_names(ctx.listing)
         if ss.get(ACTIVE_MODEL) not in names.values():  # an upload or a model trained here
             fallback = f"{next(iter(names))}{STEM}" if names else "the app without a model"
-            st.caption(SESSION_MODEL_LINK.format(model=ctx.name, fallback=fallback))
+            st.caption(SESSION_MODEL_LINK.format(model=plain(ctx.name), fallback=plain(fallback)))

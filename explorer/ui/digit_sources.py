@@ -12,6 +12,7 @@ import streamlit as st
 
 from explorer.state.session import ss
 from explorer.words.digit import CAMERA_HELP, UPLOAD_KEPT
+from explorer.words.plain import plain
 
 SOURCES = ["Upload", "Draw", "Camera"]
 # Extensions offered by the file picker: what phones, editors and scanners save and Pillow reads.
@@ -46,7 +47,7 @@ def from_upload() -> bytes | None:
     kept = ss.get(KEPT_UPLOAD)
     if kept is None:
         return None
-    st.caption(UPLOAD_KEPT.format(name=kept[0]))
+    st.caption(UPLOAD_KEPT.format(name=plain(kept[0])))
     return kept[1]
 
 

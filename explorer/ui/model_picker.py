@@ -23,6 +23,7 @@ from explorer.state.session_models import (
 )
 from explorer.words.app import CAPTION_SERVER_PATH, CAPTION_UPLOAD, MAP_BEING_BUILT, UPLOAD_HELP
 from explorer.words.catalog import describe, model_facts
+from explorer.words.plain import plain
 from vae import CheckpointError
 from vae.atlas import AtlasError, atlas_path
 from vae.catalog import CheckpointListing, file_stamp, list_checkpoints, state_key, summarize_model
@@ -45,7 +46,7 @@ def take_upload() -> None:
             model = load_uploaded_checkpoint(upload.name, upload.getvalue())
     except (CheckpointError, ServerBusy) as exc:
         keeping = " Still showing the previous model." if ss.get(ACTIVE_MODEL) else ""
-        ss[UPLOAD_ERROR] = f"{str(exc).rstrip('.')}.{keeping}"
+        ss[UPLOAD_ERROR] = f"{plain(str(exc).rstrip('.'))}.{keeping}"
         return
     name = model.checkpoint_path.name
     key = add_session_model(SessionModel(name=name, model=model, no_map_reason=MAP_BEING_BUILT))
@@ -63,9 +64,9 @@ def choose(listing: CheckpointListing, mine: dict[str, SessionModel]) -> str | N
         ss[MODEL_CHOICE] = options[0]
     labels = {UPLOAD: "Upload a checkpoint…", SERVER_PATH: "A path on this server…"}
     labels |= {key: path.name for key, path in ((k, c.path) for k, c in shipped.items())}
-    labels |= {key: f"{entry.name} (yours)" for key, entry in mine.items()}
+    labels |= {key: f"{plain(entry.name, 80)} (yours)" for key, entry in mine.items()}
     captions = [describe(c) for c in shipped.values()]
-    captions += [describe(entry.summary) for entry in mine.values()]
+    captions += [plain(describe(entry.summary)) for entry in mine.values()]
     captions += [CAPTION_UPLOAD, CAPTION_SERVER_PATH][: len(extra)]
     choice = bar.radio(
         "Model", options, key=MODEL_CHOICE, persist_state="session", format_func=labels.get, captions=captions
@@ -99,14 +100,14 @@ def model_picker() -> Context | None:
     mine = session_models()
     candidate = choose(listing, mine)
     for message in listing.skipped:
-        bar.caption(f"Skipped: {message}")
+        bar.caption(f"Skipped: {plain(message)}")
     if candidate and candidate not in mine:
         try:
             model_at(candidate)
             ss[ACTIVE_MODEL] = candidate
         except CheckpointError as exc:
             keeping = " Still showing the previous model." if ss.get(ACTIVE_MODEL) else ""
-            bar.error(f"{exc}.{keeping}")
+            bar.error(f"{plain(exc)}.{keeping}")
     elif candidate:
         ss[ACTIVE_MODEL] = candidate
     active = ss.get(ACTIVE_MODEL)
@@ -122,7 +123,7 @@ def model_picker() -> Context | None:
         try:
             model = model_at(active)
         except CheckpointError as exc:  # the file vanished or changed into something unreadable
-            bar.error(str(exc))
+            bar.error(plain(exc))
             ss.pop(ACTIVE_MODEL, None)
             return None
         summary = summarize_model(model)
@@ -131,8 +132,8 @@ def model_picker() -> Context | None:
             atlas, atlas_error = cached_atlas(file_stamp(active), file_stamp(atlas_path(active))), None
         except AtlasError as exc:
             atlas, atlas_error = None, str(exc)
-    with bar.expander(f"About {name}", expanded=False):
-        st.markdown("\n".join(f"- **{name}**: {value}" for name, value in model_facts(model.meta)))
+    with bar.expander(f"About {plain(name, 80)}", expanded=False):
+        st.markdown("\n".join(f"- **{fact}**: {plain(value)}" for fact, value in model_facts(model.meta)))
     mu = atlas.mu if atlas is not None else None
     return Context(
         model=model,

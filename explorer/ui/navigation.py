@@ -13,6 +13,7 @@ from explorer.state.session_models import session_keys
 from explorer.ui.widgets import error_boundary
 from explorer.words.app import INTRO
 from explorer.words.catalog import describe
+from explorer.words.plain import plain
 
 DEFAULT_VIEW = VIEWS[0].url_path
 
@@ -20,7 +21,7 @@ DEFAULT_VIEW = VIEWS[0].url_path
 def page_for(view: View, ctx: Context) -> StreamlitPage:
     def run() -> None:
         if view.about_picked_model:
-            st.caption(f"Model: **{ctx.name}** · {describe(ctx.summary)}")
+            st.caption(f"Model: **{plain(ctx.name)}** · {plain(describe(ctx.summary))}")
         if message := ss.pop(CALLBACK_ERROR, None):
             st.error(message)
         show_address_notes()

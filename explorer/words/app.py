@@ -151,13 +151,14 @@ CODE_PRIOR_HELP = (
 def friendly_error(exc: BaseException) -> str:
     """A message for a person, never a traceback: known problems say what they are, others stay generic."""
     from explorer.jobs.heavy_work import ServerBusy
+    from explorer.words.plain import plain
     from vae.atlas import AtlasError
     from vae.checkpoint import CheckpointError
     from vae.data import DataError
     from vae.preprocess import InvalidImageError
 
     if isinstance(exc, CheckpointError | AtlasError | InvalidImageError | DataError | ServerBusy):
-        return str(exc)
+        return plain(exc)  # these quote file names and metadata: text, never Markdown
     if isinstance(exc, MemoryError):
         return "This view ran out of memory. Try fewer samples or frames."
     return (

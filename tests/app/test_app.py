@@ -34,6 +34,7 @@ from support.app import (
     open_view,
     png_of_seven,
     rounded,
+    shown,
     slider_values,
     start,
     upload_checkpoint,
@@ -61,7 +62,7 @@ def test_sidebar_lists_the_checkpoints_with_their_metadata():
     assert radio.options[: len(LISTING.checkpoints)] == [c.name for c in LISTING.checkpoints]
     assert radio.options[-1] == "Upload a checkpoint…"  # no server paths unless the operator allows them
     assert list(radio.proto.captions)[: len(LISTING.checkpoints)] == [describe(c) for c in LISTING.checkpoints]
-    assert any(FIRST.name in caption.value for caption in at.caption)  # the page says which model it shows
+    assert any(FIRST.name in shown(caption.value) for caption in at.caption)  # the page says which model it shows
 
 
 def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
@@ -70,10 +71,10 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     at = upload_checkpoint(start(), "mine.safetensors", source.path.read_bytes())
     assert not at.exception
     assert at.session_state["active_model"] == "session:mine.safetensors"
-    assert "mine.safetensors (yours)" in at.sidebar.radio(key="model_choice").options
-    assert any("mine.safetensors" in caption.value for caption in at.main.caption)
+    assert "mine.safetensors (yours)" in map(shown, at.sidebar.radio(key="model_choice").options)
+    assert any("mine.safetensors" in shown(caption.value) for caption in at.main.caption)
     assert component_data(at, "vae_latent_sliders")
-    link_notes = [c.value for c in at.sidebar.caption if "a link cannot bring it" in c.value]
+    link_notes = [shown(c.value) for c in at.sidebar.caption if "a link cannot bring it" in c.value]
     assert link_notes == [
         f"mine.safetensors lives in this session only, so a link cannot bring it: the link opens {FIRST.name}, "
         "with the rest of this view."
@@ -100,7 +101,7 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     hints = [m.value for m in at.markdown if m.value.startswith("**What to look for:**")]
     assert hints and "first epoch's step of the curves" in hints[0] and "Drag the epoch" not in hints[0]  # no slider
     fresh = start()  # another visitor: the upload is not theirs
-    assert "mine.safetensors (yours)" not in fresh.sidebar.radio(key="model_choice").options
+    assert "mine.safetensors (yours)" not in map(shown, fresh.sidebar.radio(key="model_choice").options)
     assert fresh.session_state["active_model"] == str(FIRST.path)
     assert not [c for c in fresh.sidebar.caption if "a link cannot bring it" in c.value]
 
@@ -108,10 +109,10 @@ def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
 def test_a_bad_upload_shows_a_message_and_keeps_the_model():
     at = upload_checkpoint(start(), "broken.safetensors", b"definitely not safetensors")
     assert not at.exception
-    messages = [e.value for e in at.sidebar.error]
+    messages = [shown(e.value) for e in at.sidebar.error]
     assert len(messages) == 1 and "broken.safetensors" in messages[0] and "previous model" in messages[0]
     assert at.session_state["active_model"] == str(FIRST.path)
-    assert any(FIRST.name in caption.value for caption in at.main.caption)
+    assert any(FIRST.name in shown(caption.value) for caption in at.main.caption)
     assert component_data(at, "vae_latent_sliders")  # the views still work
 
 
@@ -344,7 +345,7 @@ def test_the_map_view_explains_a_missing_or_stale_atlas_instead_of_failing(tmp_p
     at.sidebar.radio(key="model_choice").set_value("__server_path__").run()
     at.sidebar.text_input(key="custom_path").input(str(copy)).run()
     open_view(at, "map")
-    assert not at.exception and "python -m vae atlas" in at.error[0].value and "missing" in at.error[0].value
+    assert not at.exception and "python -m vae atlas" in shown(at.error[0].value) and "missing" in at.error[0].value
     # an atlas made from another file is refused too, not drawn as if it were this model's map
     shutil.copy(atlas_path(FIRST.path), atlas_path(copy))
     tensors, meta = read_checkpoint(copy)
@@ -531,7 +532,7 @@ def test_a_link_carries_the_training_epoch_the_views_decode_with():
     bad.run()
     assert not bad.exception
     (note,) = bad.warning
-    assert "epoch=7 is not an epoch vae_d20.safetensors kept (0, 1, 2, 3, 5, 10" in note.value
+    assert "epoch=7 is not an epoch vae_d20.safetensors kept (0, 1, 2, 3, 5, 10" in shown(note.value)
     assert not [i for i in bad.info if "Restored" in i.value and "epoch" in i.value]
 
 
@@ -542,7 +543,8 @@ def test_a_bad_link_gets_a_note_and_the_defaults():
     assert not at.exception
     (note,) = at.warning
     assert [i for i in at.info if "(frames)" in i.value]  # only what was restored is named
-    assert "model='gone'" in note.value and "a='99999'" in note.value and "z has 2 numbers" in note.value
+    note = shown(note.value)
+    assert "model='gone'" in note and "a='99999'" in note and "z has 2 numbers" in note
     assert at.session_state["morph_frames"] == 12  # the rest of the link still counts
     assert slider_values(at, FIRST.latent_dim) == [0.0] * FIRST.latent_dim
 
@@ -559,3 +561,28 @@ def test_the_compare_choice_survives_a_visit_to_another_view() -> None:
     open_view(at, "compare")
     assert_clean(at)
     assert at.multiselect(key="compare_models").value == chosen
+
+
+def test_a_links_values_are_shown_as_text_never_as_markdown():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    hostile = {
+        "a": "[Claim your grade](https://evil.example)",
+        "n": "![x](https://evil.example/x.png)",
+        "k": ":red[**boo**]",
+    }
+    at.query_params.update(hostile)
+    at.run()
+    assert_clean(at)
+    (note,) = at.warning
+    for value in hostile.values():
+        assert value in shown(note.value)  # the reader sees the value itself ...
+    assert "](" not in note.value and "**" not in note.value and ":red[" not in note.value  # ... not a link
+
+
+def test_an_uploaded_files_name_is_shown_as_text():
+    name = "[grade](www.evil.example) :red[x] ![i](x.png).safetensors"  # a browser sends no folders
+    at = upload_checkpoint(start(), name, FIRST.path.read_bytes())
+    assert_clean(at)
+    (option,) = [o for o in at.sidebar.radio(key="model_choice").options if "(yours)" in o]
+    assert shown(option) == f"{name} (yours)" and "](" not in option
+    assert all("](" not in caption.value for caption in at.main.caption)

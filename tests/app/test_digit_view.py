@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from explorer.words.digit import unusual_sentence, verdict_sentence
-from support.app import FIRST, LISTING, assert_clean, has_atlas, images_with, open_view, start
+from support.app import FIRST, LISTING, assert_clean, has_atlas, images_with, open_view, shown, start
 from vae.verdict import Verdict
 
 pytestmark = pytest.mark.skipif(FIRST is None, reason="no checkpoints to show")
@@ -54,7 +54,7 @@ def upload(at, name: str, data: bytes, mime: str = "image/png"):
 
 
 def texts(at) -> str:
-    return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+    return shown("\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption))
 
 
 def test_an_upload_gets_a_verdict_a_percentile_and_posterior_digits() -> None:

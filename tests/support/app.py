@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +89,8 @@ def upload_checkpoint(at: AppTest, name: str, payload: bytes) -> AppTest:
     at.sidebar.radio(key="model_choice").set_value("__upload__").run()
     at.sidebar.file_uploader(key="checkpoint_upload").upload(name, payload).run()
     return at
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown that escapes its punctuation (explorer.words.plain): the text itself."""
+    return re.sub(r"\\(.)", r"\1", markdown)

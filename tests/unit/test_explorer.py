@@ -377,9 +377,9 @@ def test_canvas_has_ink():
 
 
 def test_friendly_error_keeps_known_messages_and_hides_the_rest():
-    assert friendly_error(InvalidImageError("The image looks blank.")) == "The image looks blank."
+    assert friendly_error(InvalidImageError("The image looks blank.")) == r"The image looks blank\."
     assert friendly_error(AtlasError("no map; rebuild it")) == "no map; rebuild it"
-    assert friendly_error(CheckpointError("bad file")) == "bad file"
+    assert friendly_error(CheckpointError("bad [file](https://x.example)")) == r"bad \[file\]\(https\://x\.example\)"
     message = friendly_error(KeyError("internal_detail_xyz"))
     assert "internal_detail_xyz" not in message and "KeyError" in message and "still works" in message
 
