@@ -160,7 +160,7 @@ def build_atlas(
 
     checkpoint = Path(checkpoint) if checkpoint is not None else default_checkpoint_path()
     tensors, meta = open_checkpoint(checkpoint)
-    model = model_from_tensors(tensors, meta, checkpoint).eval()
+    model = model_from_tensors(tensors, meta).eval()
     test = load_mnist("test", data_dir, log)
     mu, logvar = encode_all(model, test.images)
     flat = model.latent_dim == 2
@@ -238,7 +238,7 @@ def add_scores(checkpoint: str | Path, data_dir: str | Path | None = None, log: 
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not iterable)
     test = load_mnist("test", data_dir, log)
     weights, checkpoint_meta = open_checkpoint(checkpoint)
-    tensors.update(score_tensors(model_from_tensors(weights, checkpoint_meta, checkpoint).eval(), test.images))
+    tensors.update(score_tensors(model_from_tensors(weights, checkpoint_meta).eval(), test.images))
     meta["score_method"] = SCORE_METHOD
     atomic_write_bytes(path, save({k: v.contiguous() for k, v in tensors.items()}, metadata=meta))
     return path

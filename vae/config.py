@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from vae.mnist_shape import MNIST_PIXELS
+
 ModelKind = Literal["vae", "ae"]
 MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
@@ -12,6 +14,10 @@ PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 OUTPUT_BIAS_INITS: tuple[str, ...] = ("data-mean", "torch-default")
 # Dense early, where the model changes most; the run's last epoch is always added (vae/training.py).
 DEFAULT_SNAPSHOT_EPOCHS: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+# The largest sizes anyone could want for MNIST (the lecture uses d = 20, h = 400). A checkpoint's config is
+# checked against them before any weight is allocated, so a file cannot make the server build a huge model.
+MAX_LATENT_DIM = 256
+MAX_HIDDEN_DIM = 4096
 
 
 class ConfigError(ValueError):
@@ -32,16 +38,20 @@ class ModelConfig:
     """Architecture: encoder 784→hidden→(2)d, decoder d→hidden→784 (the lecture's VAE by default)."""
 
     kind: ModelKind = "vae"
-    input_dim: int = 784
+    input_dim: int = MNIST_PIXELS
     hidden_dim: int = 400
     latent_dim: int = 20
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
-            raise ConfigError(f"kind must be one of {MODEL_KINDS}, not {self.kind!r}")
-        for name in ("input_dim", "hidden_dim", "latent_dim"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name} must be a positive integer")
+            raise ConfigError(f"kind must be one of {MODEL_KINDS}, not {str(self.kind)[:20]!r}")
+        if self.input_dim != MNIST_PIXELS or type(self.input_dim) is not int:
+            raise ConfigError(f"input_dim must be {MNIST_PIXELS} (MNIST's 28×28 pixels)")
+        for name, top in (("hidden_dim", MAX_HIDDEN_DIM), ("latent_dim", MAX_LATENT_DIM)):
+            value = getattr(self, name)
+            # type(), not isinstance: True is an int to Python, and 3.0 or "3" would pass int()
+            if type(value) is not int or not 1 <= value <= top:
+                raise ConfigError(f"{name} must be a whole number from 1 to {top}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -34,6 +34,12 @@ MAX_SIDE = 16_384
 MAX_FULL_DECODE_BYTES = 100_000_000
 WORK_SIDE = 640  # the longer side we work at: a digit filling a tenth of the frame is still 50 px tall
 _DRAFT_FORMATS = frozenset({"JPEG", "MPO"})
+# A progressive JPEG has ~10 scans (a camera's MPO a few pictures of them), and each scan is decoded over the
+# whole picture: a 0.5 MB file repeating one tiny scan 20,000 times took over two minutes (issue 23).
+MAX_JPEG_SCANS = 100
+# Counting an animation's frames walks the file for GIF and TIFF (~0.1 ms a frame, and a 20 MB file holds
+# ~150,000 tiny ones): beyond this many, the count says "at least".
+MAX_COUNTED_FRAMES = 1000
 # Peak bytes per pixel while decoding and shrinking (Pillow stores RGB in 4; palette and 16-bit
 # images are converted once on the way down, which holds a second copy).
 _BYTES_PER_PIXEL = {"1": 2, "L": 1, "P": 5, "PA": 8, "I;16": 6, "I;16B": 6, "I;16L": 6, "I;16N": 6}
@@ -76,8 +82,14 @@ def read_image(data: bytes | bytearray | memoryview | Image.Image) -> DecodedIma
     if isinstance(data, Image.Image):
         img, fmt = data, data.format or "image"
     elif isinstance(data, bytes | bytearray | memoryview):
-        img = _open(bytes(data))
+        data = bytes(data)
+        img = _open(data)
         fmt = img.format or "image"
+        # Start-of-scan markers (FF DA) appear nowhere else: entropy-coded bytes escape FF as FF 00.
+        if fmt in _DRAFT_FORMATS and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
+            raise InvalidImageError(
+                f"This JPEG has too many scans (over {MAX_JPEG_SCANS}) to decode. Save it again or upload a PNG."
+            )
     else:
         # A programming error, not a bad upload: say so in the usual Python way.
         raise TypeError(f"expected bytes or a PIL image, not {type(data).__name__}")
@@ -140,13 +152,24 @@ def _check_size(img: Image.Image) -> None:
 
 
 def _frame_count(img: Image.Image) -> int:
+    """Frames of an animation, counted up to MAX_COUNTED_FRAMES (1 for a still)."""
     # A multi-picture camera JPEG (MPO) holds previews, not an animation: its first picture is the photo.
     if img.format == "MPO" or not getattr(img, "is_animated", False):
         return 1
+    count = 1
+    try:  # seeking reads frame headers only; Pillow's n_frames would walk every frame of the file
+        while count < MAX_COUNTED_FRAMES:
+            img.seek(count)
+            count += 1
+    except EOFError:
+        pass
+    except Exception:  # a file broken past the first frame: what was counted stands
+        count = max(count, 2)
     try:
-        return int(getattr(img, "n_frames", 2))
-    except Exception:  # counting walks the file, which may be broken past the first frame
-        return 2
+        img.seek(0)
+    except Exception as exc:
+        raise InvalidImageError(damaged_message()) from exc
+    return count
 
 
 def _orientation(img: Image.Image) -> int:

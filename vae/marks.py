@@ -87,9 +87,10 @@ def remove_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def keep_digit(mask: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The digit's pieces and the dropped marks, as two boolean masks.
 
-    The heaviest piece (summed ink) that is not a page edge or a shadow's rim is the digit; pieces
-    near it join it, nearest first, unless they are specks. If every piece looks like an edge (a
-    digit drawn to the canvas border), the heaviest piece is taken anyway.
+    The heaviest piece (summed ink) that is not a page edge or a shadow's rim is the digit; pieces within
+    reach of it, directly or through other such pieces, join it (the bar of a 4, 5 or 7), unless they are
+    specks. If every piece looks like an edge (a digit drawn to the canvas border), the heaviest piece is
+    taken anyway.
     """
     labels, count = ndi.label(mask, structure=np.ones((3, 3), dtype=bool))
     if count == 0:
@@ -109,25 +110,19 @@ def keep_digit(mask: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, np.n
     score = np.where(edge, 0.0, mass) if not edge.all() else mass
     main = int(np.argmax(score))
     group = labels == main + 1
-    taken = {main}
-    rows, cols = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
-    reach = JOIN_GAP * max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-    while True:
-        # Distances only near the group: anything beyond `reach` of its box cannot join.
-        r = int(np.ceil(reach)) + 1
-        rows, cols = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
-        window = (slice(max(0, rows[0] - r), rows[-1] + r + 1), slice(max(0, cols[0] - r), cols[-1] + r + 1))
-        distance = np.full(mask.shape, np.inf)
-        distance[window] = ndi.distance_transform_edt(~group[window])
-        gaps = np.asarray(ndi.minimum(distance, labels, index))
-        candidates = [
-            i
-            for i in range(count)
-            if i not in taken and not edge[i] and gaps[i] <= reach and area[i] >= SPECK_SHARE * area[main]
-        ]
-        if not candidates:
-            break
-        nearest = min(candidates, key=lambda i: gaps[i])
-        taken.add(nearest)
-        group |= labels == nearest + 1
+    main_rows, main_cols = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
+    reach = JOIN_GAP * max(main_rows[-1] - main_rows[0] + 1, main_cols[-1] - main_cols[0] + 1)
+    # Pieces join by chains of gaps of at most `reach` (single linkage), in one pass over all pieces: two
+    # pieces are that close where their halos of reach/2 meet, so the digit is every eligible piece in the
+    # main one's halo region. Its cost does not grow with the number of pieces (joined one at a time, a
+    # 14 kB page of 4,500 dots took 64 s; issue 23). Halos that touch as pixel neighbours would allow about
+    # a pixel more than `reach`: half a pixel less keeps the rule within a pixel either way.
+    eligible = ~edge & (area >= SPECK_SHARE * area[main])
+    eligible[main] = True
+    candidates = np.concatenate([[False], eligible])[labels]  # label 0 is the paper
+    halos, _ = ndi.label(
+        ndi.distance_transform_edt(~candidates) <= max(0.0, reach / 2 - 0.5), structure=np.ones((3, 3), dtype=bool)
+    )
+    linked = np.unique(labels[candidates & (halos == halos[group][0])])
+    group = np.isin(labels, linked)
     return group, mask & ~group

@@ -118,8 +118,6 @@ class CheckpointMeta:
         if not isinstance(data, dict):
             raise TypeError("metadata is not a JSON object")
         history = _part("history", lambda h: [EpochRecord.from_dict(entry) for entry in h], data.get("history") or ())
-        if not history and data.get("metrics"):  # files that kept only the last epoch's numbers
-            history = [_part("metrics", EpochRecord.from_dict, data["metrics"])]
         epoch = data.get("epoch", history[-1].epoch if history else None)
         evaluation = _part("evaluation", Evaluation.from_dict, data["evaluation"]) if data.get("evaluation") else None
         return cls(

@@ -131,7 +131,7 @@ def resume_run(path: Path, model_config: ModelConfig, config: TrainConfig, devic
         raise CheckpointError(f"{path}: was trained with {meta.train.to_dict()}; only --epochs may change on --resume")
     if not meta.resumable or "rng.shuffle" not in tensors:
         raise CheckpointError(f"{path}: an exported checkpoint (no optimizer state) cannot be resumed")
-    model = model_from_tensors(tensors, meta, path).to(device)
+    model = model_from_tensors(tensors, meta).to(device)
     shuffle, noise = torch.Generator(), noise_generator(device, config.seed)
     restore_rng(tensors, shuffle, noise, path)
     step, optimizer = prepare(model, config, noise)

@@ -156,6 +156,7 @@ class JobQueue:
         self._lock = threading.RLock()
         self._waiting: list[Job] = []
         self._running: dict[str, threading.Thread] = {}
+        self._threads: list[threading.Thread] = []  # every worker not yet seen to exit
         self._jobs: dict[str, Job] = {}
         self._last_seen: dict[str, float] = {}
         self._ids = itertools.count(1)
@@ -227,12 +228,14 @@ class JobQueue:
             return len(self._running), len(self._waiting)
 
     def join(self, timeout: float = 30.0) -> bool:
-        """Wait until no job runs or waits (tests, shutdown); False on timeout."""
+        """Wait until no job runs or waits and every worker thread has exited (its on_end included: tests,
+        shutdown); False on timeout."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                threads = list(self._running.values())
-                if not threads and not self._waiting:
+                self._threads = [thread for thread in self._threads if thread.is_alive()]
+                threads = list(self._threads)
+                if not threads and not self._running and not self._waiting:
                     return True
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
@@ -282,6 +285,7 @@ class JobQueue:
                     job.state, job.started = JobState.RUNNING, time.monotonic()
                 thread = threading.Thread(target=self._work, args=(job,), name=f"job-{job.id}", daemon=True)
                 self._running[job.id] = thread
+                self._threads.append(thread)
                 self.peak_running = max(self.peak_running, len(self._running))
                 thread.start()
 

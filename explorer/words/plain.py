@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from vae.checkpoint import clip
+
 # CommonMark lets a backslash escape any ASCII punctuation. These are what Streamlit's Markdown can act on:
 # emphasis, code, links and images, autolinks (www. and https:, and e-mail addresses), its :colour[…],
 # :emoji: and :material/icon: directives, $ for maths, tables, headings and lists.
@@ -18,8 +20,7 @@ LIMIT = 200
 
 def cut(text: object, limit: int = LIMIT) -> str:
     """One line of at most `limit` characters, "…" where it was cut."""
-    line = CONTROL.sub(" ", str(text)).strip()
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return clip(CONTROL.sub(" ", str(text)), limit)
 
 
 def plain(text: object, limit: int = LIMIT) -> str:

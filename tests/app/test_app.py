@@ -41,7 +41,7 @@ from support.app import (
 )
 from vae.atlas import atlas_path, load_atlas
 from vae.catalog import CheckpointSummary, autoencoder_for_comparison, plane_checkpoint, state_key
-from vae.checkpoint import CHECKPOINT_DIR, load_checkpoint, read_checkpoint, write_checkpoint
+from vae.checkpoint import CHECKPOINT_DIR, load_checkpoint, open_checkpoint, write_checkpoint
 from vae.codes import encode_means
 from vae.data import load_mnist
 from vae.latent import sample_prior
@@ -348,8 +348,8 @@ def test_the_map_view_explains_a_missing_or_stale_atlas_instead_of_failing(tmp_p
     assert not at.exception and "python -m vae atlas" in shown(at.error[0].value) and "missing" in at.error[0].value
     # an atlas made from another file is refused too, not drawn as if it were this model's map
     shutil.copy(atlas_path(FIRST.path), atlas_path(copy))
-    tensors, meta = read_checkpoint(copy)
-    write_checkpoint(copy, tensors, {**meta, "note": "rewritten"})  # same weights, another file: another SHA-256
+    tensors, meta = open_checkpoint(copy)
+    write_checkpoint(copy, tensors, {**meta.raw, "note": "rewritten"})  # same weights, another file: another SHA-256
     at.run()
     assert not at.exception and "another version" in at.error[0].value
 

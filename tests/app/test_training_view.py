@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from support.fakes import quiet
-from vae.checkpoint import export_checkpoint, read_checkpoint, write_checkpoint
+from vae.checkpoint import export_checkpoint, open_checkpoint, read_meta, write_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.training import fit
@@ -103,14 +103,14 @@ def test_the_curves_start_at_epoch_zero_and_the_panel_has_a_row_per_epoch(record
     at = open_training(recorded)
     charts = {chart.proto.id: chart for chart in at.get("plotly_chart")}
     assert len(charts) == 3  # losses, the panel, the epoch's map (the 2-D bubbles)
-    history = read_checkpoint(recorded)[1]["history"]
+    history = read_meta(recorded).raw["history"]
     assert [h["epoch"] for h in history] == list(range(EPOCHS + 1))
 
 
 def test_a_file_without_a_record_says_how_to_get_one(recorded: Path, tmp_path: Path) -> None:
-    tensors, meta = read_checkpoint(recorded)
+    tensors, meta = open_checkpoint(recorded)
     old = tmp_path / "old.safetensors"
-    write_checkpoint(old, {k: v for k, v in tensors.items() if k.startswith("model.")}, meta)
+    write_checkpoint(old, {k: v for k, v in tensors.items() if k.startswith("model.")}, meta.raw)
     at = open_training(old)
     assert any("before checkpoints kept a record" in box.value for box in at.info)
     assert not at.select_slider

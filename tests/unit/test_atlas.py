@@ -19,7 +19,7 @@ from vae.atlas import (
     load_atlas,
     procrustes_align,
 )
-from vae.checkpoint import export_checkpoint, file_sha256, load_checkpoint, read_checkpoint
+from vae.checkpoint import export_checkpoint, file_sha256, load_checkpoint, read_meta
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
 from vae.latent import encode_all
@@ -97,7 +97,7 @@ def test_dimension_usage_of_a_vae(flat_checkpoint: Path, fake_mnist: list[str]) 
     assert atlas.usage_label == "mean KL (nats)"
     by_hand = 0.5 * (np.exp(atlas.logvar) - atlas.logvar - 1 + atlas.mu**2)
     np.testing.assert_allclose(atlas.dim_usage, by_hand.mean(0), rtol=1e-2, atol=1e-3)
-    kl = read_checkpoint(flat_checkpoint)[1]["history"][-1]["test"]["kl"]
+    kl = read_meta(flat_checkpoint).raw["history"][-1]["test"]["kl"]
     assert float(atlas.dim_usage.sum()) == pytest.approx(kl, rel=1e-3)  # the usages add up to the KL
 
 
@@ -154,7 +154,7 @@ def test_a_retrained_checkpoint_makes_the_atlas_stale(
 ) -> None:
     build_atlas(flat_checkpoint, log=quiet)
     load_atlas(flat_checkpoint)
-    meta = read_checkpoint(flat_checkpoint)[1]
+    meta = read_meta(flat_checkpoint).raw
     config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=3)
     fit(ModelConfig.from_dict(meta["model"]), config, fake_train, fake_test, flat_checkpoint, "cpu", True, False, quiet)
     with pytest.raises(AtlasError) as info:

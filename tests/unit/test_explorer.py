@@ -30,7 +30,7 @@ from vae.catalog import (
     summarize_meta,
     typical_terms,
 )
-from vae.checkpoint import file_sha256, model_tensors, read_meta, read_metadata, write_checkpoint
+from vae.checkpoint import file_sha256, model_tensors, read_meta, write_checkpoint
 from vae.codes import (
     PRIOR_EXTENT,
     decode_code,
@@ -72,11 +72,13 @@ def meta_for(kind: str, latent_dim: int, **extra) -> dict:
         "kind": kind,
         "train": {"epochs": 10, "batch_size": 128, "lr": 1e-3, "lr_schedule": "constant", "beta": 1.0, "seed": 1},
         "epoch": 10,
-        "metrics": {
-            "epoch": 10,
-            "train": {"recon": 80.0, "kl": 25.0, "total": 105.0},
-            "test": {"recon": 78, "kl": 26, "total": 104},
-        },
+        "history": [
+            {
+                "epoch": 10,
+                "train": {"recon": 80.0, "kl": 25.0, "total": 105.0},
+                "test": {"recon": 78, "kl": 26, "total": 104},
+            }
+        ],
     }
     meta.update(extra)
     return meta
@@ -106,16 +108,16 @@ def test_list_checkpoints_orders_default_first_and_skips_atlases_and_broken_file
     assert list_checkpoints(tmp_path / "missing") == CheckpointListing([], [])
 
 
-def test_read_metadata_reads_the_header_and_refuses_foreign_files(tmp_path):
+def test_read_meta_reads_the_header_and_refuses_foreign_files(tmp_path):
     from safetensors.torch import save_file
 
     save_checkpoint(tmp_path / "m.safetensors", "vae", 4)
-    assert read_metadata(tmp_path / "m.safetensors")["model"]["latent_dim"] == 4
+    assert read_meta(tmp_path / "m.safetensors").model.latent_dim == 4
     save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(CheckpointError, match="not a VAE explorer checkpoint"):
-        read_metadata(tmp_path / "other.safetensors")
+        read_meta(tmp_path / "other.safetensors")
     with pytest.raises(CheckpointError):
-        read_metadata(tmp_path / "absent.safetensors")
+        read_meta(tmp_path / "absent.safetensors")
 
 
 def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
@@ -132,7 +134,7 @@ def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
 
     beta4 = meta_for("vae", 20)
     beta4["train"]["beta"] = 4.0
-    beta4["metrics"]["test"]["total"] = 78 + 4 * 26  # its objective, recon + β·KL
+    beta4["history"][-1]["test"]["total"] = 78 + 4 * 26  # its objective, recon + β·KL
     summary4 = summarize_meta(typed(beta4), "b.safetensors")
     # The −ELBO (recon + KL), not the objective recon + β·KL: models of any β compare on one bound.
     assert (summary4.test_loss, summary4.test_loss_label) == (104.0, "−ELBO")
@@ -140,7 +142,7 @@ def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
     autoencoder = summarize_meta(
         typed(meta_for("ae", 20, evaluation={"recon": 70.0, "images": 10000})), "ae_d20.safetensors"
     )
-    assert autoencoder.test_loss == 104.0  # metrics' total; the AE has no −ELBO
+    assert autoencoder.test_loss == 104.0  # its last epoch's total; the AE has no −ELBO
     assert describe(autoencoder).startswith("AE · d=20 · 10 epochs") and "β" not in describe(autoencoder)
 
     bare = summarize_meta(typed({"model": {"kind": "vae", "latent_dim": 5}}), "bare.safetensors")

@@ -147,7 +147,19 @@ def test_posterior_samples_have_the_posterior_spread() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"kind": "gan"}, {"hidden_dim": 0}, {"latent_dim": 0}, {"input_dim": -1}],
+    [
+        {"kind": "gan"},
+        {"hidden_dim": 0},
+        {"latent_dim": 0},
+        {"input_dim": -1},
+        {"input_dim": 10},  # not MNIST's 784 pixels: no view could feed it a digit
+        {"hidden_dim": 4097},
+        {"latent_dim": 257},
+        {"latent_dim": True},
+        {"latent_dim": 3.0},
+        {"hidden_dim": "400"},
+        {"input_dim": 784.0},
+    ],
 )
 def test_model_config_rejects_bad_values(kwargs: dict) -> None:
     with pytest.raises(ValueError):
@@ -163,13 +175,17 @@ def test_model_config_round_trip_and_unknown_keys() -> None:
 
 @pytest.mark.parametrize("kind", ["vae", "ae"])
 def test_start_at_mean_image_sets_the_output_bias_to_the_mean_logit(kind: str) -> None:
-    model = build_model(ModelConfig(kind=kind, input_dim=4, hidden_dim=3, latent_dim=2))
+    model = build_model(ModelConfig(kind=kind, hidden_dim=3, latent_dim=2))
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    # pixel means 0, 1, ½ and ¼: the first two are clipped to 0.001 and 0.999, logit(¼) = −log 3
-    images = torch.tensor([[0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.5, 1.0], [0.0, 1.0, 0.5, 0.0]])
+    # first pixels' means 0, 1, ½ and ¼ (the rest 0): 0 and 1 are clipped to 0.001 and 0.999, logit(¼) = −log 3
+    images = torch.zeros(4, 784)
+    images[:, :4] = torch.tensor(
+        [[0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.5, 1.0], [0.0, 1.0, 0.5, 0.0]]
+    )
     model.start_at_mean_image(images)
     clip = torch.log(torch.tensor(0.999 / 0.001)).item()
-    expected = torch.tensor([-clip, clip, 0.0, -torch.log(torch.tensor(3.0)).item()])
+    expected = torch.full((784,), -clip)
+    expected[1:4] = torch.tensor([clip, 0.0, -torch.log(torch.tensor(3.0)).item()])
     assert torch.allclose(model.decoder[2].bias, expected, atol=1e-6)
     for key, value in model.state_dict().items():
         if key != "decoder.2.bias":

@@ -1,4 +1,4 @@
-"""Photos of digits (tests/photo_corpus.py) read like their clean sources; stray marks are told apart.
+"""Photos of digits (harness/photos.py) read like their clean sources; stray marks are told apart.
 
 The fast tests photograph hand-drawn 28x28 digits; the `mnist` test photographs real MNIST training
 digits and asks the shipped model's verdict, as bench/photo_reading.py does on a larger corpus.

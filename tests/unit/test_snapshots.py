@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from support.fakes import quiet
-from vae.checkpoint import export_checkpoint, load_checkpoint, read_checkpoint
+from vae.checkpoint import export_checkpoint, load_checkpoint, open_checkpoint
 from vae.codes import prior_samples
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
@@ -101,7 +101,7 @@ def test_the_panel_holds_every_digit_first() -> None:
 def test_a_run_records_the_panel_every_epoch_and_weights_at_snapshots(
     trained_checkpoint: Path, fake_test: MnistSplit
 ) -> None:
-    tensors, meta = read_checkpoint(trained_checkpoint)
+    tensors, checked = open_checkpoint(trained_checkpoint)
     assert tensors["panel.epochs"].tolist() == [0, 1, 2, 3]
     assert tensors["panel.recon"].dtype == torch.uint8 and tensors["panel.recon"].shape == (4, 16, 784)
     assert tensors["panel.mu"].shape == (4, 16, 4)
@@ -115,8 +115,8 @@ def test_a_run_records_the_panel_every_epoch_and_weights_at_snapshots(
     assert not torch.equal(tensors["panel.recon"][0], tensors["panel.recon"][-1])
     for name, value in model.state_dict().items():
         assert torch.equal(tensors[f"snapshot.3.weight.{name}"], value.half())
-    first = meta["history"][0]
-    assert first["epoch"] == 0 and first["test"]["total"] > meta["history"][-1]["test"]["total"]
+    first = checked.raw["history"][0]
+    assert first["epoch"] == 0 and first["test"]["total"] > checked.raw["history"][-1]["test"]["total"]
 
 
 def test_resume_continues_the_record(tmp_path: Path, fake_train: MnistSplit, fake_test: MnistSplit) -> None:
@@ -148,7 +148,7 @@ def test_resume_continues_the_record(tmp_path: Path, fake_train: MnistSplit, fak
         full,
         **args,
     )
-    resumed, straight = read_checkpoint(short)[0], read_checkpoint(full)[0]
+    resumed, straight = open_checkpoint(short)[0], open_checkpoint(full)[0]
     assert resumed["panel.epochs"].tolist() == [0, 1, 2, 3]
     assert torch.equal(resumed["panel.recon"], straight["panel.recon"])
     # the resumed run also kept epoch 2, the last of its first part
@@ -163,14 +163,14 @@ def test_export_keeps_int8_decoders_and_the_epoch_slider_switches_them(
 ) -> None:
     shipped = tmp_path / "shipped.safetensors"
     export_checkpoint(trained_checkpoint, shipped)
-    tensors, meta = read_checkpoint(shipped)
+    tensors, meta = open_checkpoint(shipped)
     assert sorted({int(k.split(".")[1]) for k in tensors if ".q8." in k}) == [0, 2]  # 3 is the model itself
     assert not any(".weight.encoder." in k for k in tensors)
-    record = read_record(tensors, meta["epoch"])
+    record = read_record(tensors, meta.epoch)
     assert record is not None and record.weight_epochs == (0, 2, 3)
     assert record.panel_epochs.tolist() == [0, 1, 2, 3] and record.panel_recon.dtype == np.uint8
     model = load_checkpoint(shipped)
-    source = read_checkpoint(trained_checkpoint)[0]
+    source = open_checkpoint(trained_checkpoint)[0]
     samples = {}
     for epoch in (0, 2):
         at_epoch = model_at_epoch(model, tensors, epoch)

@@ -15,7 +15,8 @@ from vae.checkpoint import (
     export_checkpoint,
     file_sha256,
     load_checkpoint,
-    read_checkpoint,
+    open_checkpoint,
+    read_meta,
     write_checkpoint,
 )
 from vae.config import ModelConfig, TrainConfig
@@ -50,24 +51,23 @@ def numbers(meta: dict) -> list[dict]:
 def assert_same_run(path_a: Path, path_b: Path, ends_of_parts: tuple[int, ...] = ()) -> None:
     """Same tensors and numbers; `path_b` may also hold snapshots at `ends_of_parts`, the last epochs
     of the shorter runs it was resumed from (each kept its last epoch, as every run does)."""
-    tensors_a, meta_a = read_checkpoint(path_a)
-    tensors_b, meta_b = read_checkpoint(path_b)
+    (tensors_a, meta_a), (tensors_b, meta_b) = open_checkpoint(path_a), open_checkpoint(path_b)
     extra = tuple(f"snapshot.{e}." for e in ends_of_parts)
     assert all(any(k.startswith(f"snapshot.{e}.") for k in tensors_b) for e in ends_of_parts)
     tensors_b = {k: v for k, v in tensors_b.items() if not k.startswith(extra) or k in tensors_a}
     assert sorted(tensors_a) == sorted(tensors_b)
     for name in tensors_a:
         assert torch.equal(tensors_a[name], tensors_b[name]), name
-    assert numbers(meta_a) == numbers(meta_b)
-    assert meta_a["epoch"] == meta_b["epoch"]
-    assert meta_a["optimizer"] == meta_b["optimizer"]
+    assert numbers(meta_a.raw) == numbers(meta_b.raw)
+    assert meta_a.epoch == meta_b.epoch
+    assert meta_a.raw["optimizer"] == meta_b.raw["optimizer"]
 
 
 # ---------------------------------------------------------------- learning and determinism
 
 
 def test_loss_decreases(trained_checkpoint: Path, fake_test: MnistSplit, small_model_config: ModelConfig) -> None:
-    meta = read_checkpoint(trained_checkpoint)[1]
+    meta = read_meta(trained_checkpoint).raw
     train_totals = [h["train"]["total"] for h in meta["history"]]
     test_totals = [h["test"]["total"] for h in meta["history"]]
     assert [h["epoch"] for h in meta["history"]] == [0, 1, 2, 3]  # epoch 0: before the first step
@@ -88,7 +88,7 @@ def test_fit_returns_the_saved_model_in_eval_mode(
     loaded = load_checkpoint(out)
     with torch.no_grad():
         assert torch.equal(model(fake_test.images)[0], loaded(fake_test.images)[0])
-    meta = loaded.metadata
+    meta = loaded.meta.raw
     assert meta["data_md5"] == {"train": FAKE_MD5, "test": FAKE_MD5}
     assert meta["device"] == "cpu"
     assert TrainConfig.from_dict(meta["train"]) == TrainConfig(epochs=1, batch_size=64, seed=0)
@@ -109,9 +109,9 @@ def test_same_seed_same_numbers(
 
     other = tmp_path / "other_seed.safetensors"
     train(small_model_config, dataclasses.replace(config, seed=1), fake_train, fake_test, other)
-    a, c = read_checkpoint(tmp_path / "a.safetensors"), read_checkpoint(other)
+    a, c = open_checkpoint(tmp_path / "a.safetensors"), open_checkpoint(other)
     assert not torch.equal(a[0]["model.encoder.0.weight"], c[0]["model.encoder.0.weight"])
-    assert numbers(a[1]) != numbers(c[1])
+    assert numbers(a[1].raw) != numbers(c[1].raw)
 
 
 def test_bf16_matmuls_learn_as_well_and_stay_deterministic(
@@ -129,7 +129,7 @@ def test_bf16_matmuls_learn_as_well_and_stay_deterministic(
         model = train(small_model_config, dataclasses.replace(config, precision="bf16"), fake_train, fake_test, path)
     assert_same_run(*bf16)
     assert next(model.parameters()).dtype == torch.float32  # only the products are bf16, not the weights
-    meta32, meta16 = read_checkpoint(fp32)[1], read_checkpoint(bf16[0])[1]
+    meta32, meta16 = read_meta(fp32).raw, read_meta(bf16[0]).raw
     assert meta16["train"]["precision"] == "bf16"
     assert meta16["history"][-1]["test"]["total"] == pytest.approx(meta32["history"][-1]["test"]["total"], abs=1.0)
 
@@ -149,7 +149,7 @@ def test_resume_equals_an_uninterrupted_run(
     whole, pieces = tmp_path / "whole.safetensors", tmp_path / "pieces.safetensors"
     model_whole = train(small_model_config, small_train_config, fake_train, fake_test, whole)
     train(small_model_config, dataclasses.replace(small_train_config, epochs=1), fake_train, fake_test, pieces)
-    assert read_checkpoint(pieces)[1]["epoch"] == 1
+    assert read_meta(pieces).raw["epoch"] == 1
     torch.manual_seed(12345)  # the run draws from its own generators: the global RNG plays no part
     model_pieces = train(small_model_config, small_train_config, fake_train, fake_test, pieces, resume=True)
     for key, value in model_whole.state_dict().items():
@@ -168,7 +168,7 @@ def test_training_leaves_the_global_rng_alone_and_saves_its_noise_generator(
     before = torch.get_rng_state()
     train(small_model_config, small_train_config, fake_train, fake_test, tmp_path / "run.safetensors")
     assert torch.equal(torch.get_rng_state(), before)
-    tensors, _ = read_checkpoint(tmp_path / "run.safetensors")
+    tensors, _ = open_checkpoint(tmp_path / "run.safetensors")
     assert {"rng.shuffle", "rng.noise"} <= set(tensors) and "rng.torch" not in tensors
 
 
@@ -189,7 +189,7 @@ def test_resume_after_an_interruption_with_the_cosine_schedule(
 
     with pytest.raises(KeyboardInterrupt):
         train(small_model_config, config, fake_train, fake_test, interrupted, log=stop_after_first_epoch)
-    assert read_checkpoint(interrupted)[1]["epoch"] == 1
+    assert read_meta(interrupted).raw["epoch"] == 1
     train(small_model_config, config, fake_train, fake_test, interrupted, resume=True)
     assert_same_run(whole, interrupted)
 
@@ -207,7 +207,7 @@ def test_a_checkpoint_is_written_after_every_epoch(
     def look_at_the_file(message: str) -> None:  # called once per epoch, after its save
         if not message.startswith("epoch"):
             return
-        meta = read_checkpoint(out)[1]
+        meta = read_meta(out).raw
         on_disk.append((int(message.split()[1]), meta["epoch"], len(meta["history"])))
 
     train(small_model_config, small_train_config, fake_train, fake_test, out, log=look_at_the_file)
@@ -220,7 +220,8 @@ def test_zero_epochs_writes_the_initial_model(
 ) -> None:
     out = tmp_path / "m.safetensors"
     train(small_model_config, TrainConfig(epochs=0, seed=3, output_bias_init=bias_init), fake_train, fake_test, out)
-    tensors, meta = read_checkpoint(out)
+    tensors, checked = open_checkpoint(out)
+    meta = checked.raw
     assert meta["epoch"] == 0 and [h["epoch"] for h in meta["history"]] == [0]
     assert meta["metrics"] == meta["history"][0]  # the losses before any step
     assert meta["history"][0]["test"]["total"] > 200
@@ -245,7 +246,7 @@ def test_epoch_0_training_loss_is_measured_on_the_first_images(
     monkeypatch.setattr(vae.training, "STARTING_TRAIN_IMAGES", 100)  # of the fake set's 512
     out = tmp_path / "m.safetensors"
     train(small_model_config, TrainConfig(epochs=0, seed=3), fake_train, fake_test, out)
-    start = read_checkpoint(out)[1]["history"][0]
+    start = read_meta(out).raw["history"][0]
     model = initial_model(small_model_config, TrainConfig(seed=3), fake_train).eval()
     with torch.no_grad():
         assert start["train"] == split_loss(model, fake_train.images[:100], seed=0)
@@ -263,7 +264,7 @@ def test_a_checkpoint_from_before_the_bias_choice_reads_as_torch_default() -> No
 def test_resume_of_a_finished_run_does_nothing(
     checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit
 ) -> None:
-    meta = read_checkpoint(checkpoint_copy)[1]
+    meta = read_meta(checkpoint_copy).raw
     before = file_sha256(checkpoint_copy)
     messages: list[str] = []
     train(
@@ -280,10 +281,10 @@ def test_resume_of_a_finished_run_does_nothing(
 
 
 def test_more_epochs_on_resume(checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit) -> None:
-    meta = read_checkpoint(checkpoint_copy)[1]
+    meta = read_meta(checkpoint_copy).raw
     config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=4)
     train(ModelConfig.from_dict(meta["model"]), config, fake_train, fake_test, checkpoint_copy, resume=True)
-    new_meta = read_checkpoint(checkpoint_copy)[1]
+    new_meta = read_meta(checkpoint_copy).raw
     assert new_meta["epoch"] == 4
     assert numbers(new_meta)[:4] == numbers(meta)  # epochs 0–3 kept as they were
     assert new_meta["train"]["epochs"] == 4
@@ -304,7 +305,7 @@ def test_a_huge_learning_rate_stops_with_the_last_good_epoch_on_disk(
     assert f"{out} still holds epoch 0" in message
     assert "--lr" in message
     loaded = load_checkpoint(out)
-    assert loaded.metadata["epoch"] == 0
+    assert loaded.meta.raw["epoch"] == 0
     initial = initial_model(small_model_config, config, fake_train)
     for key, value in initial.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value)
@@ -326,7 +327,7 @@ def test_nan_data_stops_and_leaves_the_file_untouched(
     with pytest.raises(TrainingDiverged, match=r"the training loss became nan in epoch 2.*still holds epoch 1"):
         train(small_model_config, small_train_config, poisoned, fake_test, out, resume=True)
     assert file_sha256(out) == before
-    assert load_checkpoint(out).metadata["epoch"] == 1
+    assert load_checkpoint(out).meta.raw["epoch"] == 1
 
 
 def test_a_nan_test_loss_is_divergence_too(
@@ -338,7 +339,7 @@ def test_a_nan_test_loss_is_divergence_too(
     config = TrainConfig(epochs=3, batch_size=64, lr=1e6, seed=0, snapshot_epochs=())
     with pytest.raises(TrainingDiverged):
         train(small_model_config, config, one_batch, fake_test, out)
-    history = read_checkpoint(out)[1]["history"]
+    history = read_meta(out).raw["history"]
     assert all(math.isfinite(h["test"]["total"]) for h in history), history
 
 
@@ -348,7 +349,7 @@ def test_a_nan_test_loss_is_divergence_too(
 def test_snapshots_at_the_configured_epochs(
     trained_checkpoint: Path, fake_test: MnistSplit, small_model_config: ModelConfig
 ) -> None:
-    tensors, _ = read_checkpoint(trained_checkpoint)
+    tensors, _ = open_checkpoint(trained_checkpoint)
     codes = sorted(k for k in tensors if k.startswith("snapshot.") and ".weight." not in k)
     # the configured epochs 0 and 2, and the last one (3)
     assert codes == [f"snapshot.{e}.{part}" for e in (0, 2, 3) for part in ("logvar", "mu")]
@@ -367,7 +368,8 @@ def test_autoencoder_snapshots_have_no_logvar(tmp_path: Path, fake_train: MnistS
     out = tmp_path / "ae.safetensors"
     config = TrainConfig(epochs=1, batch_size=64, seed=0, snapshot_epochs=(0, 1))
     model = train(ModelConfig(kind="ae", hidden_dim=32, latent_dim=3), config, fake_train, fake_test, out)
-    tensors, meta = read_checkpoint(out)
+    tensors, checked = open_checkpoint(out)
+    meta = checked.raw
     codes = sorted(k for k in tensors if k.startswith("snapshot.") and ".weight." not in k)
     assert codes == ["snapshot.0.mu", "snapshot.1.mu"]
     assert torch.equal(tensors["snapshot.1.mu"], encode_all(model, fake_test.images)[0].half())
@@ -381,7 +383,7 @@ def test_autoencoder_snapshots_have_no_logvar(tmp_path: Path, fake_train: MnistS
 def test_resume_refuses_another_architecture(
     checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit
 ) -> None:
-    meta = read_checkpoint(checkpoint_copy)[1]
+    meta = read_meta(checkpoint_copy).raw
     config = TrainConfig.from_dict(meta["train"])
     with pytest.raises(CheckpointError, match="was trained with") as info:
         train(ModelConfig(hidden_dim=16, latent_dim=4), config, fake_train, fake_test, checkpoint_copy, resume=True)
@@ -394,7 +396,7 @@ def test_resume_refuses_another_architecture(
 def test_resume_refuses_another_training_config(
     checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit, change: dict
 ) -> None:
-    meta = read_checkpoint(checkpoint_copy)[1]
+    meta = read_meta(checkpoint_copy).raw
     config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=5, **change)
     before = file_sha256(checkpoint_copy)
     with pytest.raises(CheckpointError, match="only --epochs may change") as info:
@@ -408,7 +410,7 @@ def test_resume_refuses_an_exported_checkpoint(
 ) -> None:
     exported = tmp_path / "exported.safetensors"
     export_checkpoint(trained_checkpoint, exported)
-    meta = read_checkpoint(exported)[1]
+    meta = read_meta(exported).raw
     config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=4)
     with pytest.raises(CheckpointError, match="exported") as info:
         train(ModelConfig.from_dict(meta["model"]), config, fake_train, fake_test, exported, resume=True)
@@ -419,7 +421,8 @@ def test_resume_refuses_optimizer_state_of_another_layout(
     checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit
 ) -> None:
     # An optimizer state kept per parameter (8 tensors), as trainers before the flat buffer wrote it.
-    tensors, meta = read_checkpoint(checkpoint_copy)
+    tensors, checked = open_checkpoint(checkpoint_copy)
+    meta = checked.raw
     meta["optimizer"]["param_groups"][0]["params"] = list(range(8))
     write_checkpoint(checkpoint_copy, tensors, meta)
     before = file_sha256(checkpoint_copy)
@@ -471,7 +474,7 @@ def test_training_follows_the_cosine_schedule(
     config = TrainConfig(epochs=2, batch_size=64, lr=0.01, lr_schedule="cosine", seed=0, snapshot_epochs=())
     train(small_model_config, config, fake_train, fake_test, out)
     total_steps = 2 * math.ceil(len(fake_train) / 64)
-    last_lr = read_checkpoint(out)[1]["optimizer"]["param_groups"][0]["lr"]
+    last_lr = read_meta(out).raw["optimizer"]["param_groups"][0]["lr"]
     assert last_lr == pytest.approx(learning_rate(config, total_steps - 1, total_steps))
     assert last_lr < 0.001
 
