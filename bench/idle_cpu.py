@@ -1,6 +1,6 @@
 """Does an idle explorer server stay idle? CPU share of `bash scripts/start.sh` with nobody using it.
 
-Starts the server exactly as the README says (scripts/start.sh: creates .venv inside the repository,
+Starts the server exactly as the README's set-up does (scripts/start.sh: creates .venv inside the repository,
 installs the requirements, `streamlit run app.py`), waits until /_stcore/health answers, lets it settle,
 then reads its CPU time from /proc/PID/stat over `--seconds`: first with no session, then with one
 connected session that does nothing (a browser tab left open: websocket pings only). Arguments after `--`

@@ -1,5 +1,5 @@
 """The explorer with gc.freeze() after its heavy loads: the alternative to `runner.postScriptGC = false` that
-bench/load.py measures (`--gc freeze`). Not shipped: the app does not need it (see the README).
+bench/load.py measures (`--gc freeze`). Not shipped: the app does not need it (see docs/serving.md).
 
 Streamlit runs this file as the main script; it runs app.py, then moves every object alive after a run
 that imported new modules (torch, scikit-learn, plotly, the cached models and maps) into the permanent

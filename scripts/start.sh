@@ -17,7 +17,7 @@ python3 -m venv .venv
 .venv/bin/python -m explorer.settings
 # glibc gives threads (Streamlit runs each session's script in one) their own malloc arenas and keeps
 # their freed pages: RSS grew ~7-18 MiB per session and never came back. Two arenas: ~4 MiB, returned
-# when sessions leave (bench/load.py --tour --server-env MALLOC_ARENA_MAX=2; README "Serving a class").
+# when sessions leave (bench/load.py --tour --server-env MALLOC_ARENA_MAX=2; docs/performance.md, Memory).
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec .venv/bin/streamlit run app.py \
     --server.address "${VAE_EXPLORER_ADDRESS:-127.0.0.1}" \

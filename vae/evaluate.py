@@ -57,7 +57,7 @@ def k_sample_bounds(
 
 
 def evaluate(model: LatentModel, images: torch.Tensor, k: int = 1000, beta: float = 1.0, seed: int = 0) -> dict:
-    """Every number the README and the checkpoint metadata quote, in nats per image."""
+    """Every number the checkpoint metadata and `vae info` quote, in nats per image."""
     one = split_loss(model, images, beta=beta, seed=seed)
     report: dict = {"images": int(images.shape[0]), "recon": one["recon"], "kl": one["kl"]}
     if model.kind == "vae":

@@ -383,7 +383,7 @@ def recorded_checkpoint() -> Path | None:
 def test_the_epoch_slider_switches_the_training_map(page):
     recorded = recorded_checkpoint()
     if recorded is None:
-        pytest.skip("no shipped checkpoint keeps a record of its training yet (retrain: README, Shipped models)")
+        pytest.skip("no shipped checkpoint keeps a record of its training yet (retrain: docs/checkpoints.md)")
     if recorded != DEFAULT:
         option = page.get_by_test_id("stSidebar").get_by_text(recorded.name, exact=True)
         bs.rerun(page, option.click)
