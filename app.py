@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.service.jobs import session_id
+from explorer.service.jobs import janitor, session_id
 from explorer.service.resources import LOG
 from explorer.settings import SettingsError, settings
 from explorer.state.links import apply_address_code, copy_link_button, read_address, write_address
@@ -31,6 +31,7 @@ def main() -> None:
         st.error(f"This server's settings need fixing: {exc}", icon=":material/settings:")
         return
     session_id()  # counted among the connected sessions, whatever view it opens (training gives them cores)
+    janitor()  # the server's: deletes what gone sessions left
     try:
         read_address()  # a link's state, once per session
         ctx = model_picker()

@@ -32,6 +32,7 @@ class Settings:
     train_queue: int = 8  # VAE_TRAIN_QUEUE: training jobs waiting or running at most, all visitors together
     train_threads: int = 0  # VAE_TRAIN_THREADS: torch threads of a training job; 0 = chosen by the load
     runs_dir: Path | None = None  # VAE_RUNS_DIR: where trained models are kept; unset = a temporary folder, swept
+    visitor_key: str = "cookie"  # VAE_VISITOR_KEY: who a training job counts against: the browser or its address
 
 
 VARIABLES: dict[str, tuple[str, str, Callable[[str], object]]] = {}  # field → (variable, what it accepts, parser)
@@ -60,6 +61,15 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.lower() not in choices:
+            raise ValueError
+        return raw.lower()
+
+    return parse
+
+
 def _folder(raw: str) -> Path:
     return Path(raw).expanduser()
 
@@ -72,6 +82,7 @@ VARIABLES.update(
     train_queue=("VAE_TRAIN_QUEUE", "a whole number of at least 1", _whole(1)),
     train_threads=("VAE_TRAIN_THREADS", "a whole number, 0 for automatic", _whole(0)),
     runs_dir=("VAE_RUNS_DIR", "a folder path", _folder),
+    visitor_key=("VAE_VISITOR_KEY", "cookie or address", _one_of("cookie", "address")),
 )
 assert set(VARIABLES) == {f.name for f in fields(Settings)}, "every setting has its variable"
 

@@ -1,58 +1,92 @@
-"""The files jobs leave on the server: where trained runs go, an upload's private folder while its map is
-built, and the sweeps that delete what no session will take."""
+"""The files a server's sessions leave on its disk, and their removal.
+
+Each server process keeps them in a folder of its own in the temporary folder, one sub-folder per
+session: an uploaded checkpoint while its map is built, a trained run until its session holds the model.
+A session's folder goes once the session is gone (the janitor in explorer/service/jobs.py), the
+process's folder when the process stops, and at start-up the folders of processes that are gone (a
+server killed outright). Replicas on one machine each sweep only what no living process owns.
+An operator's runs folder (VAE_RUNS_DIR) is kept whole.
+"""
 
 from __future__ import annotations
 
+import atexit
+import os
+import re
 import shutil
 import tempfile
-import time
+from functools import cache
 from pathlib import Path
 
 from explorer.settings import settings
 
-UPLOAD_MAP_PREFIX = "vae-upload-map-"  # an uploaded checkpoint's private folder while its map is built
-# A run's files, or an upload's folder, that no job uses and no session adopted for this long are deleted.
-STALE_FILES_S = 3600.0
+SERVER_PREFIX = "vae-explorer-"  # + the process id
+UPLOAD_PREFIX = "upload-"  # an uploaded checkpoint's private folder while its map is built
+OWNER = re.compile(r"[0-9a-f]{8,64}")  # a session's owner id (explorer.service.jobs.session_id)
 
 
-def runs_folder() -> tuple[Path, bool]:
-    """Where trained checkpoints go, and whether the operator chose it (kept) or it is temporary."""
+def temporary_root() -> Path:
+    return Path(tempfile.gettempdir())
+
+
+@cache
+def server_folder() -> Path:
+    """This process's folder, made private on first use and removed when the process exits."""
+    sweep_gone_servers()
+    folder = temporary_root() / f"{SERVER_PREFIX}{os.getpid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def session_folder(owner: str) -> Path:
+    if not OWNER.fullmatch(owner):
+        raise ValueError("not a session owner id")
+    return server_folder() / "sessions" / owner
+
+
+def runs_folder(owner: str) -> tuple[Path, bool]:
+    """Where a session's trained checkpoints go, and whether the operator keeps them (VAE_RUNS_DIR)."""
     chosen = settings().runs_dir
     if chosen is not None:
         return chosen, True
-    return Path(tempfile.gettempdir()) / "vae-explorer-runs", False
+    return session_folder(owner) / "runs", False
 
 
-def new_upload_folder() -> Path:
-    return Path(tempfile.mkdtemp(prefix=UPLOAD_MAP_PREFIX))
+def new_upload_folder(owner: str) -> Path:
+    parent = session_folder(owner)
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX, dir=parent))
 
 
 def is_upload_folder(folder: Path) -> bool:
-    return folder.name.startswith(UPLOAD_MAP_PREFIX)
+    return folder.name.startswith(UPLOAD_PREFIX)
 
 
-def sweep_stale_runs(folder: Path, max_age_s: float = STALE_FILES_S) -> None:
-    """Delete checkpoints and maps in the temporary runs folder untouched for max_age_s: runs whose session
-    went away between the last epoch and adopting the model, or whose server was stopped. A running job
-    rewrites its checkpoint every epoch and a map is built within seconds of the last one."""
-    now = time.time()
-    for path in folder.glob("*.safetensors"):
-        if _untouched_for(path, max_age_s, now):
-            path.unlink(missing_ok=True)
+def sessions_with_files() -> list[str]:
+    """The owners whose session folder exists."""
+    sessions = server_folder() / "sessions"
+    return sorted(p.name for p in sessions.iterdir()) if sessions.is_dir() else []
 
 
-def sweep_stale_uploads(live: set[Path], max_age_s: float = STALE_FILES_S) -> None:
-    """Delete upload folders left by sessions that went away after their map was done but before they
-    adopted it (or by an earlier server process): older than max_age_s and not in use by a map job."""
-    now = time.time()
-    for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_MAP_PREFIX}*"):
-        if folder not in live and _untouched_for(folder, max_age_s, now):
-            shutil.rmtree(folder, ignore_errors=True)
+def forget_session(owner: str) -> None:
+    """Delete everything a session left (it is gone)."""
+    shutil.rmtree(session_folder(owner), ignore_errors=True)
 
 
-def _untouched_for(path: Path, max_age_s: float, now: float) -> bool:
-    """Whether `path` was last changed over max_age_s before `now` (False if another sweep took it)."""
+def _process_alive(pid: int) -> bool:
     try:
-        return now - path.stat().st_mtime > max_age_s
-    except OSError:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
+    except PermissionError:  # another user's: alive
+        return True
+    return True
+
+
+def sweep_gone_servers() -> None:
+    """Delete the folders of server processes that no longer run (stopped without removing them)."""
+    for folder in temporary_root().glob(f"{SERVER_PREFIX}*"):
+        pid = folder.name.removeprefix(SERVER_PREFIX)
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)

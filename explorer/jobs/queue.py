@@ -5,8 +5,9 @@ Plain Python (no Streamlit). A job is a payload and a work function; what it has
 and what it produced is its `result`. Pages submit a job and poll `JobQueue.view()`. A thread is
 enough: torch releases the GIL inside its operations, so the sessions' script runs keep going.
 
-- At most `limit` jobs run at once; the others wait in order and know their position. An owner has at
-  most `per_owner` jobs waiting or running, and the queue holds at most `capacity` in all.
+- At most `limit` jobs run at once; the others wait in order and know their position. An owner (or the
+  visitor it belongs to: several tabs of one browser) has at most `per_owner` jobs waiting or running,
+  and the queue holds at most `capacity` in all.
 - Cancelling is an event the work checks (`raise_if_cancelled`); a job whose owner has been gone for
   `grace_s` seconds is cancelled the same way, whether it runs or waits.
 - The outcome is a state and a one-line message: done (the work's own line), cancelled, or failed
@@ -73,8 +74,9 @@ class JobView:
 @dataclass(eq=False)
 class Job:
     id: str
-    owner: str
+    owner: str  # whose job it is (a session): its liveness decides whether the job goes on
     payload: Any
+    visitor: str = ""  # who it counts against (several sessions of one browser); the owner if empty
     state: JobState = JobState.QUEUED
     message: str = ""
     progress: Any = None
@@ -164,16 +166,20 @@ class JobQueue:
 
     # ------------------------------------------------------------ sessions
 
-    def submit(self, owner: str, payload: Any) -> Job:
+    def submit(self, owner: str, payload: Any, visitor: str = "") -> Job:
+        visitor = visitor or owner
         with self._lock:
-            if sum(job.owner == owner and job.state not in FINISHED for job in self._jobs.values()) >= self.per_owner:
+            mine = [job for job in self._jobs.values() if (job.visitor or job.owner) == visitor]
+            if sum(job.state not in FINISHED for job in mine) >= self.per_owner:
                 if self.per_owner == 1:
-                    raise QueueRefused("you already have a job here: cancel it or let it finish")
+                    raise QueueRefused(
+                        "you already have a job here (in this tab or another): cancel it or let it finish"
+                    )
                 raise QueueRefused(f"you already have {self.per_owner} jobs waiting or running")
             if self.capacity is not None and len(self._waiting) + len(self._running) >= self.capacity:
                 raise QueueRefused(f"the queue is full ({self.capacity} jobs): try again in a few minutes")
             self._forget_old()
-            job = Job(id=f"job-{next(self._ids)}", owner=owner, payload=payload)
+            job = Job(id=f"job-{next(self._ids)}", owner=owner, payload=payload, visitor=visitor)
             job._owner_check = lambda: self._owner_gone(owner)
             self._jobs[job.id] = job
             self._waiting.append(job)

@@ -24,7 +24,7 @@ from explorer.jobs.training import (
     TrainSettings,
     run_progress,
 )
-from explorer.service.jobs import TRAIN_JOB, adopt_finished, session_id, trained_models, training_queue
+from explorer.service.jobs import TRAIN_JOB, adopt_finished, session_id, trained_models, training_queue, visitor_id
 from explorer.service.resources import cached_test_set
 from explorer.state.session import MODEL_CHOICE, guarded, request_view, ss
 from explorer.ui.map_progress import waiting_for_map
@@ -51,7 +51,7 @@ def start(values: dict) -> None:
     """The form's submit: validate, queue, remember the job; a refusal is one line above the form."""
     try:
         settings = TrainSettings(**values)
-        job = training_queue().submit(session_id(), settings)
+        job = training_queue().submit(session_id(), settings, visitor=visitor_id())
     except (ValueError, QueueRefused) as exc:
         ss[FORM_ERROR] = str(exc)
         return

@@ -10,9 +10,11 @@ session's next run (`adopt_finished`).
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass, replace
 from functools import partial
@@ -21,7 +23,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from explorer.jobs.files import new_upload_folder, runs_folder, sweep_stale_runs, sweep_stale_uploads
+from explorer.jobs.files import forget_session, new_upload_folder, runs_folder, sessions_with_files
 from explorer.jobs.maps import build_map, drop_unused_upload
 from explorer.jobs.queue import Job, JobQueue, JobState, QueueRefused
 from explorer.jobs.training import SharedData, train_job
@@ -37,6 +39,10 @@ from vae.data import load_mnist
 from vae.quick_map import warm_up as warm_up_map
 
 MAPS_PER_SESSION = 3  # maps one session may have waiting or being built
+# A session not connected for this long is gone: its files are deleted (as server.disconnectedSessionTTL in
+# .streamlit/config.toml, after which Streamlit drops its state). The janitor looks every JANITOR_EVERY_S.
+GONE_AFTER_S = 60.0
+JANITOR_EVERY_S = 15.0
 TRAIN_JOB = "train_job"  # this session's training job id
 TRAINED = "trained_models"  # job id (or "upload:" + picker key) → TrainedModel, this session's runs and uploads
 
@@ -54,6 +60,7 @@ class TrainedModel:
 
 
 _runtime_sessions: dict[str, str | None] = {}  # job owner → the runtime's id of its session (None: untracked)
+_gone_since: dict[str, float] = {}  # owner → when the janitor first saw it disconnected
 
 
 def session_id() -> str:
@@ -64,7 +71,8 @@ def session_id() -> str:
 
     owner = ss.setdefault("train_owner", uuid.uuid4().hex)
     ctx = get_script_run_ctx(suppress_warning=True)
-    tracked = ctx is not None and runtime.exists() and runtime.get_instance().is_active_session(ctx.session_id)
+    # `is True`: AppTest's runtime is a stand-in whose answers are not booleans.
+    tracked = ctx is not None and runtime.exists() and runtime.get_instance().is_active_session(ctx.session_id) is True
     _runtime_sessions[owner] = ctx.session_id if tracked else None
     return owner
 
@@ -77,20 +85,28 @@ def session_alive(owner: str) -> bool:
     tracked = _runtime_sessions.get(owner)
     if tracked is None or not runtime.exists():
         return True
-    return runtime.get_instance().is_active_session(tracked)
+    return runtime.get_instance().is_active_session(tracked) is True
 
 
 def active_sessions() -> int:
     """Sessions seen by this server that are still connected (at least 1: the one asking)."""
-    from streamlit import runtime
+    return max(1, sum(tracked is not None and session_alive(owner) for owner, tracked in _runtime_sessions.items()))
 
-    if not runtime.exists():
-        return 1
-    live = runtime.get_instance().is_active_session
-    for owner, tracked in list(_runtime_sessions.items()):
-        if tracked is not None and not live(tracked):
-            _runtime_sessions.pop(owner, None)  # gone: the map stays as small as the audience
-    return max(1, sum(tracked is not None for tracked in _runtime_sessions.values()))
+
+def visitor_id() -> str:
+    """Who a training job counts against, whatever tab it came from (docs/serving.md): by default the
+    browser, known by the XSRF cookie Streamlit gives it (every tab of a browser sends the same); with
+    VAE_VISITOR_KEY=address, the client address the nginx recipe puts in X-Real-IP (a whole classroom
+    behind one NAT address is then one visitor). Without either (AppTest), the session itself."""
+    import hashlib
+
+    if settings().visitor_key == "address":
+        seen = st.context.headers.get("X-Real-IP") or st.context.ip_address
+    else:
+        seen = st.context.cookies.get("_streamlit_xsrf")
+    if not seen:
+        return session_id()
+    return "visitor-" + hashlib.sha256(str(seen).encode()).hexdigest()[:16]
 
 
 ALL_CORES = max(1, torch.get_num_threads())  # torch's default: one thread per physical core
@@ -120,9 +136,7 @@ def training_data() -> SharedData:
 
 
 def run_training(job: Job) -> str:
-    folder, kept = runs_folder()
-    if not kept:
-        sweep_stale_runs(folder)
+    folder, kept = runs_folder(job.owner)
     return train_job(job, training_data(), folder, train_threads, keep_abandoned=kept)
 
 
@@ -216,7 +230,7 @@ def map_status(key: str) -> tuple[TrainedModel | None, float | None]:
     if entry is not None and (view.state is JobState.DONE or (view.result is not None and entry.atlas is None)):
         try:
             session_models()[key] = replace(entry, atlas=load_atlas(trained.checkpoint), no_map_reason="")
-        except (AtlasError, OSError) as exc:  # its files were swept after an hour away (sweep_stale_uploads)
+        except (AtlasError, OSError) as exc:  # its files went with its session (sweep_gone_sessions)
             session_models()[key] = replace(entry, no_map_reason=f"No map: its files are gone ({exc}).")
     elif entry is not None and view.finished and entry.atlas is None:
         session_models()[key] = replace(entry, no_map_reason=f"No map: {view.message}")
@@ -233,7 +247,7 @@ def forget_files(trained: TrainedModel) -> None:
     operator keeps runs."""
     if trained.uploaded:  # its private folder, atlas included
         shutil.rmtree(trained.checkpoint.parent, ignore_errors=True)
-    elif not runs_folder()[1]:
+    elif not runs_folder(session_id())[1]:
         for path in (trained.checkpoint, atlas_path(trained.checkpoint)):
             path.unlink(missing_ok=True)
 
@@ -245,8 +259,7 @@ def map_upload(key: str, file_name: str, payload: bytes) -> None:
     earlier = trained_models().pop(f"upload:{key}", None)  # the same file uploaded again: its map is this one
     if earlier is not None and earlier.map_job is not None:  # (a finished one's files went in map_status)
         queue.cancel(earlier.map_job, "uploaded again")  # its files go when it ends (drop_unused_upload)
-    sweep_stale_uploads({Path(job.payload).parent for job in queue.unfinished()})
-    folder = new_upload_folder()
+    folder = new_upload_folder(session_id())
     checkpoint = folder / (Path(file_name).name or "uploaded.safetensors")
     checkpoint.write_bytes(payload)
     try:
@@ -265,6 +278,53 @@ def adopt_own_finished() -> None:
     job_id = ss.get(TRAIN_JOB)
     if job_id and job_id not in trained_models():
         adopt_finished(job_id)
-    for trained in list(trained_models().values()):
-        if trained.map_job is not None:
+    for trained_id, trained in list(trained_models().items()):
+        if trained.key not in session_models():  # let go to make room (add_session_model): its files too
+            if trained.map_job is not None:
+                map_queue().cancel(trained.map_job, "its model was let go")
+            forget_files(trained)
+            del trained_models()[trained_id]
+        elif trained.map_job is not None:
             map_status(trained.key)
+
+
+def sweep_gone_sessions(now: float | None = None) -> int:
+    """Delete the files of every session gone for GONE_AFTER_S with no job waiting or running, and forget
+    it; returns how many went."""
+    now = time.monotonic() if now is None else now
+    busy = {job.owner for queue in (training_queue(), map_queue()) for job in queue.unfinished()}
+    gone = 0
+    for owner in set(sessions_with_files()) | set(_runtime_sessions):
+        if owner in busy or session_alive(owner):
+            _gone_since.pop(owner, None)
+            continue
+        if now - _gone_since.setdefault(owner, now) >= GONE_AFTER_S:
+            forget_session(owner)
+            _runtime_sessions.pop(owner, None)
+            _gone_since.pop(owner, None)
+            gone += 1
+    return gone
+
+
+@st.cache_resource
+def janitor() -> threading.Thread:
+    """The server's one janitor thread (app.py starts it): every JANITOR_EVERY_S, sweep_gone_sessions. After
+    a session went, a full garbage collection on the next few rounds: its models can sit in reference
+    cycles, and an idle server allocates too little for Python's own collector ever to run."""
+
+    def work() -> None:
+        collections_due = 0
+        while True:
+            time.sleep(JANITOR_EVERY_S)
+            try:
+                if sweep_gone_sessions():
+                    collections_due = 1 + round(GONE_AFTER_S / JANITOR_EVERY_S)  # until Streamlit drops its state
+                if collections_due:
+                    collections_due -= 1
+                    gc.collect()
+            except Exception:  # the janitor must outlive any one problem
+                LOG.exception("sweeping gone sessions")
+
+    thread = threading.Thread(target=work, name="session-janitor", daemon=True)
+    thread.start()
+    return thread

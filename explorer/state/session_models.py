@@ -19,6 +19,11 @@ from vae.catalog import CheckpointSummary, summarize_model
 
 SESSION_MODELS = "session_models"  # choice key -> SessionModel, in st.session_state
 CHOICE_PREFIX = "session:"
+DROPPED = "session_models_dropped"  # names of models let go to make room, said once in the sidebar
+# What one session may hold of its own models (uploads and runs trained here): every session's are in
+# this server's memory, so the oldest goes when a new one would pass either bound.
+MAX_SESSION_MODELS = 4
+MAX_SESSION_MODEL_MB = 150
 MAX_CHECKPOINT_MB = 20  # a d = 64 training run with its optimizer state and snapshots stays under
 
 
@@ -50,11 +55,23 @@ def session_keys() -> set[str]:
     return {key.removeprefix(CHOICE_PREFIX) for key in session_models()}
 
 
+def model_megabytes(model: LatentModel) -> float:
+    return sum(t.numel() * t.element_size() for t in model.state_dict().values()) / 2**20
+
+
 def add_session_model(entry: SessionModel) -> str:
-    """Register a model for this session only; returns its key in the model picker."""
+    """Register a model for this session only; returns its key in the model picker. The oldest of this
+    session's models go while there would be more than MAX_SESSION_MODELS or MAX_SESSION_MODEL_MB."""
     models = session_models()
     key = f"{CHOICE_PREFIX}{entry.name}"
+    models.pop(key, None)  # the same name again: it is the newest now
     models[key] = entry
+    while len(models) > 1 and (
+        len(models) > MAX_SESSION_MODELS
+        or sum(model_megabytes(m.model) for m in models.values()) > MAX_SESSION_MODEL_MB
+    ):
+        oldest = next(iter(models))
+        ss.setdefault(DROPPED, []).append(models.pop(oldest).name)
     return key
 
 

@@ -14,14 +14,16 @@ from explorer.state.code_range import code_extent
 from explorer.state.session import ACTIVE_MODEL, MODEL_CHOICE, guarded, ss
 from explorer.state.session_models import (
     CHOICE_PREFIX,
+    DROPPED,
     MAX_CHECKPOINT_MB,
+    MAX_SESSION_MODELS,
     SessionModel,
     add_session_model,
     load_uploaded_checkpoint,
     server_paths_allowed,
     session_models,
 )
-from explorer.words.app import CAPTION_SERVER_PATH, CAPTION_UPLOAD, MAP_BEING_BUILT, UPLOAD_HELP
+from explorer.words.app import CAPTION_SERVER_PATH, CAPTION_UPLOAD, LET_GO, MAP_BEING_BUILT, UPLOAD_HELP
 from explorer.words.catalog import describe, model_facts
 from explorer.words.plain import plain
 from vae import CheckpointError
@@ -99,6 +101,8 @@ def model_picker() -> Context | None:
     adopt_own_finished()
     mine = session_models()
     candidate = choose(listing, mine)
+    if dropped := ss.pop(DROPPED, None):
+        bar.info(LET_GO.format(names=plain(", ".join(dropped)), most=MAX_SESSION_MODELS), icon=":material/delete:")
     for message in listing.skipped:
         bar.caption(f"Skipped: {plain(message)}")
     if candidate and candidate not in mine:

@@ -26,8 +26,9 @@ NO_MODEL = (
 CAPTION_UPLOAD = "a .safetensors checkpoint from your computer, for this session only"
 CAPTION_SERVER_PATH = "a checkpoint path on the server (the operator turned this on)"
 UPLOAD_HELP = (
-    "A checkpoint written by `python -m vae train` or `python -m vae export`. It is checked like any "
-    "checkpoint, kept for your session only and forgotten when you leave; nothing is stored on the server."
+    "A checkpoint written by `python -m vae train` or `python -m vae export`, up to 20 MB. It is checked like "
+    "any checkpoint and kept for your session only: its copy on the server's disk, made while its map is "
+    "built, is deleted once the map is ready, and the model itself about a minute after you close the tab."
 )
 MAP_BEING_BUILT = "Its map is being built: this view shows it as soon as it is ready."
 
@@ -215,4 +216,9 @@ def training_panel_help(vae: bool) -> str:
 NO_TRAINING_DATA = (
     f"Training needs MNIST's 60,000 training digits, and they are not on this server yet. Whoever runs it can "
     f"fetch them once with `{FETCH_COMMAND}` in the app's folder (scripts/start.sh does it), then reload."
+)
+
+LET_GO = (
+    "To make room, this session let go of its oldest model: {names}. A session keeps at most {most} models "
+    "of its own; download one to keep it."
 )

@@ -586,3 +586,19 @@ def test_an_uploaded_files_name_is_shown_as_text():
     (option,) = [o for o in at.sidebar.radio(key="model_choice").options if "(yours)" in o]
     assert shown(option) == f"{name} (yours)" and "](" not in option
     assert all("](" not in caption.value for caption in at.main.caption)
+
+
+def test_a_session_keeps_a_bounded_number_of_its_own_models_and_says_which_went():
+    from explorer.state.session_models import MAX_SESSION_MODELS
+
+    at = start()
+    payload = FIRST.path.read_bytes()
+    for i in range(MAX_SESSION_MODELS + 2):
+        at = upload_checkpoint(at, f"copy{i}.safetensors", payload)
+        assert_clean(at)
+    mine = [shown(o) for o in at.sidebar.radio(key="model_choice").options if "(yours)" in o]
+    assert mine == [f"copy{i}.safetensors (yours)" for i in range(2, MAX_SESSION_MODELS + 2)]
+    assert len(at.session_state["session_models"]) == MAX_SESSION_MODELS
+    assert [i for i in at.sidebar.info if "let go of its oldest model: copy1.safetensors" in shown(i.value)]
+    assert at.session_state["active_model"] == f"session:copy{MAX_SESSION_MODELS + 1}.safetensors"
+    assert map_queue().join(300)

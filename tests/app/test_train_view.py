@@ -185,64 +185,12 @@ def test_the_live_plane_fits_every_epochs_means_and_never_shrinks() -> None:
     assert live_plane_extent([(1, (tight, None)), (2, (wide, None)), (3, (tight, None))]) == spread
 
 
-def test_upload_folders_no_job_uses_are_swept_after_an_hour(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-    import tempfile
-
-    from explorer.jobs.files import UPLOAD_MAP_PREFIX, sweep_stale_uploads
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    old, in_use, recent = (tmp_path / f"{UPLOAD_MAP_PREFIX}{name}" for name in ("old", "in-use", "recent"))
-    other = tmp_path / "someone-elses"
-    for folder in (old, in_use, recent, other):
-        folder.mkdir()
-        (folder / "model.safetensors").write_bytes(b"x")
-    two_hours_ago = time.time() - 7200
-    for folder in (old, in_use, other):
-        os.utime(folder, (two_hours_ago, two_hours_ago))
-    sweep_stale_uploads(live={in_use})
-    assert not old.exists() and in_use.exists() and recent.exists() and other.exists()
-
-
-def test_the_temporary_runs_folder_is_swept_of_hour_old_runs_before_a_job(
-    tmp_path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import os
-    import tempfile
-
-    from explorer.service import jobs as train_service
-    from explorer.settings import settings
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.delenv("VAE_RUNS_DIR", raising=False)
-    folder = tmp_path / "vae-explorer-runs"
-    folder.mkdir()
-    names = ("left.safetensors", "left.atlas.safetensors", "recent.safetensors", "notes.txt")
-    for name in names:
-        (folder / name).write_bytes(b"x")
-    two_hours_ago = time.time() - 7200
-    for name in ("left.safetensors", "left.atlas.safetensors", "notes.txt"):
-        os.utime(folder / name, (two_hours_ago, two_hours_ago))
-    trained = []  # the sweep's wiring is under test here, not training (tests/test_live_training.py trains)
-    monkeypatch.setattr(train_service, "train_job", lambda job, data, into, *args, **kw: trained.append(into))
-    monkeypatch.setattr(train_service, "training_data", lambda: None)
-    train_service.run_training(None)
-    assert trained == [folder]
-    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "recent.safetensors"]
-    # An operator's runs folder keeps everything.
-    monkeypatch.setenv("VAE_RUNS_DIR", str(folder))
-    settings.cache_clear()
-    os.utime(folder / "recent.safetensors", (two_hours_ago, two_hours_ago))
-    train_service.run_training(None)
-    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "recent.safetensors"]
-
-
 def test_an_upload_whose_map_never_ran_leaves_no_files(tmp_path) -> None:
-    from explorer.jobs.files import UPLOAD_MAP_PREFIX
+    from explorer.jobs.files import UPLOAD_PREFIX
     from explorer.jobs.maps import drop_unused_upload
     from explorer.jobs.queue import Job
 
-    folder = tmp_path / f"{UPLOAD_MAP_PREFIX}x"
+    folder = tmp_path / f"{UPLOAD_PREFIX}x"
     folder.mkdir()
     (folder / "mine.safetensors").write_bytes(b"x")
     job = Job(id="job-1", owner="s1", payload=folder / "mine.safetensors")

@@ -238,3 +238,24 @@ def test_a_full_queue_refuses_in_one_line_and_takes_jobs_again_once_it_empties()
     queue.submit("s9", {})
     release.set()
     assert queue.join()
+
+
+def test_a_visitors_tabs_share_one_place_in_the_queue() -> None:
+    release = threading.Event()
+
+    def held(job: Job) -> str:
+        while not release.wait(0.005):
+            job.raise_if_cancelled()
+        return "done"
+
+    queue = JobQueue(held, limit=1)
+    first = queue.submit("tab-1", {}, visitor="browser-a")
+    with pytest.raises(QueueRefused, match="in this tab or another"):
+        queue.submit("tab-2", {}, visitor="browser-a")  # another tab of the same browser
+    second = queue.submit("tab-3", {}, visitor="browser-b")  # another browser waits its turn
+    assert queue.view(second.id).position == 1
+    queue.cancel(first.id)
+    wait_for(lambda: queue.view(first.id).finished)
+    assert queue.submit("tab-2", {}, visitor="browser-a")  # once the first is finished, the browser may go again
+    release.set()
+    assert queue.join()

@@ -26,11 +26,12 @@ def test_every_variable_reaches_its_setting() -> None:
         "VAE_TRAIN_QUEUE": "20",
         "VAE_TRAIN_THREADS": "4",
         "VAE_RUNS_DIR": "~/runs",
+        "VAE_VISITOR_KEY": "Address",
     }
     parsed = parse_settings(given)
     assert parsed.server_paths is True and (parsed.heavy_slots, parsed.heavy_wait_s) == (3, 2.5)
     assert (parsed.train_jobs, parsed.train_queue, parsed.train_threads) == (2, 20, 4)
-    assert parsed.runs_dir == Path("~/runs").expanduser()
+    assert parsed.runs_dir == Path("~/runs").expanduser() and parsed.visitor_key == "address"
     assert {variable for variable, _, _ in VARIABLES.values()} == set(given)
 
 
@@ -45,6 +46,7 @@ def test_every_variable_reaches_its_setting() -> None:
         ("VAE_TRAIN_JOBS", "two", "a whole number of at least 1"),
         ("VAE_TRAIN_QUEUE", "1.5", "a whole number of at least 1"),
         ("VAE_TRAIN_THREADS", "-2", "a whole number, 0 for automatic"),
+        ("VAE_VISITOR_KEY", "ip", "cookie or address"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable_and_what_it_takes(variable: str, value: str, accepts: str) -> None:

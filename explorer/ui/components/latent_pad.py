@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Sequence
-from functools import lru_cache, partial
+from functools import partial
 
 import numpy as np
 import streamlit as st
 
 from explorer.ui.components.mount import finite_code, first_time, register, resend, weights_once
+from explorer.ui.components.weak_cache import while_alive
 from vae.atlas import Atlas
 from vae.codes import plane_extent
 from vae.model import LatentModel
@@ -43,7 +44,7 @@ def points_once(points: dict[str, str] | None) -> dict[str, str] | None:
     return {"id": points["id"]}
 
 
-@lru_cache(maxsize=64)  # atlases are cached resources (never modified): their identity is a fine key
+@while_alive  # atlases are never modified: their identity is a fine key; a session's go with it
 def seen_from(atlas: Atlas, dims: tuple[int, int]) -> tuple[dict[str, str], float]:
     """The test codes seen from coordinates `dims`, packed for the pad, and the pad's half-width: once per
     atlas and pair, not on every run of the view."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
 
+from explorer.ui.components.weak_cache import while_alive
 from vae.model import LatentModel
 
 PIXELS = 784
@@ -44,7 +44,7 @@ def half_precision_decoder(model: LatentModel) -> dict[str, np.ndarray]:
     return {name: a.astype(np.float16).astype(np.float32) for name, a in arrays.items()}
 
 
-@lru_cache(maxsize=8)  # models are cached resources (never modified), so their identity is a fine key
+@while_alive  # models are never modified, so their identity is a fine key; a session's go with it
 def pack_decoder(model: LatentModel) -> PackedDecoder:
     arrays = half_precision_decoder(model)
     encoded = {name: _b64_half(a) for name, a in arrays.items()}
