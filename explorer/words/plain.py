@@ -14,7 +14,11 @@ from vae.checkpoint import clip
 # emphasis, code, links and images, autolinks (www. and https:, and e-mail addresses), its :colour[…],
 # :emoji: and :material/icon: directives, $ for maths, tables, headings and lists.
 SPECIALS = re.compile(r"""([\\`*_{}\[\]()<>#+\-.!|~:$=&@"'])""")
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u2060]+")
+# GitHub's autolinks (https://…, www.…, a@b.c) are found in the text even with their punctuation escaped:
+# an invisible word joiner (U+2060) inside each pattern keeps it text.
+AUTOLINK = re.compile(r"(?i)(?<=https)(?=\\:)|(?<=http)(?=\\:)|(?<=ftp)(?=\\:)|(?<=www)(?=\\\.)|(?=\\@)")
+JOINER = "\u2060"
 LIMIT = 200
 
 
@@ -25,4 +29,4 @@ def cut(text: object, limit: int = LIMIT) -> str:
 
 def plain(text: object, limit: int = LIMIT) -> str:
     """`text` as Markdown that shows it literally, in one line of at most `limit` characters."""
-    return SPECIALS.sub(r"\\\1", cut(text, limit))
+    return AUTOLINK.sub(JOINER, SPECIALS.sub(r"\\\1", cut(text, limit)))

@@ -21,6 +21,7 @@ import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -231,3 +232,53 @@ def test_sessions_stick_to_their_replica_and_move_to_the_other_when_it_stops(bro
     finally:
         for replica in replicas:
             replica.stop()
+
+
+# Every violation of the page's Content-Security-Policy, as the browser reports it to the page.
+CSP_WATCH_JS = """() => { window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation',
+    e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI)); }"""
+HOSTILE_LINK = "?a=[Claim your grade](https://evil.example/grade)&n=![x](https://evil.example/x.png)&k=:red[**boo**]"
+
+
+def test_the_proxy_sends_security_headers_and_every_view_works_under_them(browser) -> None:
+    from explorer.pages import VIEWS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    replica = bs.AppServer(ARTIFACTS / "headers_replica.log", ["--server.fileWatcherType", "none"])
+    replica.start()
+    try:
+        replica.wait_healthy(120)
+        with Nginx(ARTIFACTS / "nginx_headers", [replica.port]) as nginx:
+            with urllib.request.urlopen(f"{nginx.url}/", timeout=10) as answer:
+                headers = {k.lower(): v for k, v in answer.headers.items()}
+            policy = headers["content-security-policy"]
+            for directive in ("default-src 'self'", "img-src 'self' data: blob:", "frame-ancestors 'self'"):
+                assert directive in policy
+            assert "evil" not in policy and "*" not in policy  # no other site, no wildcard
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["x-frame-options"] == "SAMEORIGIN"
+            assert headers["referrer-policy"] == "same-origin"
+            assert "microphone=()" in headers["permissions-policy"]
+
+            context = browser.new_context(viewport=bs.VIEWPORT)
+            context.add_init_script(f"({CSP_WATCH_JS})()")
+            page = context.new_page()
+            foreign: list[str] = []
+            page.on("request", lambda r: foreign.append(r.url) if urlsplit(r.url).hostname == "evil.example" else None)
+            bs.goto_app(page, nginx.url + "/" + HOSTILE_LINK)
+            note = page.get_by_text("Part of this link did not fit", exact=False)
+            said = note.inner_text().replace("\u2060", "")  # the invisible joiners that keep autolinks text
+            assert "[Claim your grade](https://evil.example/" in said and ":red[**boo**]" in said  # as text
+            assert page.locator("a[href*='evil.example'], img[src*='evil.example']").count() == 0
+            for view in VIEWS:  # the whole app works under the policy
+                bs.open_view(page, view.url_path)
+                bs.wait_settled(page)
+                assert not bs.exceptions(page), view.url_path
+            use_the_app(page, from_digit_view=True)  # the sliders, the digit view and an upload
+            bs.screenshot(page, ARTIFACTS / "under_the_policy.png")
+            assert page.evaluate("window.__cspViolations") == []
+            assert foreign == []  # no visitor's browser fetched what a link named
+            context.close()
+    finally:
+        replica.stop()

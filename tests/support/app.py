@@ -93,4 +93,4 @@ def upload_checkpoint(at: AppTest, name: str, payload: bytes) -> AppTest:
 
 def shown(markdown: str) -> str:
     """What a reader sees of Markdown that escapes its punctuation (explorer.words.plain): the text itself."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
