@@ -24,6 +24,8 @@ message meant for the person who uploaded the file.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +48,9 @@ MIN_BACKGROUND_FRACTION = 0.04
 STROKE_WINDOW = 3.0  # second-pass closing window, in stroke widths (a junction is ~2 strokes wide)
 CORE_LEVEL = 0.75  # share of the ink level that only pen strokes reach (a shadow darkens paper less)
 BLANK_CONTRAST = 0.08
+# CPU seconds one picture may cost, checked between the stages: every stage is bounded whatever the picture
+# holds (vae/marks.py, vae/image_file.py), so a picture that still passes this is stopped after its stage.
+CPU_BUDGET_S = 2.0
 SMOOTH_MIN_SIDE = 64  # ink must differ from its paper by more than ~20/255
 
 
@@ -264,24 +269,46 @@ def center_in_frame(fitted: np.ndarray, size: int = MNIST_SIZE, center: float = 
 # --- pipeline -----------------------------------------------------------------------------------------
 
 
-def preprocess_steps(data: bytes | bytearray | memoryview | Image.Image) -> PreprocessResult:
-    """Run the whole pipeline and keep every stage (for previews and debugging)."""
+def cpu_budget(seconds: float) -> Callable[[], None]:
+    """A check to call between stages: raises InvalidImageError once this thread has spent `seconds` of CPU."""
+    started = time.thread_time()
+
+    def check() -> None:
+        if time.thread_time() - started > seconds:
+            raise InvalidImageError(
+                f"Reading this picture took over {seconds:g} s of the server's time, so it was stopped: "
+                "try a smaller photo, or crop it to the digit."
+            )
+
+    return check
+
+
+def preprocess_steps(
+    data: bytes | bytearray | memoryview | Image.Image, budget_s: float = CPU_BUDGET_S
+) -> PreprocessResult:
+    """Run the whole pipeline and keep every stage (for previews and debugging), within `budget_s` of CPU."""
+    spent = cpu_budget(budget_s)
     source = read_image(data)
     gray = source.gray
     if gray.size < 4 or float(gray.max() - gray.min()) < BLANK_CONTRAST:
         raise _blank()
+    spent()
     dark = has_dark_ink(gray)
     background = estimate_background(gray, dark)
     contrast = ink_contrast(gray, background, dark)
     level = ink_level(contrast, gray, background)
+    spent()
     width = background_width(contrast, level, min(gray.shape))
     if width < 0.8 * BACKGROUND_FRACTION * min(gray.shape):
         background = estimate_background(gray, dark, width)
         contrast = ink_contrast(gray, background, dark)
         level = ink_level(contrast, gray, background)
+        spent()
     mask = contrast > 0.5 * level  # half the ink level: where a stroke's edge is
     mask, lines = remove_lines(mask)
+    spent()
     digit, dropped = keep_digit(mask, contrast)
+    spent()
     cropped = normalise_strokes(digit)
     fitted = fit_to_box(cropped)
     mnist = center_in_frame(fitted)

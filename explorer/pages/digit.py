@@ -17,6 +17,7 @@ from explorer.ui.posterior_panel import show_posterior
 from explorer.words.app import CODE_PRIOR_HELP, reconstruction_caption
 from explorer.words.digit import (
     ANIMATED,
+    ANIMATED_LONG,
     NO_SCORES,
     STAGES_CAPTION,
     score_caption,
@@ -26,6 +27,7 @@ from explorer.words.digit import (
 from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
 from vae.digit_analysis import DigitAnalysis, analyse_digit
+from vae.image_file import MAX_COUNTED_FRAMES
 from vae.images import enlarge
 from vae.preprocess import InvalidImageError, PreprocessResult, preprocess_steps
 from vae.scores import SAMPLES, percentile_rank, score_images
@@ -127,8 +129,8 @@ def render(ctx: Context) -> None:
         except ServerBusy as busy:
             st.warning(str(busy))
             return
-        if prepared.source.first_of_frames > 1:
-            st.info(ANIMATED.format(frames=prepared.source.first_of_frames))
+        if (frames := prepared.source.first_of_frames) > 1:  # counted up to a bound: past it, "at least"
+            st.info((ANIMATED_LONG if frames >= MAX_COUNTED_FRAMES else ANIMATED).format(frames=f"{frames:,}"))
         atlas = ctx.atlas
         analysis = analyse_digit(
             ctx.model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None, k=VOTERS

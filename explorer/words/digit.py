@@ -71,4 +71,5 @@ STAGES_CAPTION = (
 )
 UPLOAD_KEPT = "Showing **{name}**, uploaded earlier. Upload another file to replace it."
 ANIMATED = "This is an animation of {frames} frames: the first frame is read."
+ANIMATED_LONG = "This is an animation of at least {frames} frames: the first frame is read."
 CAMERA_HELP = "Hold a digit written on paper in front of the camera, fill most of the picture, and take the photo."

@@ -78,3 +78,14 @@ def test_a_hostile_upload_stays_in_budget(tmp_path: Path, name: str) -> None:
         assert cost.refusal is not None, what
     if cost.refusal is not None:
         assert_plain_line(cost.refusal, tmp_path)
+
+
+def test_a_picture_that_outruns_its_cpu_budget_is_stopped_in_one_line() -> None:
+    from harness.photos import KINDS, make_photo
+    from support.digits import SEVEN
+    from vae.preprocess import preprocess_steps
+
+    photo = make_photo(SEVEN, 7, 0, next(iter(KINDS)), seed=0).photo
+    assert preprocess_steps(photo).tensor.shape == (1, 1, 28, 28)  # within the budget
+    with pytest.raises(InvalidImageError, match=r"^Reading this picture took over 1e-06 s of the server's time"):
+        preprocess_steps(photo, budget_s=1e-6)
