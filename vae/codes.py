@@ -12,6 +12,7 @@ import torch
 
 from vae.images import tile
 from vae.latent import decode_to_uint8, encode_all, latent_grid, sample_prior
+from vae.mnist_shape import PIXELS
 from vae.model import LatentModel
 
 PRIOR_EXTENT = 3.0  # ±3 prior standard deviations
@@ -24,7 +25,7 @@ def decode_code(model: LatentModel, z: Sequence[float] | np.ndarray | torch.Tens
 
 def encode_means(model: LatentModel, images: torch.Tensor | np.ndarray) -> torch.Tensor:
     """μ of each image [N, 784] in [0, 1] (the autoencoder: its code); eval mode, no gradients."""
-    return encode_all(model, torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 784))[0].cpu()
+    return encode_all(model, torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, PIXELS))[0].cpu()
 
 
 def fresh_seed() -> int:

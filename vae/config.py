@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from vae.mnist_shape import PIXELS
+
 ModelKind = Literal["vae", "ae"]
 MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
@@ -32,7 +34,7 @@ class ModelConfig:
     """Architecture: encoder 784→hidden→(2)d, decoder d→hidden→784 (the lecture's VAE by default)."""
 
     kind: ModelKind = "vae"
-    input_dim: int = 784
+    input_dim: int = PIXELS
     hidden_dim: int = 400
     latent_dim: int = 20
 

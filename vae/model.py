@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from vae.config import ModelConfig
+from vae.mnist_shape import IMAGE_SIDE
 
-IMAGE_SHAPE = (1, 28, 28)
+IMAGE_SHAPE = (1, IMAGE_SIDE, IMAGE_SIDE)
 
 
 def sample_posterior(
