@@ -28,7 +28,6 @@ from vae.catalog import (
     plane_checkpoint,
     state_key,
     summarize_meta,
-    typical_terms,
 )
 from vae.checkpoint import file_sha256, model_tensors, read_meta, read_metadata, write_checkpoint
 from vae.codes import (
@@ -36,7 +35,6 @@ from vae.codes import (
     decode_code,
     encode_means,
     fresh_seed,
-    manifold_image,
     plane_extent,
     prior_samples,
     random_code,
@@ -147,7 +145,7 @@ def test_summary_prefers_the_exported_evaluation_then_the_last_test_epoch():
     assert describe(bare) == "VAE · d=5" and bare.test_loss is None
 
 
-def test_model_facts_and_typical_terms():
+def test_model_facts():
     meta = typed(
         meta_for(
             "vae",
@@ -159,12 +157,9 @@ def test_model_facts_and_typical_terms():
     assert facts["layers"] == "784 → 16 → 20"
     assert facts["test −ELBO"] == "102.0 nats"
     assert facts["−log p(x) bound (IWAE, k=1000)"] == "97.5 nats"
-    assert typical_terms(meta) == (77.0, 25.0)
-    assert typical_terms(typed(meta_for("ae", 20))) == (78.0, None)
     assert "test KL" not in dict(model_facts(typed(meta_for("ae", 20))))
     assert dict(model_facts(typed(meta_for("vae", 20))))["test −ELBO"] == "104.0 nats"  # a run's last epoch: 78 + 26
     assert "test −ELBO" not in dict(model_facts(typed(meta_for("ae", 20))))
-    assert typical_terms(typed({"model": {"kind": "vae", "latent_dim": 5}, "train": None})) is None
 
 
 def test_autoencoder_comparison_and_plane_model_availability(tmp_path):
@@ -298,16 +293,6 @@ def test_plane_extent_covers_the_means_and_never_shrinks_below_the_prior():
     spread = np.linspace(-4.2, 4.2, 1001)[:, None].repeat(2, axis=1)
     assert plane_extent(spread, coverage=100) == 4.5
     assert plane_extent(spread, coverage=50) == PRIOR_EXTENT
-
-
-def test_manifold_image_tiles_the_decoded_plane():
-    model = tiny_model(latent_dim=2)
-    image = manifold_image(model, 3.0, 6)
-    assert image.shape == (6 * 28, 6 * 28) and image.dtype == np.uint8
-    top_left = decode_to_uint8(model, torch.tensor([[-3.0, 3.0]]))[0].numpy()
-    assert np.array_equal(image[:28, :28], top_left)
-    with pytest.raises(ValueError, match="2-D"):
-        manifold_image(tiny_model(latent_dim=3))
 
 
 def seven_png() -> bytes:

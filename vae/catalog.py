@@ -94,14 +94,6 @@ def list_checkpoints(folder: str | Path) -> CheckpointListing:
     return CheckpointListing(sorted(found, key=_listing_order), skipped)
 
 
-def typical_terms(meta: CheckpointMeta) -> tuple[float, float | None] | None:
-    """The average test digit's reconstruction and KL (nats), to compare one digit's numbers with."""
-    source = meta.evaluation or (meta.last_epoch.test if meta.last_epoch is not None else None)
-    if source is None:
-        return None
-    return source.recon, (source.kl if meta.kind == "vae" else None)
-
-
 def companion_checkpoint(
     checkpoints: Sequence[CheckpointSummary], kind: str, latent_dim: int | None = None, prefer_dim: int | None = None
 ) -> CheckpointSummary | None:
