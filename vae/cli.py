@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     atlas.add_argument(
         "--run", default=None, help="the run file a shipped copy was exported from: its test codes over training"
     )
+    atlas.add_argument(
+        "--scores-only",
+        action="store_true",
+        help="fill in the per-test-image scores of an existing atlas, keeping its map (no new t-SNE)",
+    )
     _add_data_dir(atlas)
     return parser
 
@@ -213,8 +218,13 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_atlas(args: argparse.Namespace) -> int:
-    from vae.atlas import build_atlas
+    from vae.atlas import add_scores, build_atlas
+    from vae.checkpoint import default_checkpoint_path
 
+    if args.scores_only:
+        path = add_scores(args.checkpoint or default_checkpoint_path(), data_dir=args.data_dir, log=_log)
+        print(f"{path}: per-test-image scores stored")
+        return 0
     path = build_atlas(args.checkpoint, data_dir=args.data_dir, seed=args.seed, log=_log, run=args.run)
     print(f"atlas: {path}")
     return 0
