@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from vae.config import LR_SCHEDULES, MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ConfigError, ModelConfig, TrainConfig
+from vae.config import LR_SCHEDULES, OUTPUT_BIAS_INITS, PRECISIONS, ConfigError, ModelConfig, TrainConfig
+from vae.kinds import KINDS, VAE_KIND
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--latent-dim", type=int, default=ModelConfig.latent_dim)
     train.add_argument("--hidden-dim", type=int, default=ModelConfig.hidden_dim)
     train.add_argument("--beta", type=float, default=defaults.beta, help="weight of the KL term (1 = classic VAE)")
-    train.add_argument("--kind", choices=MODEL_KINDS, default="vae")
+    train.add_argument("--kind", choices=tuple(KINDS), default=VAE_KIND.name)
     train.add_argument(
         "--precision",
         choices=PRECISIONS,

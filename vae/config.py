@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any
 
+from vae.kinds import KINDS, VAE_KIND
 from vae.mnist_shape import PIXELS
 
-ModelKind = Literal["vae", "ae"]
-MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 OUTPUT_BIAS_INITS: tuple[str, ...] = ("data-mean", "torch-default")
@@ -33,14 +32,14 @@ def _from_dict(cls: type, data: dict[str, Any]) -> Any:
 class ModelConfig:
     """Architecture: encoder 784→hidden→(2)d, decoder d→hidden→784 (the lecture's VAE by default)."""
 
-    kind: ModelKind = "vae"
+    kind: str = VAE_KIND.name  # a name in vae.kinds.KINDS
     input_dim: int = PIXELS
     hidden_dim: int = 400
     latent_dim: int = 20
 
     def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ConfigError(f"kind must be one of {MODEL_KINDS}, not {self.kind!r}")
+        if self.kind not in KINDS:
+            raise ConfigError(f"kind must be one of {tuple(KINDS)}, not {self.kind!r}")
         for name in ("input_dim", "hidden_dim", "latent_dim"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be a positive integer")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from vae.kinds import kind_of
 from vae.losses import LossTerms, elbo_loss, kl_grads, kl_to_prior, summed_bce_and_grad
 from vae.model import VAE, Autoencoder, LatentModel, sample_posterior
 
@@ -152,7 +153,7 @@ class FastStep:
         x = x.reshape(x.shape[0], -1)
         xc = x.to(self.dtype)
         d = self.model.latent_dim
-        is_vae = self.model.kind == "vae"
+        is_vae = kind_of(self.model).has_posterior
 
         # Forward: the same layers as LatentModel.forward, the code in fp32.
         h1 = torch.addmm(b1, xc, w1.t()).relu_()
