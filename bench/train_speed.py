@@ -1,11 +1,10 @@
 """Training speed, two comparisons.
 
-`steps`: the trainer's two training steps side by side, as the app trains (vae/training.py's
-train_epoch over the data held as one tensor, the lecture's 784-400-20 VAE, batch 256, fused Adam
-where this torch has it on the CPU), in fp32 and bf16 autocast, at 1 and 2 threads. The contenders
-take turns slice by slice, so a slow phase of the shared machine hits all of them alike; it prints
-the median steps/s and the median of the paired ratios, and writes them to
-bench/results/train_speed-<date>-<cpu>.txt.
+`steps`: the trainer's step as the app trains (vae/training.py's new_run and train_epoch over the
+data held as one tensor, the lecture's 784-400-20 VAE, batch 256, fused Adam where this torch has it
+on the CPU) in bf16 autocast against fp32, at 1 and 2 threads. The two take turns slice by slice, so
+a slow phase of the shared machine hits both alike; it prints the median steps/s and the median of
+the paired ratios, and writes them to bench/results/train_speed-<date>-<cpu>.txt (appended).
 
     python bench/train_speed.py steps --repeats 7
 
@@ -50,10 +49,9 @@ sys.path.insert(0, str(REPO))
 from vae.config import ModelConfig, TrainConfig  # noqa: E402
 from vae.data import DataError, ensure_mnist, load_mnist  # noqa: E402
 from vae.evaluate import split_loss  # noqa: E402
-from vae.model import build_model  # noqa: E402
 from vae.paths import data_dir as default_data_dir  # noqa: E402
-from vae.train_step import AutogradStep, FastStep, resolve_precision  # noqa: E402
-from vae.training import RunState, new_run, noise_generator, train_epoch  # noqa: E402
+from vae.train_step import resolve_precision  # noqa: E402
+from vae.training import new_run, train_epoch  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 
@@ -188,26 +186,14 @@ def reference(args: argparse.Namespace) -> None:
         print(f"{label:34}" + "".join(f"{cell:>{width}}" for cell in cells))
 
 
-# ---------------------------------------------------------------- the two steps, as the app trains
+# ---------------------------------------------------------------- the step, as the app trains
 
-STEPS = {"fast": FastStep, "autograd": AutogradStep}
 APP_BATCH = 256  # explorer/live_training.py's LECTURE_BATCH
 
 
 def cpu_model() -> str:
     out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    name = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "cpu")
-    return name
-
-
-def adam(parameters: list[torch.nn.Parameter]) -> tuple[torch.optim.Optimizer, str]:
-    """The trainer's optimizer: fused Adam where this torch has the kernel on the device, else the default."""
-    try:
-        optimizer = torch.optim.Adam(parameters, lr=1e-3, fused=True)
-        optimizer.step()  # an unsupported device refuses here at the latest; the grads are None, so nothing moves
-        return optimizer, "fused"
-    except RuntimeError:
-        return torch.optim.Adam(parameters, lr=1e-3), "default (foreach)"
+    return next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "cpu")
 
 
 def bench_images(data: Path | None) -> tuple[torch.Tensor, str]:
@@ -220,62 +206,51 @@ def bench_images(data: Path | None) -> tuple[torch.Tensor, str]:
     raise SystemExit("no MNIST on this machine: fetch it once with python -m vae evaluate")
 
 
-def step_run(step_name: str, precision: str, config: TrainConfig) -> tuple[RunState, str]:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        model = build_model(ModelConfig())
-    noise = noise_generator(torch.device("cpu"), config.seed)
-    step = STEPS[step_name](model, precision, config.beta, noise)
-    optimizer, kind = adam(step.parameters)
-    return RunState(model, step, optimizer, torch.Generator().manual_seed(config.seed), noise, 0, [], {}), kind
-
-
 def steps(args: argparse.Namespace) -> None:
     images, source = bench_images(args.data_dir)
     images = images[: args.images]
-    config = TrainConfig(batch_size=args.batch, epochs=1)
-    auto = resolve_precision("auto", torch.device("cpu"))
+    configs = {p: TrainConfig(batch_size=args.batch, epochs=1, precision=p) for p in args.precisions}
     load_before = os.getloadavg()
+    rows = []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        runs = {p: new_run(ModelConfig(), config, torch.device("cpu"), images) for p, config in configs.items()}
+        optimizer = "fused" if next(iter(runs.values())).optimizer.defaults.get("fused") else "default"
+        rates: dict[str, list[float]] = {p: [] for p in runs}
+        for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
+            for precision, run in runs.items():
+                started = time.perf_counter()
+                train_epoch(run, images, configs[precision], progress=False)
+                if repeat:
+                    rates[precision].append(-(-len(images) // args.batch) / (time.perf_counter() - started))
+        first = args.precisions[0]
+        for precision in args.precisions:
+            ratios = [a / b for a, b in zip(rates[precision], rates[first], strict=True)]
+            rows.append(
+                f"{threads:>7} {precision:>9} {statistics.median(rates[precision]):>8.1f} "
+                f"{statistics.median(ratios):>13.2f}x {min(ratios):>5.2f}-{max(ratios):.2f}x  {optimizer}"
+            )
+            print(rows[-1], file=sys.stderr)
+    loads = " ".join(f"{a:.2f}" for a in load_before), " ".join(f"{a:.2f}" for a in os.getloadavg())
+    auto = resolve_precision("auto", torch.device("cpu"))
     lines = [
         f"bench/train_speed.py steps, {datetime.datetime.now().isoformat(timespec='seconds')}",
         f"cpu: {cpu_model()}, {os.cpu_count()} cores; torch {torch.__version__}; auto precision here: {auto}",
         f"data: {source}, {len(images)} images held as one tensor; batch {args.batch}; "
         f"784-{ModelConfig().hidden_dim}-{ModelConfig().latent_dim} VAE; repeats {args.repeats}",
+        f"load average (1, 5, 15 min): before {loads[0]}, after {loads[1]}",
+        "",
+        f"threads precision  steps/s  vs {args.precisions[0]} (median, range)  Adam",
+        *rows,
     ]
-    rows = []
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        for precision in args.precisions:
-            runs = {name: step_run(name, precision, config) for name in STEPS}
-            optimizer_kind = runs["fast"][1]
-            rates: dict[str, list[float]] = {name: [] for name in STEPS}
-            for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
-                for name, (run, _) in runs.items():
-                    started = time.perf_counter()
-                    train_epoch(run, images, config, progress=False)
-                    seconds = time.perf_counter() - started
-                    if repeat:
-                        rates[name].append(-(-len(images) // args.batch) / seconds)
-            ratios = [f / a for f, a in zip(rates["fast"], rates["autograd"], strict=True)]
-            rows.append(
-                f"{threads:>7} {precision:>9} {statistics.median(rates['fast']):>13.1f} "
-                f"{statistics.median(rates['autograd']):>17.1f} {statistics.median(ratios):>7.2f}x "
-                f"{min(ratios):>5.2f}-{max(ratios):.2f}x  {optimizer_kind}"
-            )
-            print(rows[-1], file=sys.stderr)
-    load_after = os.getloadavg()
-    loads = " ".join(f"{a:.2f}" for a in load_before), " ".join(f"{a:.2f}" for a in load_after)
-    lines.append(f"load average (1, 5, 15 min): before {loads[0]}, after {loads[1]}")
-    lines.append("")
-    lines.append("threads precision  fast steps/s  autograd steps/s  median ratio (range)  Adam")
-    lines.extend(rows)
     text = "\n".join(lines) + "\n"
     print(text)
     slug = re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")
     out = RESULTS / f"train_speed-{datetime.date.today().isoformat()}-{slug}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(f"written to {out}", file=sys.stderr)
+    with out.open("a") as file:  # a day's runs on one CPU kind stay together, each with its load average
+        file.write(text + "\n")
+    print(f"appended to {out}", file=sys.stderr)
 
 
 def main() -> None:
@@ -283,9 +258,9 @@ def main() -> None:
     sub = parser.add_subparsers(dest="mode", required=True)
     parser.add_argument("--data-dir", type=Path, default=None, help="holds MNIST/raw (default: vae/paths.py)")
 
-    step_parser = sub.add_parser("steps", help="the fast step against the autograd step, as the app trains")
+    step_parser = sub.add_parser("steps", help="the training step as the app trains, bf16 against fp32")
     step_parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    step_parser.add_argument("--precisions", nargs="+", default=["bf16", "fp32"], choices=["fp32", "bf16"])
+    step_parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
     step_parser.add_argument("--batch", type=int, default=APP_BATCH)
     step_parser.add_argument("--images", type=int, default=10_240, help="images per timed slice")
     step_parser.add_argument("--repeats", type=int, default=7, help="timed slices per contender")

@@ -65,7 +65,7 @@ class TrainConfig:
     seed: int = 1
     snapshot_epochs: tuple[int, ...] = field(default=DEFAULT_SNAPSHOT_EPOCHS)
     # bf16: matrix products in bfloat16 (weights, optimizer and loss stay fp32); auto: bf16 where the
-    # hardware multiplies bf16 natively (vae/train_step.py), since it learns as well at twice the speed.
+    # hardware multiplies bf16 natively (vae/train_step.py), since it learns as well, faster.
     precision: str = "auto"
     # data-mean: the decoder starts at the mean training image (vae/model.py, start_at_mean_image);
     # torch-default: PyTorch's random init, as pytorch/examples.
