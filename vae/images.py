@@ -15,7 +15,8 @@ def as_uint8(images: np.ndarray | Sequence) -> np.ndarray:
     """uint8 [N, 28, 28] from uint8 or [0, 1] floats, any leading shape such as [N, 1, 28, 28]."""
     array = np.asarray(images)
     if array.dtype != np.uint8:
-        array = (np.clip(array.astype(np.float32), 0, 1) * 255).round().astype(np.uint8)
+        # A diverged model decodes NaN: black, rather than whatever the cast would make of it.
+        array = (np.clip(np.nan_to_num(array.astype(np.float32)), 0, 1) * 255).round().astype(np.uint8)
     return array.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
 
 
