@@ -1,5 +1,14 @@
-"""Training speed of our trainer against pytorch/examples' vae/main.py, side by side in one process.
+"""Training speed, two comparisons.
 
+`steps`: the trainer's step as the app trains (vae/training.py's new_run and train_epoch over the
+data held as one tensor, the lecture's 784-400-20 VAE, batch 256, fused Adam where this torch has it
+on the CPU) in bf16 autocast against fp32, at 1 and 2 threads. The two take turns slice by slice, so
+a slow phase of the shared machine hits both alike; it prints the median steps/s and the median of
+the paired ratios, and writes them to bench/results/train_speed-<date>-<cpu>.txt (appended).
+
+    python bench/train_speed.py steps --repeats 7
+
+`reference`: our trainer against pytorch/examples' vae/main.py, side by side in one process.
 Both train the same model (784-400-20, batch 128, Adam 1e-3) on the same MNIST files on this
 machine's CPU. Ours starts its decoder at the mean training image (its default) unless a variant ends
 in -torchinit, which keeps PyTorch's random init as the reference does. The reference is not part
@@ -11,18 +20,21 @@ global RNG state swapped in, so every run gives the numbers it would give alone 
 phase of the shared machine hits all of them alike. The speed-up is the median of the per-epoch
 ratios.
 
-    python bench/train_speed.py --reference /path/to/examples/vae/main.py --seeds 1 2 3 4
+    python bench/train_speed.py reference --reference /path/to/examples/vae/main.py --seeds 1 2 3 4
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import io
 import json
 import os
+import re
 import runpy
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,9 +47,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from vae.config import ModelConfig, TrainConfig  # noqa: E402
-from vae.data import ensure_mnist, load_mnist  # noqa: E402
+from vae.data import DataError, ensure_mnist, load_mnist  # noqa: E402
 from vae.evaluate import split_loss  # noqa: E402
+from vae.paths import data_dir as default_data_dir  # noqa: E402
+from vae.train_step import resolve_precision  # noqa: E402
 from vae.training import new_run, train_epoch  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
 
 Epoch = Callable[[int], tuple[float, float]]  # trains epoch n: (its training seconds, the test loss after it)
 
@@ -106,26 +122,13 @@ def our_run(config: TrainConfig, data: Path, device: str) -> Epoch:
     return epoch
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reference", required=True, type=Path, help="pytorch/examples vae/main.py")
-    parser.add_argument("--data-dir", type=Path, default=None, help="holds MNIST/raw (default: vae/paths.py)")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument(
-        "--variants",
-        nargs="+",
-        default=["auto-constant", "auto-constant-torchinit"],
-        help="our runs as PRECISION-SCHEDULE[-torchinit] (fp32|bf16|auto, constant|cosine): constant is the "
-        "reference's schedule; -torchinit starts from its init too (PyTorch's random output bias)",
-    )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="each seed runs the reference and ours")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "train_speed.json")
-    args = parser.parse_args()
-
+def reference(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
-    data, reference, out = args.data_dir.resolve(), args.reference.resolve(), args.json.resolve()
+    data, reference, out = (
+        (args.data_dir or default_data_dir()).resolve(),
+        args.reference.resolve(),
+        args.json.resolve(),
+    )
     ensure_mnist(data)  # both read these verified files; nothing is downloaded during timing
     names = ["reference", *args.variants]
     runs: dict[str, list[dict]] = {name: [] for name in names}
@@ -181,6 +184,103 @@ def main() -> None:
     print(f"{'':34}" + "".join(f"{name:>{width}}" for name in names))
     for label, cells in rows:
         print(f"{label:34}" + "".join(f"{cell:>{width}}" for cell in cells))
+
+
+# ---------------------------------------------------------------- the step, as the app trains
+
+APP_BATCH = 256  # explorer/live_training.py's LECTURE_BATCH
+
+
+def cpu_model() -> str:
+    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    return next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "cpu")
+
+
+def bench_images(data: Path | None) -> tuple[torch.Tensor, str]:
+    """MNIST's training set if it is on this machine, else its test set (shipped with the checkpoints)."""
+    for split in ("train", "test"):
+        try:
+            return load_mnist(split, data, allow_download=False).images, f"MNIST {split}"
+        except DataError:
+            continue
+    raise SystemExit("no MNIST on this machine: fetch it once with python -m vae evaluate")
+
+
+def steps(args: argparse.Namespace) -> None:
+    images, source = bench_images(args.data_dir)
+    images = images[: args.images]
+    configs = {p: TrainConfig(batch_size=args.batch, epochs=1, precision=p) for p in args.precisions}
+    load_before = os.getloadavg()
+    rows = []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        runs = {p: new_run(ModelConfig(), config, torch.device("cpu"), images) for p, config in configs.items()}
+        optimizer = "fused" if next(iter(runs.values())).optimizer.defaults.get("fused") else "default"
+        rates: dict[str, list[float]] = {p: [] for p in runs}
+        for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
+            for precision, run in runs.items():
+                started = time.perf_counter()
+                train_epoch(run, images, configs[precision], progress=False)
+                if repeat:
+                    rates[precision].append(-(-len(images) // args.batch) / (time.perf_counter() - started))
+        first = args.precisions[0]
+        for precision in args.precisions:
+            ratios = [a / b for a, b in zip(rates[precision], rates[first], strict=True)]
+            rows.append(
+                f"{threads:>7} {precision:>9} {statistics.median(rates[precision]):>8.1f} "
+                f"{statistics.median(ratios):>13.2f}x {min(ratios):>5.2f}-{max(ratios):.2f}x  {optimizer}"
+            )
+            print(rows[-1], file=sys.stderr)
+    loads = " ".join(f"{a:.2f}" for a in load_before), " ".join(f"{a:.2f}" for a in os.getloadavg())
+    auto = resolve_precision("auto", torch.device("cpu"))
+    lines = [
+        f"bench/train_speed.py steps, {datetime.datetime.now().isoformat(timespec='seconds')}",
+        f"cpu: {cpu_model()}, {os.cpu_count()} cores; torch {torch.__version__}; auto precision here: {auto}",
+        f"data: {source}, {len(images)} images held as one tensor; batch {args.batch}; "
+        f"784-{ModelConfig().hidden_dim}-{ModelConfig().latent_dim} VAE; repeats {args.repeats}",
+        f"load average (1, 5, 15 min): before {loads[0]}, after {loads[1]}",
+        "",
+        f"threads precision  steps/s  vs {args.precisions[0]} (median, range)  Adam",
+        *rows,
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    slug = re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")
+    out = RESULTS / f"train_speed-{datetime.date.today().isoformat()}-{slug}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as file:  # a day's runs on one CPU kind stay together, each with its load average
+        file.write(text + "\n")
+    print(f"appended to {out}", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="mode", required=True)
+    parser.add_argument("--data-dir", type=Path, default=None, help="holds MNIST/raw (default: vae/paths.py)")
+
+    step_parser = sub.add_parser("steps", help="the training step as the app trains, bf16 against fp32")
+    step_parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    step_parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
+    step_parser.add_argument("--batch", type=int, default=APP_BATCH)
+    step_parser.add_argument("--images", type=int, default=10_240, help="images per timed slice")
+    step_parser.add_argument("--repeats", type=int, default=7, help="timed slices per contender")
+
+    ref = sub.add_parser("reference", help="our trainer against pytorch/examples vae/main.py")
+    ref.add_argument("--reference", required=True, type=Path, help="pytorch/examples vae/main.py")
+    ref.add_argument("--epochs", type=int, default=10)
+    ref.add_argument(
+        "--variants",
+        nargs="+",
+        default=["auto-constant", "auto-constant-torchinit"],
+        help="our runs as PRECISION-SCHEDULE[-torchinit] (fp32|bf16|auto, constant|cosine): constant is the "
+        "reference's schedule; -torchinit starts from its init too (PyTorch's random output bias)",
+    )
+    ref.add_argument("--seeds", type=int, nargs="+", default=[1], help="each seed runs the reference and ours")
+    ref.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ref.add_argument("--device", default="cpu")
+    ref.add_argument("--json", type=Path, default=RESULTS / "train_speed.json")
+    args = parser.parse_args()
+    {"steps": steps, "reference": reference}[args.mode](args)
 
 
 if __name__ == "__main__":

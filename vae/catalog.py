@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vae.checkpoint import DEFAULT_CHECKPOINT_NAME, CheckpointError, read_meta
+from vae.kinds import AE_KIND, KINDS, VAE_KIND, kind_of
 from vae.meta import CheckpointMeta
 from vae.model import LatentModel
 
@@ -23,7 +24,7 @@ class CheckpointSummary:
     """The facts about one checkpoint that choosing between checkpoints needs."""
 
     path: Path
-    kind: str  # "vae" or "ae"
+    kind: str  # a name in vae.kinds.KINDS
     latent_dim: int
     beta: float | None
     epochs: int | None
@@ -45,7 +46,6 @@ def summarize_meta(meta: CheckpointMeta, path: str | Path) -> CheckpointSummary:
     """The summary; test loss = the exported evaluation's −ELBO, else the last epoch's test total."""
     kind = meta.kind
     beta = meta.train.beta if meta.train is not None else None
-    label = "−ELBO" if kind == "vae" else "reconstruction"
     loss: float | None = None
     evaluation, last = meta.evaluation, meta.last_epoch
     if evaluation is not None and evaluation.neg_elbo is not None:
@@ -64,7 +64,7 @@ def summarize_meta(meta: CheckpointMeta, path: str | Path) -> CheckpointSummary:
         beta=beta,
         epochs=epochs,
         test_loss=loss,
-        test_loss_label=label,
+        test_loss_label=kind_of(kind).loss_label,
     )
 
 
@@ -73,8 +73,9 @@ def summarize_model(model: LatentModel) -> CheckpointSummary:
 
 
 def _listing_order(summary: CheckpointSummary) -> tuple:
-    # The shipped default first, then VAEs before autoencoders, small d first.
-    return (summary.name != DEFAULT_CHECKPOINT_NAME, summary.kind != "vae", summary.latent_dim, summary.name)
+    # The shipped default first, then the kinds in the registry's order, small d first.
+    kind_order = list(KINDS).index(summary.kind)
+    return (summary.name != DEFAULT_CHECKPOINT_NAME, kind_order, summary.latent_dim, summary.name)
 
 
 def list_checkpoints(folder: str | Path) -> CheckpointListing:
@@ -94,14 +95,6 @@ def list_checkpoints(folder: str | Path) -> CheckpointListing:
     return CheckpointListing(sorted(found, key=_listing_order), skipped)
 
 
-def typical_terms(meta: CheckpointMeta) -> tuple[float, float | None] | None:
-    """The average test digit's reconstruction and KL (nats), to compare one digit's numbers with."""
-    source = meta.evaluation or (meta.last_epoch.test if meta.last_epoch is not None else None)
-    if source is None:
-        return None
-    return source.recon, (source.kl if meta.kind == "vae" else None)
-
-
 def companion_checkpoint(
     checkpoints: Sequence[CheckpointSummary], kind: str, latent_dim: int | None = None, prefer_dim: int | None = None
 ) -> CheckpointSummary | None:
@@ -115,14 +108,14 @@ def autoencoder_for_comparison(
     checkpoints: Sequence[CheckpointSummary], current: CheckpointSummary
 ) -> CheckpointSummary | None:
     """The plain autoencoder to compare a VAE with (None when the current model is not a VAE)."""
-    if current.kind != "vae":
+    if not kind_of(current).has_posterior:
         return None
-    return companion_checkpoint(checkpoints, "ae", prefer_dim=current.latent_dim)
+    return companion_checkpoint(checkpoints, AE_KIND.name, prefer_dim=current.latent_dim)
 
 
 def plane_checkpoint(checkpoints: Sequence[CheckpointSummary]) -> CheckpointSummary | None:
     """A 2-D VAE, whose latent space can be drawn as a plane."""
-    return companion_checkpoint(checkpoints, "vae", latent_dim=2)
+    return companion_checkpoint(checkpoints, VAE_KIND.name, latent_dim=2)
 
 
 def file_stamp(path: str | Path) -> tuple[str, int, int]:

@@ -87,7 +87,7 @@ def file_sha256(path: str | Path) -> str:
 
 
 def model_tensors(model: LatentModel, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
-    # A copy: while training, the parameters are views of one flat buffer (vae/train_step.py).
+    # A copy, so the tensors keep this moment's weights while training goes on updating them in place.
     return {MODEL_PREFIX + k: v.detach().to("cpu", dtype, copy=True) for k, v in model.state_dict().items()}
 
 

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from vae.config import LR_SCHEDULES, MODEL_KINDS, OUTPUT_BIAS_INITS, PRECISIONS, ConfigError, ModelConfig, TrainConfig
+from vae.config import LR_SCHEDULES, OUTPUT_BIAS_INITS, PRECISIONS, ConfigError, ModelConfig, TrainConfig
+from vae.kinds import KINDS, VAE_KIND
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--latent-dim", type=int, default=ModelConfig.latent_dim)
     train.add_argument("--hidden-dim", type=int, default=ModelConfig.hidden_dim)
     train.add_argument("--beta", type=float, default=defaults.beta, help="weight of the KL term (1 = classic VAE)")
-    train.add_argument("--kind", choices=MODEL_KINDS, default="vae")
+    train.add_argument("--kind", choices=tuple(KINDS), default=VAE_KIND.name)
     train.add_argument(
         "--precision",
         choices=PRECISIONS,
@@ -96,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     atlas.add_argument("--seed", type=int, default=0)
     atlas.add_argument(
         "--run", default=None, help="the run file a shipped copy was exported from: its test codes over training"
+    )
+    atlas.add_argument(
+        "--scores-only",
+        action="store_true",
+        help="fill in the per-test-image scores of an existing atlas, keeping its map (no new t-SNE)",
     )
     _add_data_dir(atlas)
     return parser
@@ -224,8 +230,13 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_atlas(args: argparse.Namespace) -> int:
-    from vae.atlas import build_atlas
+    from vae.atlas import add_scores, build_atlas
+    from vae.checkpoint import default_checkpoint_path
 
+    if args.scores_only:
+        path = add_scores(args.checkpoint or default_checkpoint_path(), data_dir=args.data_dir, log=_log)
+        print(f"{path}: per-test-image scores stored")
+        return 0
     path = build_atlas(args.checkpoint, data_dir=args.data_dir, seed=args.seed, log=_log, run=args.run)
     print(f"atlas: {path}")
     return 0

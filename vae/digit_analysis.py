@@ -10,6 +10,7 @@ import torch
 from vae.images import as_uint8
 from vae.latent import nearest, place_on_map
 from vae.losses import kl_to_prior, reconstruction_nats
+from vae.mnist_shape import PIXELS
 from vae.model import LatentModel
 
 
@@ -34,7 +35,7 @@ def analyse_digit(
     k: int = 8,
 ) -> DigitAnalysis:
     """Encode one MNIST-style image [1, 1, 28, 28]: code, reconstruction, its two loss terms, neighbours."""
-    x = image.reshape(1, 784).float().to(next(model.parameters()).device)
+    x = image.reshape(1, PIXELS).float().to(next(model.parameters()).device)
     mu, logvar = model.encode(x)
     logits = model.decode_logits(mu)
     recon = as_uint8(torch.sigmoid(logits).cpu().numpy())[0]

@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from vae.kinds import kind_of
 from vae.losses import elbo_loss, log_posterior, log_prior, reconstruction_nats
 from vae.model import LatentModel, sample_posterior
 
@@ -60,7 +61,7 @@ def evaluate(model: LatentModel, images: torch.Tensor, k: int = 1000, beta: floa
     """Every number the checkpoint metadata and `vae info` quote, in nats per image."""
     one = split_loss(model, images, beta=beta, seed=seed)
     report: dict = {"images": int(images.shape[0]), "recon": one["recon"], "kl": one["kl"]}
-    if model.kind == "vae":
+    if kind_of(model).has_posterior:
         report["neg_elbo"] = one["recon"] + one["kl"]
         if k > 0:
             report.update(k_sample_bounds(model, images, k, seed=seed))

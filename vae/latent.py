@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from vae.images import as_uint8
 from vae.model import LatentModel
 
 
@@ -77,7 +78,7 @@ def decode_to_uint8(model: LatentModel, z: torch.Tensor) -> torch.Tensor:
     """Decoded digits as uint8 [N, 28, 28] on the CPU, ready to show."""
     device = next(model.parameters()).device
     pixels = model.decode(z.to(device, torch.float32).reshape(-1, model.latent_dim))
-    return (pixels[:, 0] * 255).round().to(torch.uint8).cpu()
+    return torch.from_numpy(as_uint8(pixels.cpu().numpy()))
 
 
 def usage_order(dim_usage: torch.Tensor | list[float]) -> list[int]:

@@ -10,9 +10,10 @@ import torch
 from torch import nn
 
 from vae.config import ModelConfig
-from vae.mnist_shape import MNIST_SIDE
+from vae.kinds import AE_KIND, VAE_KIND, kind_of
+from vae.mnist_shape import IMAGE_SIDE
 
-IMAGE_SHAPE = (1, MNIST_SIDE, MNIST_SIDE)
+IMAGE_SHAPE = (1, IMAGE_SIDE, IMAGE_SIDE)
 
 
 def sample_posterior(
@@ -82,7 +83,7 @@ class LatentModel(nn.Module):
 class VAE(LatentModel):
     """Variational autoencoder: samples z while training, returns μ in eval (no noise)."""
 
-    kind = "vae"
+    kind = VAE_KIND.name
     encoder_outputs_per_dim = 2
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,14 +99,11 @@ class VAE(LatentModel):
 class Autoencoder(LatentModel):
     """Plain deterministic autoencoder: no sampling, no KL, logvar is None."""
 
-    kind = "ae"
+    kind = AE_KIND.name
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         return self.encoder(self._flatten(x)), None
 
 
-MODEL_CLASSES: dict[str, type[LatentModel]] = {"vae": VAE, "ae": Autoencoder}
-
-
 def build_model(config: ModelConfig) -> LatentModel:
-    return MODEL_CLASSES[config.kind](config)
+    return (VAE if kind_of(config).has_posterior else Autoencoder)(config)

@@ -10,6 +10,7 @@ import torch
 from vae.codes import encode_means
 from vae.images import as_uint8, gif_bytes, png_bytes, tile
 from vae.latent import decode_to_uint8, interpolate
+from vae.mnist_shape import IMAGE_SIDE, PIXELS
 from vae.model import LatentModel
 
 
@@ -37,9 +38,7 @@ def morph_row(
     model: LatentModel, image_a: torch.Tensor | np.ndarray, image_b: torch.Tensor | np.ndarray, frames: int, method: str
 ) -> MorphRow:
     """Encode both digits (μ), walk `frames` steps between the codes, decode everything."""
-    pair = np.stack(
-        [np.asarray(image_a, dtype=np.float32).reshape(784), np.asarray(image_b, dtype=np.float32).reshape(784)]
-    )
+    pair = np.stack([np.asarray(image, dtype=np.float32).reshape(PIXELS) for image in (image_a, image_b)])
     return morph_between_codes(model, encode_means(model, pair), as_uint8(pair), frames, method)
 
 
@@ -51,5 +50,5 @@ def morph_between_codes(
     mu = torch.as_tensor(mu, dtype=torch.float32)
     path = torch.cat([mu[:1], interpolate(mu[0], mu[1], frames, method), mu[1:]])
     decoded = decode_to_uint8(model, path).numpy()
-    originals = np.asarray(originals, dtype=np.uint8).reshape(2, 28, 28)
+    originals = np.asarray(originals, dtype=np.uint8).reshape(2, IMAGE_SIDE, IMAGE_SIDE)
     return MorphRow(method, np.concatenate([originals[:1], decoded, originals[1:]]))

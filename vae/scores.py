@@ -4,14 +4,12 @@ The reconstruction term is E_q[−log p(x|z)], estimated by averaging SAMPLES po
 draw, as in training, is too noisy to rank a single image); the KL to the prior is exact. The test
 set's scores are computed once with this same function and stored in the atlas, so a digit's
 percentile compares like with like. An autoencoder has no posterior: its score is the
-reconstruction of its code alone.
-
-    python -m vae.scores [CHECKPOINT ...]   # fill in the scores of existing atlases (no new t-SNE)
+reconstruction of its code alone. `python -m vae atlas CHECKPOINT --scores-only` fills them into an
+existing atlas (vae/atlas.py: add_scores).
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,23 +61,3 @@ def score_images(
 def percentile_rank(value: float, scores: np.ndarray) -> float:
     """Percentage of `scores` strictly below `value`: "more unusual than P % of test digits"."""
     return 100.0 * float(np.mean(np.asarray(scores) < value))
-
-
-def main(argv: list[str] | None = None) -> int:
-    from vae.atlas import AtlasError, add_scores
-    from vae.checkpoint import CHECKPOINT_DIR
-
-    paths = (argv if argv is not None else sys.argv[1:]) or sorted(
-        str(p) for p in CHECKPOINT_DIR.glob("*.safetensors") if not p.name.endswith(".atlas.safetensors")
-    )
-    for path in paths:
-        try:
-            print(f"{add_scores(path)}: per-test-image scores stored")
-        except AtlasError as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
-            return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vae.latent import encode_all
+from vae.latent import decode_to_uint8, encode_all
 from vae.model import LatentModel
 
 PANEL_SIZE = 16
@@ -71,7 +71,7 @@ def record_panel(record: dict[str, torch.Tensor], model: LatentModel, panel: tor
     was_training = model.training
     model.eval()
     mu, _ = model.encode(panel)
-    recon = (model.decode(mu).reshape(len(panel), -1) * 255).round().to(torch.uint8).cpu()
+    recon = decode_to_uint8(model, mu).reshape(len(panel), -1)
     model.train(was_training)
     rows = {
         "panel.epochs": torch.tensor([epoch], dtype=torch.int32),

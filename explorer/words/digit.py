@@ -62,7 +62,7 @@ NO_POSTERIOR = (
 )
 NO_SCORES = (
     "This model's map has no per-digit scores to rank your digit against; add them with "
-    "`python -m vae.scores {checkpoint}` (the map itself is kept)."
+    "`python -m vae atlas {checkpoint} --scores-only` (the map itself is kept)."
 )
 STAGES_CAPTION = (
     "How your image becomes an MNIST-style 28×28 digit: the paper's light is evened out, the ink found, "

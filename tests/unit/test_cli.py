@@ -12,7 +12,7 @@ import pytest
 
 from support import REPO as REPO_ROOT
 from vae import data
-from vae.atlas import load_atlas
+from vae.atlas import build_atlas, load_atlas
 from vae.checkpoint import load_checkpoint, read_meta
 from vae.cli import main
 from vae.data import MnistSplit
@@ -72,7 +72,7 @@ def test_help_answers_without_importing_torch() -> None:
         ),
         ("evaluate", ["--k", "--seed", "--json", "--device"]),
         ("export", ["--dtype", "--k"]),
-        ("atlas", ["--seed", "--data-dir"]),
+        ("atlas", ["--seed", "--data-dir", "--scores-only"]),
     ],
 )
 def test_subcommand_help(command: str, options: list[str], capsys: pytest.CaptureFixture) -> None:
@@ -188,6 +188,15 @@ def test_train_evaluate_export_atlas(tmp_path: Path, fake_mnist: list[str], caps
     assert main(["atlas", str(small)]) == 0
     assert f"atlas: {small.with_name('small.atlas.safetensors')}" in capsys.readouterr().out
     assert load_atlas(small).method == "latent"
+
+    build_atlas(small, scores=False, log=lambda _m: None)
+    unscored = load_atlas(small)
+    assert unscored.scores is None
+    assert main(["atlas", str(small), "--scores-only"]) == 0
+    assert "per-test-image scores stored" in capsys.readouterr().out
+    scored = load_atlas(small)
+    assert scored.scores is not None and len(scored.scores.recon) == len(unscored.coords)
+    assert (scored.coords == unscored.coords).all()  # the map is kept
 
     assert main([*args, "--out", str(out), "--device", "cpu", "--no-progress"]) == 2  # exists, no --resume
     assert "pass --resume" in capsys.readouterr().err

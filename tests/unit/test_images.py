@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pytest
@@ -43,6 +44,13 @@ def test_as_uint8_from_model_output_shape() -> None:
     out = as_uint8(probabilities)
     assert out.shape == (3, 28, 28)
     np.testing.assert_array_equal(out, np.round(probabilities[:, 0] * 255).astype(np.uint8))
+
+
+def test_as_uint8_draws_nan_as_black() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy warns when it casts NaN to an integer
+        out = as_uint8(np.full((1, 784), np.nan, dtype=np.float32))
+    assert out.shape == (1, 28, 28) and not out.any()
 
 
 def test_as_uint8_keeps_bytes() -> None:

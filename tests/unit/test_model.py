@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from vae.config import ModelConfig
+from vae.config import ConfigError, ModelConfig
+from vae.kinds import KINDS, kind_of
 from vae.model import VAE, Autoencoder, build_model, sample_posterior
 
 
@@ -190,3 +191,21 @@ def test_start_at_mean_image_sets_the_output_bias_to_the_mean_logit(kind: str) -
     for key, value in model.state_dict().items():
         if key != "decoder.2.bias":
             assert torch.equal(value, before[key]), key
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_each_kind_builds_a_model_with_or_without_a_posterior(name: str) -> None:
+    config = ModelConfig(kind=name, hidden_dim=8, latent_dim=2)
+    model = build_model(config)
+    kind = KINDS[name]
+    assert model.kind == name
+    assert kind_of(model) is kind and kind_of(config) is kind and kind_of(name) is kind
+    _, logvar = model.encode(batch())
+    assert (logvar is not None) == kind.has_posterior
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="kind must be one of"):
+        kind_of("gan")
+    with pytest.raises(ConfigError, match="kind must be one of"):
+        ModelConfig(kind="gan")

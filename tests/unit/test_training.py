@@ -420,10 +420,10 @@ def test_resume_refuses_an_exported_checkpoint(
 def test_resume_refuses_optimizer_state_of_another_layout(
     checkpoint_copy: Path, fake_train: MnistSplit, fake_test: MnistSplit
 ) -> None:
-    # An optimizer state kept per parameter (8 tensors), as trainers before the flat buffer wrote it.
+    # An optimizer state kept for one flat parameter, as the trainer with a hand-written backward wrote it.
     tensors, checked = open_checkpoint(checkpoint_copy)
     meta = checked.raw
-    meta["optimizer"]["param_groups"][0]["params"] = list(range(8))
+    meta["optimizer"]["param_groups"][0]["params"] = [0]
     write_checkpoint(checkpoint_copy, tensors, meta)
     before = file_sha256(checkpoint_copy)
     config = dataclasses.replace(TrainConfig.from_dict(meta["train"]), epochs=5)
