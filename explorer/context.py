@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from vae import LatentModel
 from vae.atlas import Atlas
 from vae.catalog import CheckpointListing, CheckpointSummary
+from vae.kinds import kind_of
 
 
 @dataclass(frozen=True)
@@ -23,5 +24,6 @@ class Context:
     name: str  # what the picker calls it (a file name, or a session model's name)
 
     @property
-    def is_vae(self) -> bool:
-        return self.summary.kind == "vae"
+    def has_posterior(self) -> bool:
+        """A VAE's pages speak of μ, σ, the prior and KL; a kind without a posterior's, of codes."""
+        return kind_of(self.summary).has_posterior

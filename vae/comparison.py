@@ -14,6 +14,7 @@ import torch
 from vae.atlas import coordinates_used
 from vae.catalog import CheckpointSummary, summarize_model
 from vae.evaluate import split_loss
+from vae.kinds import kind_of
 from vae.latent import decode_to_uint8, encode_all, interpolate, sample_prior
 from vae.model import LatentModel
 
@@ -55,8 +56,8 @@ def model_card(
         latent_dim=model.latent_dim,
         summary=summarize_model(model) if getattr(model, "meta", None) is not None else None,
         recon=terms["recon"],
-        kl=terms["kl"] if model.kind == "vae" else None,
-        neg_elbo=terms["recon"] + terms["kl"] if model.kind == "vae" else None,
+        kl=terms["kl"] if kind_of(model).has_posterior else None,
+        neg_elbo=terms["recon"] + terms["kl"] if kind_of(model).has_posterior else None,
         active=coordinates_used(mu, logvar),
         samples=decode_to_uint8(model, sample_prior(samples, model.latent_dim, seed=seed)).numpy(),
         morph=decode_to_uint8(model, codes).numpy(),

@@ -23,10 +23,11 @@ from explorer.jobs.queue import Job, JobCancelled, JobFailed
 from explorer.words import count
 from vae.config import ModelConfig, TrainConfig
 from vae.data import MnistSplit
+from vae.images import as_uint8
+from vae.kinds import KINDS, kind_of
 from vae.latent import encode_all
 from vae.training import RunState, TrainingDiverged, fit
 
-KINDS = {"vae": "VAE", "ae": "autoencoder"}
 LATENT_DIMS = (2, 64)
 # β on a log scale with 0 in front: 0 is an autoencoder with a noisy code, 1 the VAE, > 1 a β-VAE.
 BETAS: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 6.0, 10.0)
@@ -51,7 +52,7 @@ class TrainSettings:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.kind not in KINDS:
+        if self.kind not in KINDS:  # the form offers the registry's kinds
             problems.append(f"the kind must be VAE or autoencoder, not {self.kind!r}")
         if not LATENT_DIMS[0] <= self.latent_dim <= LATENT_DIMS[1]:
             problems.append(f"d must be between {LATENT_DIMS[0]} and {LATENT_DIMS[1]}, not {self.latent_dim}")
@@ -69,9 +70,9 @@ class TrainSettings:
             raise ValueError("Out of range: " + "; ".join(problems) + ".")
 
     def describe(self) -> str:
-        beta = f", β = {self.beta:g}" if self.kind == "vae" else ""
+        beta = f", β = {self.beta:g}" if kind_of(self).has_posterior else ""
         return (
-            f"{KINDS[self.kind]}, d = {self.latent_dim}{beta}, {count(self.epochs, 'epoch')}, "
+            f"{KINDS[self.kind].label}, d = {self.latent_dim}{beta}, {count(self.epochs, 'epoch')}, "
             f"batch {self.batch_size}, "
             f"lr {self.lr:g}, seed {self.seed}"
         )
@@ -79,7 +80,7 @@ class TrainSettings:
     def file_stem(self, epochs_held: int | None = None) -> str:
         """ "vae_d20_beta4_e10_s1"; a run stopped early (cancelled, or a NaN) names what it holds of what was
         asked, "e3of10", so it is not taken for a finished 3-epoch run."""
-        beta = f"_beta{self.beta:g}" if self.kind == "vae" else ""
+        beta = f"_beta{self.beta:g}" if kind_of(self).has_posterior else ""
         batch = "" if self.batch_size == LECTURE_BATCH else f"_b{self.batch_size}"
         held = "" if epochs_held is None or epochs_held >= self.epochs else f"{epochs_held}of"
         return f"{self.kind}_d{self.latent_dim}{beta}_e{held}{self.epochs}{batch}_s{self.seed}"
@@ -139,7 +140,7 @@ def configs(wanted: TrainSettings) -> tuple[ModelConfig, TrainConfig]:
         epochs=wanted.epochs,
         batch_size=wanted.batch_size,
         lr=wanted.lr,
-        beta=wanted.beta if wanted.kind == "vae" else 1.0,
+        beta=wanted.beta if kind_of(wanted).has_posterior else 1.0,
         seed=wanted.seed,
         snapshot_epochs=(),
     )
@@ -148,8 +149,7 @@ def configs(wanted: TrainSettings) -> tuple[ModelConfig, TrainConfig]:
 
 def recorded_panel(run: RunState) -> np.ndarray:
     """This epoch's reconstructions of the panel, as fit recorded them in the run (uint8 [P, 28, 28])."""
-    recon = run.snapshots["panel.recon"][-1]
-    return recon.reshape(len(recon), 28, 28).numpy()
+    return as_uint8(run.snapshots["panel.recon"][-1].numpy())
 
 
 def train_job(

@@ -18,7 +18,8 @@ from explorer.words.catalog import recipe
 from explorer.words.look_for import LookFor
 from vae import LatentModel
 from vae.comparison import ModelCard, model_card
-from vae.images import enlarge, png_bytes, tile
+from vae.images import as_uint8, enlarge, png_bytes, tile
+from vae.kinds import kind_of
 
 LOOK_FOR = LookFor("Same seed, same digits: a small β reconstructs sharply but samples badly, a large β the reverse.")
 
@@ -71,7 +72,7 @@ def show(card: ModelCard) -> None:
     st.html(f'<div title="{name}" style="{ONE_LINE}">{name}</div>')
     if made := recipe(card.summary):
         st.caption(made)
-    kind = "VAE" if card.kind == "vae" else "autoencoder"
+    kind = kind_of(card).label
     elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
     kl = f"{card.kl:.1f}" if card.kl is not None else "—"
     st.markdown(
@@ -103,7 +104,7 @@ def render(ctx: Context) -> None:
         st.info("Pick at least two models. Train a few in “Train a model” (β = 0.1, 1 and 4 show the trade-off).")
         return
     test = cached_test_set()
-    originals = (test.images[[digit, start, end]].reshape(-1, 28, 28) * 255).round().byte().numpy()
+    originals = as_uint8(test.images[[digit, start, end]].numpy())
     # One column each at a fixed width: as a list in one st.image, a longer caption widened its image.
     captions = (f"digit #{digit}", f"from #{start}", f"to #{end}")  # one line each in a fifth of the width
     for column, image, caption in zip(st.columns(5)[:3], originals, captions, strict=True):

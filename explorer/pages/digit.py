@@ -73,7 +73,7 @@ def show_numbers(ctx: Context, prepared: PreprocessResult) -> None:
         return
     st.markdown(f"**{unusual_sentence(percentile_rank(float(scores.total[0]), test.total))}**")
     kl = float(test.kl.mean()) if test.kl is not None else None
-    st.caption(score_caption(ctx.is_vae, SAMPLES, float(test.recon.mean()), kl))
+    st.caption(score_caption(ctx.has_posterior, SAMPLES, float(test.recon.mean()), kl))
 
 
 def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
@@ -83,12 +83,12 @@ def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
     order = dimension_order(atlas.dim_usage if atlas else None, len(analysis.mu))
     left, right = st.columns(2, gap="large")
     with left:
-        if ctx.is_vae:
+        if ctx.has_posterior:
             st.markdown("**Its code, μ ± σ per coordinate** (most used coordinates first)")
         else:
             st.markdown("**Its code, coordinate by coordinate** (most varied coordinates first)")
         st.plotly_chart(code_figure(analysis.mu, analysis.sigma, order), config={"displaylogo": False})
-        if ctx.is_vae:
+        if ctx.has_posterior:
             st.caption(CODE_PRIOR_HELP)
     with right:
         if atlas is None or analysis.map_xy is None:
@@ -141,7 +141,7 @@ def render(ctx: Context) -> None:
         st.image(list(stages.values()), caption=list(stages), width=84)
         c1, c2, c3 = st.columns([1, 1, 1])
         c1.image(enlarge(prepared.mnist, 6), caption="what the model sees", width=168)
-        c2.image(enlarge(analysis.reconstruction, 6), caption=reconstruction_caption(ctx.is_vae), width=168)
+        c2.image(enlarge(analysis.reconstruction, 6), caption=reconstruction_caption(ctx.has_posterior), width=168)
         with c3:
             show_numbers(ctx, prepared)
             st.button(

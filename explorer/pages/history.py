@@ -45,11 +45,6 @@ def panel_epochs(run: RecordedRun) -> list[int]:
     return [e for e in epochs if e <= EARLY_EPOCHS or e in run.record.weight_epochs]
 
 
-def beta_of(ctx: Context) -> float:
-    train = ctx.model.meta.train
-    return train.beta if train is not None else 1.0
-
-
 def render(ctx: Context) -> None:
     from explorer.ui.figures import loss_figure, panel_figure
 
@@ -59,7 +54,7 @@ def render(ctx: Context) -> None:
         st.subheader("The loss, epoch by epoch", divider="gray")
         st.caption(TRAINING_CURVES_HELP)
         st.plotly_chart(
-            loss_figure(history, is_vae=ctx.is_vae, beta=beta_of(ctx)),
+            loss_figure(history, has_posterior=ctx.has_posterior, beta=ctx.model.meta.beta),
             config={"displayModeBar": False},
             key="training_losses",
         )
@@ -70,10 +65,10 @@ def render(ctx: Context) -> None:
     record = run.record
     test = cached_test_set()
     st.subheader("The same 16 test digits after each epoch", divider="gray")
-    st.caption(training_panel_help(ctx.is_vae))
+    st.caption(training_panel_help(ctx.has_posterior))
     rows = panel_epochs(run)
     index = [int(np.flatnonzero(record.panel_epochs == e)[0]) for e in rows]
-    panels = [(e, record.panel_recon[i].reshape(-1, 28, 28)) for e, i in zip(rows, index, strict=True)]
+    panels = [(e, as_uint8(record.panel_recon[i])) for e, i in zip(rows, index, strict=True)]
     originals = as_uint8(test.images[record.panel_rows].numpy())
     st.plotly_chart(panel_figure(panels, originals), config={"displayModeBar": False}, key="training_panel")
     epoch_section(ctx, run, originals)
@@ -95,7 +90,7 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
         epoch_map(ctx, run, int(epoch))
     with right:
         samples = prior_samples(model, SAMPLES, 1.0, SAMPLE_SEED)
-        what = "Samples" if ctx.is_vae else "Random codes decoded"
+        what = "Samples" if ctx.has_posterior else "Random codes decoded"
         st.markdown(f"**{what} at epoch {epoch}** (the same {SAMPLES} random codes at every epoch)")
         grid = tile(samples.images, columns=SAMPLES // 2)
         st.image(png_bytes(grid, scale=2), caption=f"samples, epoch {epoch}")

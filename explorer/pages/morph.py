@@ -103,13 +103,13 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> No
     morph_row_block(
         morph_row(ctx.model, image_a, image_b, frames, "linear"),
         "Linear: z = (1 − t)·z_A + t·z_B",
-        morph_linear_help(ctx.is_vae),
+        morph_linear_help(ctx.has_posterior),
         "linear",
     )
     morph_row_block(
         morph_row(ctx.model, image_a, image_b, frames, "spherical"),
         "Spherical (slerp): along the arc between the two codes",
-        morph_spherical_help(ctx.is_vae, ctx.model.latent_dim),
+        morph_spherical_help(ctx.has_posterior, ctx.model.latent_dim),
         "spherical",
     )
     autoencoder = autoencoder_for_comparison(ctx.listing.checkpoints, ctx.summary)

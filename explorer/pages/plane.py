@@ -58,7 +58,7 @@ def render(ctx: Context) -> None:
                 f"the decoder's view: a digit decoded at every point of a grid over [−{extent:g}, {extent:g}]²",
             ),
         )
-    st.caption(PLANE_VAE_HELP if ctx.is_vae else PLANE_AE_HELP)
+    st.caption(PLANE_VAE_HELP if ctx.has_posterior else PLANE_AE_HELP)
     bubbles(ctx, extent)
 
 
@@ -67,11 +67,11 @@ def bubbles(ctx: Context, extent: float) -> None:
     from explorer.ui.figures import plane_figure
 
     atlas = ctx.atlas
-    st.subheader("The codes' bubbles" if ctx.is_vae else "The codes", divider="gray")
+    st.subheader("The codes' bubbles" if ctx.has_posterior else "The codes", divider="gray")
     left, right = st.columns([1, 3])
     count = left.slider("Test digits drawn", 300, 1000, 500, 100, key="plane_count", persist_state="session")
     scale = 1
-    if ctx.is_vae:
+    if ctx.has_posterior:
         scale = left.slider(
             "Bubbles drawn at × σ", 1, 10, 1, key="plane_bubble_scale", persist_state="session", help=PLANE_BUBBLES_HELP
         )

@@ -28,9 +28,9 @@ def render(ctx: Context) -> None:
     seed = ranged_int_input(c3, "Seed", 0, MAX_PRIOR_SEED, "prior_seed", 0, SEEDS, persist_state="session")
     c4.button("Reroll", on_click=reroll, icon=":material/casino:", width="stretch")
     samples = prior_samples(decoder, count, temperature, seed)
-    if not ctx.is_vae:
+    if not ctx.has_posterior:
         st.warning(AE_SAMPLES_WARNING)
-    st.caption(samples_help(ctx.is_vae, ctx.model.latent_dim))
+    st.caption(samples_help(ctx.has_posterior, ctx.model.latent_dim))
     st.image([enlarge(image, SMALL) for image in samples.images], caption=[f"#{i + 1}" for i in range(count)])
     if ss.get("prior_pick", 1) > count:  # fewer samples than the one picked: the last one
         ss["prior_pick"] = count

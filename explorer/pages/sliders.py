@@ -61,15 +61,15 @@ def render(ctx: Context) -> None:
         box = {"width": 160, "persist_state": "session"}
         ranged_int_input(buttons, "Test digit #", 0, LAST_TEST_ROW, "slider_test_index", 0, TEST_ROWS, **box)
         st.button(
-            "Start from its μ" if ctx.is_vae else "Start from its code",
+            "Start from its μ" if ctx.has_posterior else "Start from its code",
             on_click=start_from_test_digit,
             args=(ctx.key, ctx.model),
         )
     if atlas is None:
         st.warning(f"Sliders are in index order: {plain(ctx.atlas_error)}")
     else:
-        unused = unused_dimensions(atlas.dim_usage, atlas.usage_label) if ctx.is_vae else 0
-        st.caption(sliders_help(ctx.is_vae, d, unused, ctx.extent))
+        unused = unused_dimensions(atlas.dim_usage, atlas.usage_label) if ctx.has_posterior else 0
+        st.caption(sliders_help(ctx.has_posterior, d, unused, ctx.extent))
     caption = CAPTION + (f" by the decoder of epoch {epoch}" if epoch is not None else "")
     live_sliders(ctx, decoder, specs, caption)
     if d > 2:

@@ -15,7 +15,6 @@ from explorer.jobs.training import (
     BATCH_SIZES,
     BETAS,
     EPOCHS,
-    KINDS,
     LATENT_DIMS,
     LEARNING_RATES,
     LECTURE_BATCH,
@@ -34,6 +33,7 @@ from explorer.words.look_for import LookFor
 from vae.codes import plane_extent
 from vae.data import split_on_disk
 from vae.images import as_uint8
+from vae.kinds import KINDS, kind_of
 
 LOOK_FOR = LookFor(
     "Most of the fall happens in the first epoch. Train a VAE with a larger β and watch KL shrink "
@@ -74,7 +74,12 @@ def settings_form() -> None:
     with st.form("train_form", border=True):
         left, middle, right = st.columns(3)
         kind = left.radio(
-            "Kind", list(KINDS), format_func=KINDS.get, horizontal=True, key="train_kind", persist_state="session"
+            "Kind",
+            list(KINDS),
+            format_func=lambda name: KINDS[name].label,
+            horizontal=True,
+            key="train_kind",
+            persist_state="session",
         )
         # No min/max on the number boxes: with them the browser only reddens a value out of range and
         # keeps the old one, silently; without, the submit refuses it in words (start → TrainSettings).
@@ -148,7 +153,9 @@ def draw_job(view: JobView) -> None:
     curves, panel = st.columns([3, 2])
     still = {"displayModeBar": False}  # redrawn twice a second: a toolbar would only cover the titles
     curves.plotly_chart(
-        loss_figure(list(done.history), max_epoch=wanted.epochs, is_vae=wanted.kind == "vae", beta=wanted.beta),
+        loss_figure(
+            list(done.history), max_epoch=wanted.epochs, has_posterior=kind_of(wanted).has_posterior, beta=wanted.beta
+        ),
         config=still,
         key="train_losses",
     )

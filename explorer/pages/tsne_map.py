@@ -37,7 +37,7 @@ def render(ctx: Context) -> None:
         if not waiting_for_map(ss.get(ACTIVE_MODEL, "")):
             st.error(plain(ctx.atlas_error))
         return
-    st.caption(map_help(ctx.is_vae, ctx.model.latent_dim, ctx.atlas.method == "latent"))
+    st.caption(map_help(ctx.has_posterior, ctx.model.latent_dim, ctx.atlas.method == "latent"))
     map_and_pick(ctx)
     snapshots(ctx)
 
@@ -66,7 +66,7 @@ def map_and_pick(ctx: Context) -> None:
             mu = atlas.mu[pick]
             c1, c2 = st.columns(2)
             c1.image(enlarge(test.images[pick], 6), caption=f"test #{pick}: a {label}")
-            c2.image(enlarge(decode_code(ctx.model, mu), 6), caption=reconstruction_caption(ctx.is_vae))
+            c2.image(enlarge(decode_code(ctx.model, mu), 6), caption=reconstruction_caption(ctx.has_posterior))
             b1, b2 = st.columns(2)
             b1.button(
                 "Send to the sliders",

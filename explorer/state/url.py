@@ -16,7 +16,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
-TEST_DIGITS = 10_000
+from vae.mnist_shape import TEST_SIZE
+
+TEST_DIGITS = TEST_SIZE
 LAST_TEST_ROW = TEST_DIGITS - 1
 MAX_SAMPLES, DEFAULT_SAMPLES = 64, 24  # the Samples view's "How many digits"
 MAX_PRIOR_SEED = 999_999  # vae.codes.fresh_seed's range: short enough to read and type back

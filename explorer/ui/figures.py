@@ -24,6 +24,7 @@ from explorer.ui.pictures import png_data_uri
 from vae.codes import plane_extent
 from vae.images import tile
 from vae.latent import latent_grid
+from vae.mnist_shape import IMAGE_SIDE
 
 # Hover labels: a monospace font (the test index lines up), large and dark enough to read over the dots.
 HOVER_LABEL = {
@@ -364,7 +365,7 @@ def loss_figure(
     history: Sequence[dict[str, Any]],
     max_epoch: float | None = None,
     height: int = 300,
-    is_vae: bool = True,
+    has_posterior: bool = True,
     beta: float = 1.0,
 ) -> go.Figure:
     """Reconstruction, KL and total per epoch, training solid and test dashed, one panel per term.
@@ -373,7 +374,7 @@ def loss_figure(
     The total is what the run minimised, recon + β·KL. The autoencoder has no KL and no ELBO: it gets the
     reconstruction panel alone, not two flat lines.
     """
-    terms = (*TERMS[:2], ("total", total_title(beta))) if is_vae else AE_TERMS
+    terms = (*TERMS[:2], ("total", total_title(beta))) if has_posterior else AE_TERMS
     figure = make_subplots(
         rows=1, cols=len(terms), subplot_titles=[title for _, title in terms], horizontal_spacing=0.06
     )
@@ -416,7 +417,7 @@ def panel_grid(panels: Sequence[tuple[int, np.ndarray]], originals: np.ndarray |
     """One uint8 image: a row per epoch (the originals on top when given), a column per panel digit."""
     rows = ([originals] if originals is not None else []) + [np.asarray(p, dtype=np.uint8) for _, p in panels]
     if not rows:
-        return np.zeros((28, 28), dtype=np.uint8)
+        return np.zeros((IMAGE_SIDE, IMAGE_SIDE), dtype=np.uint8)
     return tile(np.concatenate(rows), columns=len(rows[0]), pad=GUTTER, background=96)
 
 

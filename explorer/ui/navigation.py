@@ -27,7 +27,7 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
         show_address_notes()
         if view.url_path == DEFAULT_VIEW:
             st.markdown(INTRO)
-        hint = view.look_for.line(ctx.is_vae, ctx.model.latent_dim, session_model=ctx.key in session_keys())
+        hint = view.look_for.line(ctx.has_posterior, ctx.model.latent_dim, session_model=ctx.key in session_keys())
         st.markdown(f"**What to look for:** {hint}")
         with error_boundary(view.url_path):
             view.render(ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from explorer.words import count
 from vae.catalog import CheckpointSummary
+from vae.kinds import kind_of
 from vae.meta import CheckpointMeta
 
 
@@ -12,7 +13,7 @@ def recipe(summary: CheckpointSummary | None) -> str:
     not say). Two models of one kind and d differ by these."""
     if summary is None:
         return ""
-    parts = [f"β = {summary.beta:g}"] if summary.kind == "vae" and summary.beta is not None else []
+    parts = [f"β = {summary.beta:g}"] if kind_of(summary).has_posterior and summary.beta is not None else []
     if summary.epochs is not None:
         parts.append(count(summary.epochs, "epoch"))
     return " · ".join(parts)
@@ -31,12 +32,13 @@ def describe(summary: CheckpointSummary) -> str:
 def model_facts(meta: CheckpointMeta) -> list[tuple[str, str]]:
     """The "about this model" table: architecture, training recipe and test numbers (nats per image)."""
     model, train, evaluation = meta.model, meta.train, meta.evaluation
-    is_vae = meta.kind == "vae"
+    kind = kind_of(meta)
+    has_posterior = kind.has_posterior
     facts = [
-        ("model", "variational autoencoder" if is_vae else "plain autoencoder (no KL, no sampling)"),
+        ("model", kind.description),
         ("layers", f"{model.input_dim} → {model.hidden_dim} → {model.latent_dim}"),
     ]
-    if is_vae and train is not None:
+    if has_posterior and train is not None:
         facts.append(("β (weight of the KL)", f"{train.beta:g}"))
     epochs = meta.epoch if meta.epoch is not None else (train.epochs if train is not None else None)
     if epochs is not None:
@@ -46,11 +48,11 @@ def model_facts(meta: CheckpointMeta) -> list[tuple[str, str]]:
     source = evaluation or (meta.last_epoch.test if meta.last_epoch is not None else None)
     if source is not None:
         facts.append(("test reconstruction", f"{source.recon:.1f} nats"))
-        if is_vae:
+        if has_posterior:
             facts.append(("test KL", f"{source.kl:.1f} nats"))
     if evaluation is not None and evaluation.neg_elbo is not None:
         facts.append(("test −ELBO", f"{evaluation.neg_elbo:.1f} nats"))
-    elif is_vae and source is not None:  # a trained run's last epoch: the picker's number, whatever its β
+    elif has_posterior and source is not None:  # a trained run's last epoch: the picker's number, whatever its β
         facts.append(("test −ELBO", f"{source.recon + source.kl:.1f} nats"))
     if evaluation is not None and evaluation.neg_iwae_k is not None:
         facts.append((f"−log p(x) bound (IWAE, k={evaluation.k})", f"{evaluation.neg_iwae_k:.1f} nats"))

@@ -14,9 +14,9 @@ class LookFor:
     two_d: str = ""
     session_model: str = ""
 
-    def line(self, is_vae: bool, latent_dim: int, session_model: bool = False) -> str:
+    def line(self, has_posterior: bool, latent_dim: int, session_model: bool = False) -> str:
         """The line in the words that fit the model being explored."""
         if session_model and self.session_model:
             return self.session_model
-        special = self.autoencoder if not is_vae else self.two_d if latent_dim == 2 else ""
+        special = self.autoencoder if not has_posterior else self.two_d if latent_dim == 2 else ""
         return special or self.general

@@ -49,7 +49,7 @@ def test_epoch_labels_keep_clear_of_each_other_and_name_the_last_epoch() -> None
 
 
 def test_an_autoencoders_curves_are_its_reconstruction_alone() -> None:
-    figure = loss_figure(history(3), is_vae=False)
+    figure = loss_figure(history(3), has_posterior=False)
     assert len(figure.data) == 2  # training and test reconstruction: no KL, no −ELBO panel
     titles = [a.text for a in figure.layout.annotations]
     assert titles == ["reconstruction (the autoencoder's whole loss)"]

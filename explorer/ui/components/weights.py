@@ -16,9 +16,8 @@ import numpy as np
 import torch
 
 from explorer.ui.components.weak_cache import while_alive
+from vae.mnist_shape import PIXELS
 from vae.model import LatentModel
-
-PIXELS = 784
 
 
 @dataclass(frozen=True)
