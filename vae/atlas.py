@@ -55,6 +55,7 @@ class Atlas:
     usage_label: str
     checkpoint_sha256: str
     scores: Scores | None = None  # per test image; None in atlases made before scores were stored
+    snapshots_left_out: tuple[int, ...] = ()  # snapshot epochs the file holds but no map was made of
 
 
 def atlas_path(checkpoint: str | Path) -> Path:
@@ -139,6 +140,16 @@ def snapshot_codes(tensors: dict[str, torch.Tensor], meta: CheckpointMeta, run: 
     }
 
 
+def kept_snapshots(epochs: list[int], own: int | None, most: int | None) -> list[int]:
+    """The snapshot epochs to map: all, or the checkpoint's own and `most` others spread evenly from the first
+    to the last (both kept), so the start of training, where most happens, and its end are there."""
+    others = [epoch for epoch in sorted(epochs) if epoch != own]
+    if most is not None and len(others) > most:
+        picks = {round(i * (len(others) - 1) / max(most - 1, 1)) for i in range(most)} if most > 0 else set()
+        others = [others[i] for i in sorted(picks)]
+    return sorted(others + ([own] if own in epochs else []))
+
+
 def build_atlas(
     checkpoint: str | Path | None = None,
     data_dir: str | Path | None = None,
@@ -148,12 +159,14 @@ def build_atlas(
     run: str | Path | None = None,
     scores: bool = True,
     on_map: Callable[[int, int], None] | None = None,
+    max_snapshots: int | None = None,
 ) -> Path:
     """Write the checkpoint's atlas beside it. `mapper(points, seed)` makes the 2-D maps: scikit-learn's
     t-SNE by default; the app passes vae.quick_map for a model trained a moment ago. scores=False leaves
     out the per-image scores (5 s for d = 20 on two cores), which add_scores can store afterwards.
     on_map(index, count) is called before each of the `count` maps the mapper makes (none for a 2-D model:
-    its codes are its map): the final map, then one per snapshot epoch other than the checkpoint's own."""
+    its codes are its map): the final map, then one per snapshot epoch other than the checkpoint's own.
+    max_snapshots bounds those (kept_snapshots): a file from elsewhere may hold hundreds, each a t-SNE."""
     from safetensors.torch import save
 
     from vae.data import load_mnist
@@ -167,7 +180,8 @@ def build_atlas(
     method = "latent" if flat else "tsne"
 
     codes = snapshot_codes(tensors, meta, Path(run) if run is not None else None)
-    epochs = sorted(codes)
+    epochs = kept_snapshots(list(codes), meta.epoch, max_snapshots)
+    left_out = sorted(set(codes) - set(epochs))
     mapped = itertools.count()
     count = 1 + sum(epoch != meta.epoch for epoch in epochs)
 
@@ -208,6 +222,7 @@ def build_atlas(
         "usage_label": usage_label,
         "seed": str(seed),
         "snapshot_epochs": json.dumps(epochs),
+        "snapshot_epochs_left_out": json.dumps(left_out),
         "score_method": SCORE_METHOD,
     }
     path = atlas_path(checkpoint)
@@ -279,6 +294,7 @@ def load_atlas(checkpoint: str | Path | None = None, verify: bool = True) -> Atl
             usage_label=meta["usage_label"],
             checkpoint_sha256=meta["checkpoint_sha256"],
             scores=Scores(arrays["score.recon"], arrays.get("score.kl")) if "score.recon" in arrays else None,
+            snapshots_left_out=tuple(int(e) for e in json.loads(meta.get("snapshot_epochs_left_out", "[]"))),
         )
     except Exception as exc:  # a damaged file can fail in safetensors, json or a missing key
         raise AtlasError(f"{path.name} cannot be read ({exc}); {rebuild_hint(checkpoint)}") from exc

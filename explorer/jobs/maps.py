@@ -18,6 +18,9 @@ from vae.atlas import add_scores, atlas_path, build_atlas
 from vae.quick_map import quick_map_2d
 
 LOG = logging.getLogger(__name__)
+# Snapshot maps made for one checkpoint besides its own: each is a t-SNE of seconds, and the map queue is
+# the whole server's, so a file holding a hundred snapshots gets these ten, the others said to be left out.
+MAX_SNAPSHOT_MAPS = 10
 
 
 def build_map(job: Job, threads: Callable[[], int]) -> str:
@@ -35,7 +38,9 @@ def build_map(job: Job, threads: Callable[[], int]) -> str:
         job.raise_if_cancelled()
 
     mapper = partial(quick_map_2d, progress=progress, threads=threads())
-    build_atlas(checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False, on_map=on_map)
+    build_atlas(
+        checkpoint, seed=0, log=LOG.info, mapper=mapper, scores=False, on_map=on_map, max_snapshots=MAX_SNAPSHOT_MAPS
+    )
     job.publish(1.0, result=atlas_path(checkpoint))
     job.raise_if_cancelled()
     add_scores(checkpoint, log=LOG.info)

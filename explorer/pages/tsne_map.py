@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.context import Context
+from explorer.jobs.maps import MAX_SNAPSHOT_MAPS
 from explorer.service.resources import cached_test_set
 from explorer.state.links import write_address
 from explorer.state.session import ACTIVE_MODEL, next_end, pick_on_map, set_code, set_next_end, ss
@@ -14,7 +15,13 @@ from explorer.ui.components.map_marks import map_marks
 from explorer.ui.pictures import selection_grid, subset_rows
 from explorer.ui.posterior_panel import show_posterior
 from explorer.ui.widgets import guarded_fragment, pickable_chart
-from explorer.words.app import MAP_SNAPSHOTS_HELP, MAP_SNAPSHOTS_TRAINING, map_help, reconstruction_caption
+from explorer.words.app import (
+    MAP_SNAPSHOTS_HELP,
+    MAP_SNAPSHOTS_TRAINING,
+    SNAPSHOTS_LEFT_OUT,
+    map_help,
+    reconstruction_caption,
+)
 from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
 from vae.codes import decode_code
@@ -98,3 +105,5 @@ def snapshots(ctx: Context) -> None:
         sample = rows[subset_rows(len(rows), 3000)] if len(rows) > 3000 else rows
         coords = {epoch: atlas.snapshot_coords[epoch] for epoch in shown}
         st.plotly_chart(snapshot_figure(coords, atlas.labels, sample), config={"displayModeBar": False})
+        if atlas.snapshots_left_out:
+            st.caption(SNAPSHOTS_LEFT_OUT.format(count=len(atlas.snapshots_left_out), most=MAX_SNAPSHOT_MAPS))

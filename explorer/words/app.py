@@ -222,3 +222,8 @@ LET_GO = (
     "To make room, this session let go of its oldest model: {names}. A session keeps at most {most} models "
     "of its own; download one to keep it."
 )
+
+SNAPSHOTS_LEFT_OUT = (
+    "This file holds {count} more snapshot epochs than were mapped: a file gets its own map and at most {most} "
+    "snapshot maps, spread from the first epoch to the last (each is a t-SNE on this shared server)."
+)

@@ -16,6 +16,7 @@ from vae.atlas import (
     atlas_path,
     build_atlas,
     dimension_usage,
+    kept_snapshots,
     load_atlas,
     procrustes_align,
 )
@@ -249,3 +250,26 @@ def test_a_2d_model_needs_no_map_to_be_computed(flat_checkpoint: Path, fake_mnis
     maps: list[tuple[int, int]] = []
     build_atlas(flat_checkpoint, log=quiet, on_map=lambda *call: maps.append(call))
     assert maps == []
+
+
+def test_kept_snapshots_spread_from_the_first_to_the_last_and_keep_the_checkpoints_own() -> None:
+    epochs = list(range(151))  # a file holding a snapshot of every epoch
+    kept = kept_snapshots(epochs, own=150, most=10)
+    assert len(kept) == 11 and kept[0] == 0 and kept[-1] == 150 and 149 in kept
+    assert kept == sorted(set(kept))
+    assert kept_snapshots([0, 1, 5], own=5, most=10) == [0, 1, 5]  # under the bound: all
+    assert kept_snapshots([0, 1, 5], own=5, most=None) == [0, 1, 5]
+    assert kept_snapshots([0, 2, 3], own=3, most=1) == [0, 3]
+    assert kept_snapshots([0, 2, 3], own=3, most=0) == [3]
+
+
+@pytest.mark.slow
+def test_a_bounded_atlas_maps_the_kept_snapshots_and_names_the_rest(
+    checkpoint_copy: Path, fake_mnist: list[str]
+) -> None:
+    build_atlas(checkpoint_copy, seed=0, log=quiet, max_snapshots=1)
+    atlas = load_atlas(checkpoint_copy)
+    assert sorted(atlas.snapshot_coords) == [0, 3] and atlas.snapshots_left_out == (2,)
+    build_atlas(checkpoint_copy, seed=0, log=quiet)
+    assert sorted(load_atlas(checkpoint_copy).snapshot_coords) == [0, 2, 3]
+    assert load_atlas(checkpoint_copy).snapshots_left_out == ()
