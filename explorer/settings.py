@@ -33,6 +33,10 @@ class Settings:
     train_threads: int = 0  # VAE_TRAIN_THREADS: torch threads of a training job; 0 = chosen by the load
     runs_dir: Path | None = None  # VAE_RUNS_DIR: where trained models are kept; unset = a temporary folder, swept
     visitor_key: str = "cookie"  # VAE_VISITOR_KEY: who a training job counts against: the browser or its address
+    class_store: str = ""  # VAE_CLASS_STORE: a SQLAlchemy URL; unset = SQLite in the user cache (one server)
+    class_hours: float = 4.0  # VAE_CLASS_HOURS: a class and all it holds are deleted this long after it opens
+    class_entries: int = 500  # VAE_CLASS_ENTRIES: what one class's board holds at most
+    class_send_every_s: float = 5.0  # VAE_CLASS_SEND_EVERY: seconds a student waits between two sends
 
 
 VARIABLES: dict[str, tuple[str, str, Callable[[str], object]]] = {}  # field → (variable, what it accepts, parser)
@@ -61,6 +65,22 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _within(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not low < value <= high:
+            raise ValueError
+        return value
+
+    return parse
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        raise ValueError
+    return raw
+
+
 def _one_of(*choices: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if raw.lower() not in choices:
@@ -83,6 +103,10 @@ VARIABLES.update(
     train_threads=("VAE_TRAIN_THREADS", "a whole number, 0 for automatic", _whole(0)),
     runs_dir=("VAE_RUNS_DIR", "a folder path", _folder),
     visitor_key=("VAE_VISITOR_KEY", "cookie or address", _one_of("cookie", "address")),
+    class_store=("VAE_CLASS_STORE", "a database URL: sqlite:///file or postgresql+psycopg://…", _database_url),
+    class_hours=("VAE_CLASS_HOURS", "hours, more than 0 and at most 48", _within(0, 48)),
+    class_entries=("VAE_CLASS_ENTRIES", "a whole number of at least 1", _whole(1)),
+    class_send_every_s=("VAE_CLASS_SEND_EVERY", "seconds, more than 0 and at most 3600", _within(0, 3600)),
 )
 assert set(VARIABLES) == {f.name for f in fields(Settings)}, "every setting has its variable"
 

@@ -27,11 +27,16 @@ def test_every_variable_reaches_its_setting() -> None:
         "VAE_TRAIN_THREADS": "4",
         "VAE_RUNS_DIR": "~/runs",
         "VAE_VISITOR_KEY": "Address",
+        "VAE_CLASS_STORE": "postgresql+psycopg://db/classes",
+        "VAE_CLASS_HOURS": "2",
+        "VAE_CLASS_ENTRIES": "100",
+        "VAE_CLASS_SEND_EVERY": "1.5",
     }
     parsed = parse_settings(given)
     assert parsed.server_paths is True and (parsed.heavy_slots, parsed.heavy_wait_s) == (3, 2.5)
     assert (parsed.train_jobs, parsed.train_queue, parsed.train_threads) == (2, 20, 4)
     assert parsed.runs_dir == Path("~/runs").expanduser() and parsed.visitor_key == "address"
+    assert (parsed.class_store, parsed.class_hours, parsed.class_entries) == ("postgresql+psycopg://db/classes", 2, 100)
     assert {variable for variable, _, _ in VARIABLES.values()} == set(given)
 
 
@@ -47,6 +52,8 @@ def test_every_variable_reaches_its_setting() -> None:
         ("VAE_TRAIN_QUEUE", "1.5", "a whole number of at least 1"),
         ("VAE_TRAIN_THREADS", "-2", "a whole number, 0 for automatic"),
         ("VAE_VISITOR_KEY", "ip", "cookie or address"),
+        ("VAE_CLASS_STORE", "mysql://x", "a database URL"),
+        ("VAE_CLASS_HOURS", "0", "hours"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable_and_what_it_takes(variable: str, value: str, accepts: str) -> None:
