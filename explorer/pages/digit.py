@@ -4,13 +4,16 @@ its posterior as digits (vae/posterior.py), its code, place on the map and neare
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from explorer.context import Context
 from explorer.jobs.heavy_work import ServerBusy, heavy_work
+from explorer.service.classroom import joined, pixels_field
 from explorer.service.resources import cached_test_set
 from explorer.state.session import set_code
 from explorer.state.slider_values import dimension_order
+from explorer.ui.classroom import send_to_class
 from explorer.ui.digit_sources import digit_input
 from explorer.ui.pictures import preview_stages
 from explorer.ui.posterior_panel import show_posterior
@@ -51,29 +54,35 @@ def prepare(data: bytes) -> PreprocessResult:
         return preprocess_steps(data)
 
 
-def show_verdict(ctx: Context, analysis: DigitAnalysis) -> None:
+def show_verdict(ctx: Context, analysis: DigitAnalysis) -> int | None:
+    """The verdict line; the digit read (None without a map)."""
     atlas = ctx.atlas
     if atlas is None:
         st.info(f"No verdict without the map: {plain(ctx.atlas_error)}")
-        return
+        return None
     verdict = read_digit(analysis.mu, atlas.mu, atlas.labels, VOTERS)
     st.markdown(f"### {verdict_sentence(verdict)}")
+    return verdict.label
 
 
-def show_numbers(ctx: Context, prepared: PreprocessResult) -> None:
-    """Reconstruction and KL with the estimator of the test figures beside them, and a percentile."""
+def show_numbers(ctx: Context, prepared: PreprocessResult) -> tuple[float, float | None]:
+    """Reconstruction and KL with the estimator of the test figures beside them, and a percentile; returns
+    (−ELBO, percentile or None)."""
     scores = score_images(ctx.model, prepared.tensor)
     st.metric("Reconstruction loss", f"{float(scores.recon[0]):.1f} nats")
     if scores.kl is not None:
         st.metric("KL to the prior", f"{float(scores.kl[0]):.1f} nats")
     test = ctx.atlas.scores if ctx.atlas is not None else None
+    total = float(scores.total[0])
     if test is None:
         if ctx.atlas is not None:
             st.caption(NO_SCORES.format(checkpoint=ctx.summary.path))
-        return
-    st.markdown(f"**{unusual_sentence(percentile_rank(float(scores.total[0]), test.total))}**")
+        return total, None
+    percentile = percentile_rank(total, test.total)
+    st.markdown(f"**{unusual_sentence(percentile)}**")
     kl = float(test.kl.mean()) if test.kl is not None else None
     st.caption(score_caption(ctx.has_posterior, SAMPLES, float(test.recon.mean()), kl))
+    return total, percentile
 
 
 def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
@@ -110,6 +119,31 @@ def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
         )
 
 
+def send_digit(
+    ctx: Context,
+    prepared: PreprocessResult,
+    analysis: DigitAnalysis,
+    read: int | None,
+    neg_elbo: float,
+    percentile: float | None,
+) -> None:
+    """In a class: the digit as the model sees it, its code, verdict and numbers, and what was meant."""
+    if joined() is None:
+        return
+    meant = st.selectbox("The digit you meant", ["not saying", *range(10)], key="class_meant")
+    payload = {
+        "pixels": pixels_field(prepared.mnist),
+        "mu": [round(float(v), 4) for v in analysis.mu],
+        "map_xy": [round(float(v), 4) for v in analysis.map_xy] if analysis.map_xy is not None else None,
+        "verdict": read,
+        "neg_elbo": round(neg_elbo, 2) if np.isfinite(neg_elbo) else None,
+        "percentile": round(percentile, 1) if percentile is not None else None,
+        "meant": meant if isinstance(meant, int) else None,
+        "model": ctx.summary.name,
+    }
+    send_to_class("digit", payload, key="class_send_digit", label="Send to the class")
+
+
 def render(ctx: Context) -> None:
     source, results = st.columns([1, 2], gap="large")  # the canvas needs its 280 px
     with source:
@@ -135,7 +169,7 @@ def render(ctx: Context) -> None:
         analysis = analyse_digit(
             ctx.model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None, k=VOTERS
         )
-        show_verdict(ctx, analysis)
+        read = show_verdict(ctx, analysis)
         stages = preview_stages(prepared.stages())
         st.caption(STAGES_CAPTION)
         st.image(list(stages.values()), caption=list(stages), width=84)
@@ -143,11 +177,12 @@ def render(ctx: Context) -> None:
         c1.image(enlarge(prepared.mnist, 6), caption="what the model sees", width=168)
         c2.image(enlarge(analysis.reconstruction, 6), caption=reconstruction_caption(ctx.has_posterior), width=168)
         with c3:
-            show_numbers(ctx, prepared)
+            neg_elbo, percentile = show_numbers(ctx, prepared)
             st.button(
                 "Send its code to the sliders",
                 on_click=set_code,
                 args=(ctx.key, analysis.mu.tolist(), "sliders"),
             )
+            send_digit(ctx, prepared, analysis, read, neg_elbo, percentile)
     show_posterior(ctx.model, prepared.tensor, key="digit")
     show_code_and_map(ctx, analysis)

@@ -13,6 +13,7 @@ from explorer.state.epochs import trained_model_banner
 from explorer.state.links import write_address
 from explorer.state.session import NEXT_END, pick_pair_from_chart, pick_pair_from_gallery, ss
 from explorer.state.url import LAST_TEST_ROW
+from explorer.ui.classroom import send_to_class
 from explorer.ui.components.map_marks import map_marks
 from explorer.ui.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
 from explorer.words.app import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
@@ -57,6 +58,7 @@ def render(ctx: Context) -> None:
         b = ranged_int_input(a2, "Digit B: test #", 0, LAST_TEST_ROW, "morph_b", 1, TEST_ROWS, **keep)
         a1.image(enlarge(test.images[a], 4), caption=f"A: a {labels[a]}")
         a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}")
+        send_to_class("morph", {"a": int(a), "b": int(b), "model": ctx.summary.name}, key="class_send_morph")
         examples = digit_examples(labels)
         st.caption("…or take one from this gallery:")
         st.html(GALLERY_STYLE)

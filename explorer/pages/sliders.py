@@ -26,6 +26,7 @@ from explorer.state.session import (
 )
 from explorer.state.slider_values import dimension_order, slider_labels
 from explorer.state.url import LAST_TEST_ROW
+from explorer.ui.classroom import send_to_class
 from explorer.ui.colours import DIGIT_COLOURS
 from explorer.ui.components.latent_pad import latent_pad, seen_from
 from explorer.ui.components.latent_sliders import CAPTION, latent_sliders
@@ -70,6 +71,8 @@ def render(ctx: Context) -> None:
     else:
         unused = unused_dimensions(atlas.dim_usage, atlas.usage_label) if ctx.has_posterior else 0
         st.caption(sliders_help(ctx.has_posterior, d, unused, ctx.extent))
+    code = [round(float(v), 4) for v in current_code(ctx.key, d)]
+    send_to_class("code", {"z": code, "model": ctx.summary.name}, key="class_send_code")
     caption = CAPTION + (f" by the decoder of epoch {epoch}" if epoch is not None else "")
     live_sliders(ctx, decoder, specs, caption)
     if d > 2:

@@ -11,6 +11,7 @@ from explorer.service.resources import cached_test_set
 from explorer.state.links import write_address
 from explorer.state.session import ACTIVE_MODEL, next_end, pick_on_map, set_code, set_next_end, ss
 from explorer.state.session_models import session_keys
+from explorer.ui.classroom import send_to_class
 from explorer.ui.components.map_marks import map_marks
 from explorer.ui.pictures import selection_grid, subset_rows
 from explorer.ui.posterior_panel import show_posterior
@@ -82,6 +83,7 @@ def map_and_pick(ctx: Context) -> None:
                 width="stretch",
             )
             b2.button(f"Make it morph end {next_end()}", on_click=set_next_end, args=(pick,), width="stretch")
+            send_to_class("pick", {"row": int(pick), "label": label, "model": ctx.summary.name}, key="class_send_pick")
             show_posterior(ctx.model, test.images[pick], key="map", columns=4)
         if len(rows) > 1:
             grid = selection_grid(test.images, rows, limit=100, columns=10)

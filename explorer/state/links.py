@@ -90,6 +90,8 @@ def read_address() -> None:
     ):
         if value is not None:
             ss[key] = value
+    if link.join is not None:
+        ss["class_join_code"] = link.join  # the Class view's join form starts with it
     if link.code is not None:
         ss[PENDING_CODE] = list(link.code)
     if link.epoch is not None:

@@ -41,6 +41,7 @@ class LinkState:
     pick: int | None = None  # the map's picked test digit
     plane: tuple[float, ...] | None = None  # the 2-D plane's pinned point (z0, z1)
     epoch: int | None = None  # the Training view's epoch, when not the trained model's (checked against its record)
+    join: str | None = None  # a class's join code (the Class view's join link); read once, never written back
     notes: tuple[str, ...] = field(default=(), compare=False)  # what was dropped, in a few words each
 
 
@@ -80,6 +81,11 @@ def parse_link(params: Mapping[str, str], models: Sequence[str]) -> LinkState:
 
     if "model" in params:
         take("model", "model", params["model"] if params["model"] in models else None, "a model here")
+    if "join" in params:
+        code = params["join"].strip().upper()
+        take(
+            "join", "join", code if code.isalnum() and code.isascii() and 4 <= len(code) <= 8 else None, "a class code"
+        )
     if "z" in params:
         take("z", "code", parse_code(params["z"]), "a code")
     for name, what in (("a", "test digit"), ("b", "test digit"), ("pick", "test digit")):

@@ -207,6 +207,45 @@ def plane_figure(
     return figure
 
 
+def class_map_figure(
+    coords: np.ndarray, labels: np.ndarray, sent: Sequence[tuple[str, Sequence[float], np.ndarray]], height: int = 620
+) -> go.Figure:
+    """The class's digits as pictures on the map of the test means (grey), each at its code's place and
+    named by its sender (as text: Plotly does not render markup in a trace's text when told not to)."""
+    coords = np.round(np.asarray(coords, dtype=np.float64), 3)
+    figure = go.Figure(
+        go.Scattergl(
+            x=coords[:, 0], y=coords[:, 1], mode="markers", marker={"size": 3, "color": "#c8c8c8"},
+            hoverinfo="skip", showlegend=False,
+        )
+    )  # fmt: skip
+    span = float(np.nanmax(coords) - np.nanmin(coords)) or 1.0
+    size = span / 14
+    for _, (x, y), pixels in sent:
+        figure.add_layout_image(
+            source=png_data_uri(255 - pixels, scale=2), x=x, y=y, xref="x", yref="y", sizex=size, sizey=size,
+            xanchor="center", yanchor="middle", layer="above",
+        )  # fmt: skip
+    figure.add_trace(
+        go.Scatter(
+            x=[float(xy[0]) for _, xy, _ in sent], y=[float(xy[1]) - size / 1.6 for _, xy, _ in sent],
+            mode="text", text=[html_text(name) for name, _, _ in sent], textfont={"size": 12}, hoverinfo="skip",
+            showlegend=False,
+        )
+    )  # fmt: skip
+    figure.update_layout(height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, dragmode=False, plot_bgcolor="white")
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, scaleanchor="x")
+    return figure
+
+
+def html_text(text: str) -> str:
+    """Plotly draws a trace's text with a little HTML (<b>, <br>, links): a visitor's text is escaped."""
+    import html
+
+    return html.escape(text[:24])
+
+
 def bubble_outlines(
     mu: np.ndarray, logvar: np.ndarray, points: int = 14, scale: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
