@@ -271,14 +271,30 @@ def open_view(page: Any, view: str) -> None:
     # has_text matches substrings regardless of case ("Training" is inside "model_training Train a model").
     title = page.get_by_text(VIEW_TITLES[view], exact=True)
     link = page.get_by_test_id("stSidebarNavLink").filter(has=title)
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    folded = expand.count() and not _on_screen(page, link)  # a phone: the sidebar is folded away until asked for
+    if folded:
+        expand.first.click()
+        _poll(page, lambda: _on_screen(page, link), 10.0, "the sidebar did not open")
     rerun(page, link.click)
+    if folded:  # and folded again, as a phone's user does, so it covers nothing
+        collapse = page.get_by_test_id("stSidebarCollapseButton")
+        if collapse.count() and _on_screen(page, link):
+            collapse.first.click(force=True)
+            _poll(page, lambda: not _on_screen(page, link), 10.0, "the sidebar did not fold")
 
 
-def goto_app(page: Any, url: str, timeout: float = 90.0) -> None:
-    """Opens the app and waits for the default view's digit, decoded in the page, and the end of the first run."""
+def _on_screen(page: Any, locator: Any) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["x"] + box["width"] > 0 and box["x"] < page.viewport_size["width"]
+
+
+def goto_app(page: Any, url: str, timeout: float = 90.0, ready: str = LIVE_SLIDERS_READY) -> None:
+    """Opens the app and waits for `ready` (by default the sliders' digit, decoded in the page: the default
+    view) and the end of the first run."""
     _RUNS[page] = ScriptRuns(page)  # before the page opens its websocket
     page.goto(url)
-    page.wait_for_selector(LIVE_SLIDERS_READY, state="attached", timeout=timeout * 1000)
+    page.wait_for_selector(ready, state="attached", timeout=timeout * 1000)
     wait_idle(page, timeout)
 
 

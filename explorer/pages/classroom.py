@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import streamlit as st
+import torch
 
 from explorer.classroom.store import ClassError, Entry, StoreUnavailable
 from explorer.context import Context
@@ -28,7 +29,9 @@ from explorer.service.classroom import (
 from explorer.state.session import MODEL_CHOICE, guarded, ss
 from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
-from vae.images import enlarge, png_bytes, tile
+from vae.codes import decode_code
+from vae.images import png_bytes, tile
+from vae.latent import encode_all
 
 LOOK_FOR = LookFor(
     "Ask the class to draw a 4: where do their 4s land on the map, and which ones does the model find unusual?"
@@ -47,9 +50,11 @@ def do_open(model: str) -> None:
 
 @guarded
 def do_join() -> None:
-    ss[MESSAGE] = join_class(ss.get("class_join_code", ""), ss.get("class_nickname", ""))
+    message = join_class(ss.get("class_join_code", ""), ss.get("class_nickname", ""))
     place = joined()
-    if place is not None:  # the class's model, where this server has it
+    if place is None:  # why not, in one line; once in, the page says so itself
+        ss[MESSAGE] = message
+    else:  # the class's model, where this server has it
         try:
             model = class_store().join(place[0]).model
         except (ClassError, StoreUnavailable):
@@ -234,11 +239,10 @@ def live_board(ctx: Context, code: str, token: str) -> None:
         columns = st.columns(6)
         for i, (entry, pixels) in enumerate(digits):
             with columns[i % 6]:
-                st.image(enlarge(pixels, 3), caption=plain(entry.nickname, 24))
-                p = entry.payload
-                st.caption(
-                    f"meant {p.get('meant', '?')} · read {p.get('verdict', '?')} · {p.get('percentile', 0):.0f} %"
-                )
+                pair = np.stack([pixels, reconstruction(ctx, entry, pixels)])
+                st.image(png_bytes(tile(pair, columns=2), 3), caption=plain(entry.nickname, 24))
+                meant, read = (said(entry.payload.get(k)) for k in ("meant", "verdict"))
+                st.caption(f"meant {meant} · read {read} · {max(unusualness(entry), 0):.0f} %")
                 st.button("Hide", on_click=do_hide, args=(code, token, entry.id, True), key=f"class_hide_{entry.id}")
         rows = [
             {
@@ -267,6 +271,23 @@ def live_board(ctx: Context, code: str, token: str) -> None:
                     args=(code, token, entry.id, False),
                     key=f"class_show_{entry.id}",
                 )
+
+
+def said(value: object) -> str:
+    return "?" if value is None else plain(value, 4)
+
+
+def reconstruction(ctx: Context, entry: Entry, pixels: np.ndarray) -> np.ndarray:
+    """The sent digit as the board's model reconstructs it: from the code the student sent where it is this
+    model's, else (another model, a damaged entry) the board's model encodes the digit itself."""
+    mu = entry.payload.get("mu")
+    if (
+        isinstance(mu, list) and len(mu) == ctx.model.latent_dim and entry.payload.get("model") == ctx.summary.name
+        and all(isinstance(v, int | float) and np.isfinite(v) for v in mu)
+    ):  # fmt: skip
+        return decode_code(ctx.model, np.asarray(mu, dtype=np.float32))
+    code, _ = encode_all(ctx.model, torch.from_numpy(pixels.reshape(1, -1).astype(np.float32) / 255.0))
+    return decode_code(ctx.model, code[0].numpy())
 
 
 def describe_entry(entry: Entry) -> str:

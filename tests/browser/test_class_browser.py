@@ -1,0 +1,88 @@
+"""A class in real browsers: a teacher on a desktop opens a class; three students (one on a phone) open its
+join link, join and send a digit; the board shows them within seconds; the teacher freezes, hides,
+exports and clears."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from harness import browser as bs
+from support.browser import ARTIFACTS, DEFAULT, assert_no_exception
+
+pytestmark = pytest.mark.browser
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+@pytest.fixture(scope="module")
+def class_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bs.AppServer]:
+    if not DEFAULT.is_file():
+        pytest.skip(f"the shipped default checkpoint {DEFAULT} is not there yet")
+    ARTIFACTS.mkdir(exist_ok=True)
+    saved = {name: os.environ.get(name) for name in ("VAE_CLASS_STORE", "VAE_CLASS_SEND_EVERY")}
+    os.environ["VAE_CLASS_STORE"] = f"sqlite:///{tmp_path_factory.mktemp('class') / 'classes.db'}"
+    os.environ["VAE_CLASS_SEND_EVERY"] = "1"
+    try:
+        with bs.AppServer(ARTIFACTS / "class_server.log", ["--server.fileWatcherType", "none"]) as app:
+            app.wait_healthy(90)
+            yield app
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def join_and_send(page, link: str, nickname: str) -> None:
+    bs.goto_app(page, link, ready="text=Join a class")
+    page.get_by_label("Nickname (optional, shown on the board)").fill(nickname)
+    bs.rerun(page, page.get_by_role("button", name="Join").click)
+    expect(page.get_by_text(f"as {nickname}", exact=False)).to_be_visible()
+    bs.open_view(page, "digit")
+    bs.rerun(page, lambda: bs.upload(page, "seven.png", bs.digit_png("seven")))
+    bs.rerun(page, page.get_by_role("button", name="Send to the class").click)
+    expect(page.get_by_text("Sent to class", exact=False)).to_be_visible()
+    assert_no_exception(page)
+
+
+def test_three_students_digits_reach_the_teachers_board(browser, class_server: bs.AppServer) -> None:
+    teacher = browser.new_context(viewport=bs.VIEWPORT).new_page()
+    bs.goto_app(teacher, class_server.url)
+    bs.open_view(teacher, "class")
+    bs.rerun(teacher, teacher.get_by_role("button", name="Open a class").click)
+    link = teacher.locator("code").filter(has_text="/class?join=").first.inner_text().strip()
+    code = link.rsplit("=", 1)[1]
+    expect(teacher.get_by_text(f"Scan to join class {code}")).to_be_visible()
+    students = [browser.new_context(viewport=bs.VIEWPORT).new_page() for _ in range(2)]
+    students.append(browser.new_context(**PHONE).new_page())
+    for page, name in zip(students, ("Ada", "Bo", "Cy on a phone"), strict=True):
+        join_and_send(page, link, name)
+    for name in ("Ada", "Bo", "Cy on a phone"):  # within a board refresh or two
+        expect(teacher.get_by_test_id("stImage").filter(has_text=name)).to_be_visible(timeout=15_000)
+    bs.screenshot(teacher, ARTIFACTS / "class_board.png")
+    bs.screenshot(students[2], ARTIFACTS / "class_student_phone.png")
+
+    bs.rerun(teacher, teacher.get_by_role("button", name="Freeze the board").click)
+    page = students[0]
+    page.wait_for_timeout(1100)  # past the one-send-a-second rule
+    bs.rerun(page, page.get_by_role("button", name="Send to the class").click)
+    expect(page.get_by_text("paused the board", exact=False)).to_be_visible()
+    bs.rerun(teacher, teacher.get_by_role("button", name="Unfreeze the board").click)
+
+    with teacher.expect_download() as download:
+        teacher.get_by_role("button", name="Export the entries (CSV)").click()
+    exported = Path(download.value.path()).read_text()
+    assert all(name in exported for name in ("Ada", "Bo", "Cy on a phone"))
+    hide = teacher.get_by_role("button", name="Hide").first
+    bs.rerun(teacher, hide.click)
+    expect(teacher.get_by_text("Hidden (1)")).to_be_visible(timeout=15_000)
+    bs.rerun(teacher, teacher.get_by_role("button", name="Clear the board").click)
+    expect(teacher.get_by_text("Nothing sent yet", exact=False)).to_be_visible(timeout=15_000)
+    assert_no_exception(teacher)
+    for page in [teacher, *students]:
+        page.context.close()
