@@ -121,3 +121,14 @@ def test_a_caption_holding_html_keeps_it_as_text_and_its_maths_as_maths():
     assert "<script>" not in markdown and "<img" not in markdown
     assert "&lt;script>alert(1)&lt;/script> &amp; &lt;img" in markdown
     assert "$a < b$" in markdown and "$$x<y$$" in markdown
+
+
+def test_a_lesson_link_reads_its_step_and_presenter_flag():
+    from explorer.state.url import LessonLink, lesson_link_params, parse_lesson_link
+
+    link = parse_lesson_link({"lesson": "week8", "step": "3", "present": "1"})
+    assert link == LessonLink(name="week8", step=2, present=True)
+    assert lesson_link_params(link) == {"lesson": "week8", "step": "3", "present": "1"}
+    bad = parse_lesson_link({"lesson": "week8", "step": "0", "present": "maybe"})
+    assert bad.step == 0 and not bad.present and len(bad.notes) == 2
+    assert lesson_link_params(LessonLink(present=True)) == {"present": "1"}
