@@ -35,14 +35,12 @@ def pixel_path_block(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor,
     paths = pixel_paths(ctx.model, image_a, image_b, frames)
     labels = [f"t={t:.2f}" for t in paths.t]
     for title, row in (
-        ("pixel blend", paths.pixel),
-        ("blend through the model", paths.through),
-        ("latent morph", paths.latent),
+        ("Pixel blend", paths.pixel),
+        ("The same blend through the model", paths.through),
+        ("Latent morph", paths.latent),
     ):
-        st.image(
-            [enlarge(image, 2) for image in row],
-            caption=[f"{title}, {label}" if i == 0 else label for i, label in enumerate(labels)],
-        )
+        st.caption(title)
+        st.image([enlarge(image, 2) for image in row], caption=labels)
     errors = {name: np.round(values, 1) for name, values in paths.errors.items()}
     st.line_chart(
         {"t": paths.t, **errors},
