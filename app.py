@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.pages.lessons import add_step_button
 from explorer.service.jobs import janitor, session_id
 from explorer.service.resources import LOG
 from explorer.settings import SettingsError, settings
+from explorer.state.lesson_session import read_lesson_address
 from explorer.state.links import apply_address_code, copy_link_button, read_address, write_address
+from explorer.ui.lesson_bar import presenter_toggle
 from explorer.ui.model_picker import model_picker
 from explorer.ui.navigation import navigate
 from explorer.words.app import APP_TITLE, INTRO, NO_MODEL, TAGLINE, friendly_error
@@ -34,6 +37,7 @@ def main() -> None:
     janitor()  # the server's: deletes what gone sessions left
     try:
         read_address()  # a link's state, once per session
+        read_lesson_address()  # and the lesson it opens, at its step
         ctx = model_picker()
     except Exception as exc:  # e.g. an unreadable checkpoint folder: a message, not a traceback
         LOG.exception("model picker failed")
@@ -46,6 +50,8 @@ def main() -> None:
         return
     apply_address_code(ctx)
     copy_link_button(ctx)
+    presenter_toggle()
+    add_step_button(ctx)
     navigate(ctx)
     write_address(ctx)  # the address says what the page shows: a reload or a copied link brings it back
 

@@ -61,3 +61,25 @@ def score_images(
 def percentile_rank(value: float, scores: np.ndarray) -> float:
     """Percentage of `scores` strictly below `value`: "more unusual than P % of test digits"."""
     return 100.0 * float(np.mean(np.asarray(scores) < value))
+
+
+NOVELTY_PERCENTILE = 99.9  # a digit whose −ELBO is past this share of the test digits' is not read as a digit
+
+
+@dataclass(frozen=True)
+class NoveltyCut:
+    """The model's own likelihood as a novelty detector: −ELBO above `nats` is "not a digit" to it."""
+
+    nats: float
+    percentile: float
+    flagged: int  # test digits at or above the cut (the false alarms among real digits)
+    total: int
+
+    def flags(self, score: float) -> bool:
+        return float(score) > self.nats
+
+
+def novelty_cut(test_scores: np.ndarray, percentile: float = NOVELTY_PERCENTILE) -> NoveltyCut:
+    scores = np.asarray(test_scores, dtype=np.float64)
+    nats = float(np.percentile(scores, percentile))
+    return NoveltyCut(nats, percentile, int(np.sum(scores > nats)), len(scores))

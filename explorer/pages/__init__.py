@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from explorer.context import Context
-from explorer.pages import classroom, compare, digit, history, morph, plane, samples, sliders, train, tsne_map
+from explorer.pages import classroom, compare, digit, history, lessons, morph, plane, samples, sliders, train, tsne_map
 from explorer.words.look_for import LookFor
 
 
@@ -31,5 +31,6 @@ VIEWS: tuple[View, ...] = (
     View("digit", "Your own digit", ":material/draw:", digit.render, digit.LOOK_FOR),
     View("train", "Train a model", ":material/model_training:", train.render, train.LOOK_FOR, about_picked_model=False),
     View("compare", "Compare models", ":material/compare:", compare.render, compare.LOOK_FOR, about_picked_model=False),
+    View("lessons", "Lessons", ":material/school:", lessons.render, lessons.LOOK_FOR, about_picked_model=False),
     View("class", "Class", ":material/groups:", classroom.render, classroom.LOOK_FOR),
 )

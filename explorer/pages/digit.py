@@ -23,6 +23,7 @@ from explorer.words.digit import (
     ANIMATED_LONG,
     NO_SCORES,
     STAGES_CAPTION,
+    not_a_digit,
     score_caption,
     unusual_sentence,
     verdict_sentence,
@@ -33,7 +34,7 @@ from vae.digit_analysis import DigitAnalysis, analyse_digit
 from vae.image_file import MAX_COUNTED_FRAMES
 from vae.images import enlarge
 from vae.preprocess import InvalidImageError, PreprocessResult, preprocess_steps
-from vae.scores import SAMPLES, percentile_rank, score_images
+from vae.scores import SAMPLES, novelty_cut, percentile_rank, score_images
 from vae.verdict import VOTERS, read_digit
 
 LOOK_FOR = LookFor(
@@ -54,12 +55,21 @@ def prepare(data: bytes) -> PreprocessResult:
         return preprocess_steps(data)
 
 
-def show_verdict(ctx: Context, analysis: DigitAnalysis) -> int | None:
-    """The verdict line; the digit read (None without a map)."""
+def show_verdict(ctx: Context, analysis: DigitAnalysis, prepared: PreprocessResult) -> int | None:
+    """The verdict line, after the model's own word on whether this is a digit at all; the digit read
+    (None without a map)."""
     atlas = ctx.atlas
     if atlas is None:
         st.info(f"No verdict without the map: {plain(ctx.atlas_error)}")
         return None
+    if atlas.scores is not None:  # the model's own likelihood first: is this a digit at all?
+        cut = novelty_cut(atlas.scores.total)
+        score = float(score_images(ctx.model, prepared.tensor).total[0])
+        if cut.flags(score):
+            rank = percentile_rank(score, atlas.scores.total)
+            st.warning(
+                not_a_digit(score, rank, cut.nats, cut.percentile, cut.flagged, cut.total), icon=":material/help:"
+            )
     verdict = read_digit(analysis.mu, atlas.mu, atlas.labels, VOTERS)
     st.markdown(f"### {verdict_sentence(verdict)}")
     return verdict.label
@@ -169,7 +179,7 @@ def render(ctx: Context) -> None:
         analysis = analyse_digit(
             ctx.model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None, k=VOTERS
         )
-        read = show_verdict(ctx, analysis)
+        read = show_verdict(ctx, analysis, prepared)
         stages = preview_stages(prepared.stages())
         st.caption(STAGES_CAPTION)
         st.image(list(stages.values()), caption=list(stages), width=84)

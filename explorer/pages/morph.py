@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 from explorer.context import Context
+from explorer.pages.morph_figures import corner_grid_block, pixel_path_block
 from explorer.service.resources import cached_test_set, model_at
 from explorer.state.epochs import trained_model_banner
 from explorer.state.links import write_address
@@ -127,6 +128,8 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> No
                 MORPH_AUTOENCODER_HELP,
                 "autoencoder",
             )
+    pixel_path_block(ctx, image_a, image_b, frames)  # the lecture's pixel blend, and its four corners
+    corner_grid_block(ctx)
 
 
 def morph_row_block(row: MorphRow, title: str, explanation: str, key: str) -> None:

@@ -7,8 +7,17 @@ import streamlit as st
 
 from explorer.context import Context
 from explorer.state.epochs import chosen_epoch, epoch_key, recorded_run
-from explorer.state.session import ACTIVE_MODEL, MODEL_CHOICE, PLANE_PIN, code_key, current_code, morph_pair, ss
-from explorer.state.url import DEFAULT_SAMPLES, LinkState, link_params, parse_link
+from explorer.state.session import (
+    ACTIVE_MODEL,
+    LESSON_LINK,
+    MODEL_CHOICE,
+    PLANE_PIN,
+    code_key,
+    current_code,
+    morph_pair,
+    ss,
+)
+from explorer.state.url import DEFAULT_SAMPLES, LinkState, lesson_link_params, link_params, parse_link
 from explorer.words.app import RESTORED_NOTE, SESSION_MODEL_LINK
 from explorer.words.plain import plain
 from vae.catalog import CheckpointListing, list_checkpoints
@@ -17,6 +26,7 @@ from vae.paths import checkpoint_dir
 READ = "link_read"  # this session has read the address it was opened with
 PENDING_CODE = "link_code"  # a code from the address, set once the model it belongs to is known
 PENDING_EPOCH = "link_epoch"  # likewise the Training view's epoch: the model's record says if it was kept
+PENDING_RESET = "link_reset"  # a lesson step: the sliders' code and the epoch go back to their defaults first
 NOTES = "link_notes"  # what the address held that did not fit
 RESTORED = "link_restored"  # what the address brought back, said once (a copied link, or a server restart)
 RESTORED_PARTS = {
@@ -115,6 +125,9 @@ def _dropped(part: str, note: str) -> None:
 def apply_address_code(ctx: Context) -> None:
     """The address's code and epoch, for the model now known (a code of another size, or an epoch the
     model's record did not keep, is dropped with a note)."""
+    if ss.pop(PENDING_RESET, False):
+        ss.pop(code_key(ctx.key), None)
+        ss.pop(epoch_key(ctx), None)
     code = ss.pop(PENDING_CODE, None)
     if code is not None:
         if len(code) == ctx.model.latent_dim:
@@ -178,6 +191,8 @@ def link_state(ctx: Context) -> tuple[LinkState, LinkState]:
 def write_address(ctx: Context) -> None:
     """The address says what the page shows (written only when it changed); also from fragments."""
     params = link_params(*link_state(ctx))
+    if (lesson := ss.get(LESSON_LINK)) is not None:
+        params |= lesson_link_params(lesson)
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
 

@@ -27,6 +27,7 @@ CURRENT_VIEW = "view"  # the url path of the view on screen, set by app.py each 
 MODEL_CHOICE = "model_choice"  # the sidebar radio: a checkpoint path, a session model's key, or upload / path
 ACTIVE_MODEL = "active_model"  # the model the views show (the last choice that loaded)
 PLANE_PIN = "plane_z"  # the 2-D plane's pinned point [z0, z1], in links as p=
+LESSON_LINK = "lesson_link"  # the open lesson's part of the address: a LessonLink (explorer/state/lesson_session.py)
 
 
 def code_key(ctx_key: str) -> str:

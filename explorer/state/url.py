@@ -137,3 +137,55 @@ def link_params(state: LinkState, defaults: LinkState) -> dict[str, str]:
             text = f"{value:g}"
         params[names.get(item.name, item.name)] = text
     return params
+
+
+MAX_LESSON_STEP = 50  # explorer.state.lessons.MAX_STEPS
+LESSON_PARAMS = ("lesson", "lesson_text", "step", "present")
+
+
+@dataclass(frozen=True)
+class LessonLink:
+    """A lesson a link opens: a shipped one by name (lesson=week8) or one carried whole (lesson_text=…, packed
+    by explorer.state.lessons.lesson_to_link), at a step (step=3, counted from 1), maybe for a projector
+    (present=1). The names are checked when the lesson is read."""
+
+    name: str | None = None
+    packed: str | None = None
+    step: int = 0  # counted from 0 here
+    present: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def opens_lesson(self) -> bool:
+        return self.name is not None or self.packed is not None
+
+
+def parse_lesson_link(params: Mapping[str, str]) -> LessonLink:
+    notes = []
+    step = 0
+    if "step" in params:
+        number = _integer(params["step"], 1, MAX_LESSON_STEP)
+        if number is None:
+            notes.append(f"step={params['step'][:40]!r} is not a step (1–{MAX_LESSON_STEP})")
+        else:
+            step = number - 1
+    present = params.get("present") is not None
+    if present and params["present"] not in ("1", "true", "yes", ""):
+        notes.append(f"present={params['present'][:40]!r} is not 1")
+        present = False
+    name = params.get("lesson") or None
+    packed = None if name else params.get("lesson_text") or None
+    return LessonLink(name=name, packed=packed, step=step, present=present, notes=tuple(notes))
+
+
+def lesson_link_params(link: LessonLink) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if link.name:
+        params["lesson"] = link.name
+    elif link.packed:
+        params["lesson_text"] = link.packed
+    if link.opens_lesson:
+        params["step"] = str(link.step + 1)
+    if link.present:
+        params["present"] = "1"
+    return params

@@ -7,9 +7,11 @@ from streamlit.navigation.page import StreamlitPage
 
 from explorer.context import Context
 from explorer.pages import VIEWS, View
+from explorer.state.lesson_session import sync_lesson_link
 from explorer.state.links import show_address_notes
 from explorer.state.session import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
 from explorer.state.session_models import session_keys
+from explorer.ui.lesson_bar import lesson_bar
 from explorer.ui.widgets import error_boundary
 from explorer.words.app import INTRO
 from explorer.words.catalog import describe
@@ -20,6 +22,7 @@ DEFAULT_VIEW = VIEWS[0].url_path
 
 def page_for(view: View, ctx: Context) -> StreamlitPage:
     def run() -> None:
+        held = lesson_bar(view.url_path)  # a lesson's step above the view, when one is open
         if view.about_picked_model:
             st.caption(f"Model: **{plain(ctx.name)}** · {plain(describe(ctx.summary))}")
         if message := ss.pop(CALLBACK_ERROR, None):
@@ -29,6 +32,8 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
             st.markdown(INTRO)
         hint = view.look_for.line(ctx.has_posterior, ctx.model.latent_dim, session_model=ctx.key in session_keys())
         st.markdown(f"**What to look for:** {hint}")
+        if held:  # the step's question first, then the view
+            return
         with error_boundary(view.url_path):
             view.render(ctx)
 
@@ -38,6 +43,7 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
 
 def navigate(ctx: Context) -> None:
     """Registers the pages in the sidebar, opens a view a callback asked for, then runs the current page."""
+    sync_lesson_link()
     pages = {view.url_path: page_for(view, ctx) for view in VIEWS}
     current = st.navigation(list(pages.values()))
     # url_path is "" for the default page, so the current view is found by its (unique) title.

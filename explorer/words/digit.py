@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vae.scores import NoveltyCut
 from vae.verdict import Verdict
 
 
@@ -73,3 +74,14 @@ UPLOAD_KEPT = "Showing **{name}**, uploaded earlier. Upload another file to repl
 ANIMATED = "This is an animation of {frames} frames: the first frame is read."
 ANIMATED_LONG = "This is an animation of at least {frames} frames: the first frame is read."
 CAMERA_HELP = "Hold a digit written on paper in front of the camera, fill most of the picture, and take the photo."
+
+
+def not_a_digit(score: float, percentile: float, cut: NoveltyCut) -> str:
+    """Said before any vote when the digit's −ELBO lies beyond (nearly) every test digit's."""
+    share = "every one of the" if percentile >= 100 else f"{percentile:.2f} % of the"
+    return (
+        f"**The model does not see a digit in this.** Its −ELBO is {score:.0f} nats, more than {share} "
+        f"{cut.total:,} test digits' (the cut is {cut.nats:.0f} nats, the {cut.percentile:g}th percentile, which "
+        f"flags {cut.flagged} of the {cut.total:,} real test digits). The VAE's own likelihood says how well an "
+        "image fits what it learned: this one fits badly, so the vote below is a guess among digits, not a reading."
+    )

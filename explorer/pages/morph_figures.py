@@ -1,0 +1,71 @@
+"""The Morph view's two lecture figures: the pixel blend of A and B beside the same blend passed through the
+model and the latent morph (with how badly the model redraws each frame), and the 4-corner grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer.context import Context
+from explorer.service.resources import cached_test_set
+from explorer.state.url import LAST_TEST_ROW
+from explorer.ui.widgets import ranged_int_input
+from explorer.words.app import TEST_ROWS
+from vae.images import enlarge, png_bytes, tile
+from vae.morph import corner_grid, pixel_paths
+
+CORNERS = (3, 2, 1, 18)  # a 0, a 1, a 2 and a 3 of the test set
+PATH_HELP = (
+    "Top: the pixels themselves blended, (1 − t)·x_A + t·x_B: the middle frames are two digits laid over each "
+    "other. Middle: each of those overlays encoded and decoded by the model: it draws them back closer to one "
+    "digit. Bottom: the morph between the codes. The chart says how badly the model redraws each frame "
+    "(reconstruction error, nats): high in the middle of the pixel path, low along the others."
+)
+GRID_HELP = (
+    "Four digits' codes at the corners, every cell the bilinear blend "
+    "z = (1 − u)(1 − v)·z_1 + u(1 − v)·z_2 + (1 − u)v·z_3 + uv·z_4, decoded. The corners are the four "
+    "reconstructions; each row is a straight line between its two ends' codes."
+)
+
+
+def pixel_path_block(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, frames: int) -> None:
+    st.markdown("**Blending pixels against blending codes**")
+    st.caption(PATH_HELP)
+    paths = pixel_paths(ctx.model, image_a, image_b, frames)
+    labels = [f"t={t:.2f}" for t in paths.t]
+    for title, row in (
+        ("Pixel blend", paths.pixel),
+        ("The same blend through the model", paths.through),
+        ("Latent morph", paths.latent),
+    ):
+        st.caption(title)
+        st.image([enlarge(image, 2) for image in row], caption=labels)
+    errors = {name: np.round(values, 1) for name, values in paths.errors.items()}
+    st.line_chart(
+        {"t": paths.t, **errors},
+        x="t",
+        y=list(errors),
+        height=220,
+        x_label="t (from A to B)",
+        y_label="reconstruction error (nats)",
+    )
+
+
+def corner_grid_block(ctx: Context) -> None:
+    st.markdown("**Four corners**")
+    st.caption(GRID_HELP)
+    test = cached_test_set()
+    columns = st.columns(5)
+    rows = [
+        ranged_int_input(columns[i], f"Corner {i + 1}: test #", 0, LAST_TEST_ROW, f"corner_{i}", CORNERS[i], TEST_ROWS)
+        for i in range(4)
+    ]
+    k = columns[4].slider("Grid size k", 2, 12, 7, key="corner_k")
+    grid = corner_grid(ctx.model, test.images[rows], k)
+    labels = test.labels.numpy()
+    st.image(
+        png_bytes(tile(grid.reshape(k * k, *grid.shape[2:]), columns=k), scale=3),
+        caption="corners: " + ", ".join(f"a {labels[row]} (#{row})" for row in rows),
+        width=min(84 * k, 720),
+    )
