@@ -9,6 +9,8 @@ import re
 import streamlit as st
 
 from explorer.context import Context
+from explorer.jobs.heavy_work import heavy_work
+from explorer.service.resources import cached_test_set, model_at
 from explorer.state.lesson_session import (
     current_lesson,
     models_here,
@@ -33,11 +35,12 @@ from explorer.state.lessons import (
     shipped_lessons,
     state_of,
 )
-from explorer.state.links import link_params, link_state
+from explorer.state.links import link_params, link_state, model_names
 from explorer.state.session import CURRENT_VIEW, guarded, ss
 from explorer.state.url import parse_link
 from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
+from vae.model import LatentModel
 
 LOOK_FOR = LookFor(
     "Open the week-8 lesson to be walked through the lecture, or write your own: go to a view, set it up, "
@@ -47,6 +50,7 @@ LOOK_FOR = LookFor(
 DRAFT = "lesson_draft"  # the lesson being written: {"title": str, "steps": [{"id", "view", "state", ...}]}
 DRAFT_IDS = "lesson_draft_ids"
 UPLOAD = "lesson_upload"
+HANDOUT = "lesson_handout"  # (title, PDF bytes) of the last handout made in this session
 UPLOAD_PROBLEMS = "lesson_upload_problems"
 FIELDS = {"caption": MAX_CAPTION, "question": MAX_QUESTION, "answer": MAX_QUESTION}
 
@@ -307,7 +311,7 @@ def authoring() -> None:
         st.caption("Open it, then “Copy link to this view” in the sidebar: the link carries the whole lesson.")
 
 
-def open_lesson_section() -> None:
+def open_lesson_section(ctx: Context) -> None:
     opened = current_lesson()
     if opened is None:
         return
@@ -323,10 +327,34 @@ def open_lesson_section() -> None:
             key="open_download",
         )
         st.button("Edit a copy", key="open_edit", on_click=edit_copy, args=(lesson,), icon=":material/edit:")
+        st.button("Make a handout (PDF)", key="handout_make", on_click=make_handout, args=(ctx, lesson))
+    made = ss.get(HANDOUT)
+    if made is not None and made[0] == lesson.title:
+        st.download_button(
+            "Download the handout: a page per step",
+            made[1],
+            file_name(lesson.title).removesuffix(".toml") + "_handout.pdf",
+            "application/pdf",
+            icon=":material/download:",
+            key="handout_download",
+        )
+
+
+@guarded
+def make_handout(ctx: Context, lesson: Lesson) -> None:
+    from explorer.ui.handout import handout_pdf
+
+    paths = model_names(ctx.listing)
+
+    def model_for(name: str | None) -> LatentModel:
+        return model_at(paths[name]) if name in paths else ctx.model
+
+    with heavy_work("making a handout"):
+        ss[HANDOUT] = (lesson.title, handout_pdf(lesson, model_for, cached_test_set().images))
 
 
 def render(ctx: Context) -> None:
     shipped_list()
     upload_section()
-    open_lesson_section()
+    open_lesson_section(ctx)
     authoring()
