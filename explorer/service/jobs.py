@@ -288,11 +288,11 @@ def adopt_own_finished() -> None:
             map_status(trained.key)
 
 
-def sweep_gone_sessions(now: float | None = None) -> int:
-    """Delete the files of every session gone for GONE_AFTER_S with no job waiting or running, and forget
-    it; returns how many went."""
+def sweep_gone_sessions(queues: tuple[JobQueue, ...], now: float | None = None) -> int:
+    """Delete the files of every session gone for GONE_AFTER_S with no job waiting or running in `queues`,
+    and forget it; returns how many went."""
     now = time.monotonic() if now is None else now
-    busy = {job.owner for queue in (training_queue(), map_queue()) for job in queue.unfinished()}
+    busy = {job.owner for queue in queues for job in queue.unfinished()}
     gone = 0
     for owner in set(sessions_with_files()) | set(_runtime_sessions):
         if owner in busy or session_alive(owner):
@@ -312,12 +312,14 @@ def janitor() -> threading.Thread:
     a session went, a full garbage collection on the next few rounds: its models can sit in reference
     cycles, and an idle server allocates too little for Python's own collector ever to run."""
 
+    queues = (training_queue(), map_queue())  # taken here, in a script run: the thread has no Streamlit context
+
     def work() -> None:
         collections_due = 0
         while True:
             time.sleep(JANITOR_EVERY_S)
             try:
-                if sweep_gone_sessions():
+                if sweep_gone_sessions(queues):
                     collections_due = 1 + round(GONE_AFTER_S / JANITOR_EVERY_S)  # until Streamlit drops its state
                 if collections_due:
                     collections_due -= 1

@@ -45,11 +45,10 @@ def test_a_gone_sessions_files_are_deleted_after_the_grace_and_a_live_ones_kept(
         def unfinished(self) -> list:
             return []
 
-    monkeypatch.setattr(service, "training_queue", Idle)
-    monkeypatch.setattr(service, "map_queue", Idle)
-    assert service.sweep_gone_sessions(now=1000.0) == 0  # just gone: it may come back (a phone waking up)
-    assert service.sweep_gone_sessions(now=1000.0 + service.GONE_AFTER_S - 1) == 0
-    assert service.sweep_gone_sessions(now=1000.0 + service.GONE_AFTER_S) == 1
+    queues = (Idle(), Idle())
+    assert service.sweep_gone_sessions(queues, now=1000.0) == 0  # just gone: it may come back (a phone waking)
+    assert service.sweep_gone_sessions(queues, now=1000.0 + service.GONE_AFTER_S - 1) == 0
+    assert service.sweep_gone_sessions(queues, now=1000.0 + service.GONE_AFTER_S) == 1
     assert files.sessions_with_files() == [here]
     assert list((files.session_folder(here)).rglob("*.safetensors"))
 
@@ -65,9 +64,8 @@ def test_a_gone_session_with_a_job_still_running_keeps_its_files(
         def unfinished(self) -> list:
             return [type("Job", (), {"owner": owner})()]
 
-    monkeypatch.setattr(service, "training_queue", Busy)
-    monkeypatch.setattr(service, "map_queue", Busy)
-    assert service.sweep_gone_sessions(now=0.0) == service.sweep_gone_sessions(now=1e6) == 0
+    queues = (Busy(), Busy())
+    assert service.sweep_gone_sessions(queues, now=0.0) == service.sweep_gone_sessions(queues, now=1e6) == 0
     assert files.sessions_with_files() == [owner]
 
 
