@@ -172,6 +172,11 @@ class ClassStore:
             self._teacher(db, code, token)
             db.execute(entries.delete().where(entries.c.code == code))
 
+    def info(self, code: str, token: str) -> ClassInfo:
+        """The class as its teacher sees it (frozen, closed, its model)."""
+        with self._begin() as db:
+            return self._teacher(db, code, token)
+
     def board(self, code: str, token: str, since_id: int = 0) -> tuple[ClassInfo, list[Entry]]:
         """The class and its entries after `since_id` (hidden ones too, marked), for its teacher."""
         with self._begin() as db:

@@ -187,7 +187,7 @@ def teacher_board(ctx: Context, code: str, token: str) -> None:
         st.caption("Students open the link (or the Class view and type the code), pick a nickname and send.")
     model = str(ctx.summary.path)
     try:
-        info, _ = class_store().board(code, token, since_id=1 << 62)
+        info = class_store().info(code, token)
         if info.model != model:  # the board follows the model the teacher picked
             class_store().control(code, token, model=model)
     except (ClassError, StoreUnavailable) as exc:

@@ -282,3 +282,61 @@ def test_the_proxy_sends_security_headers_and_every_view_works_under_them(browse
             context.close()
     finally:
         replica.stop()
+
+
+def test_a_class_spans_two_replicas_through_the_shared_postgresql(browser) -> None:
+    """The teacher's board on one replica shows what a student sent through the other: the class lives in
+    one PostgreSQL that both replicas reach (VAE_CLASS_STORE), as in deploy/compose.yaml."""
+    from support.postgres import postgres_bin, running_postgres
+
+    if postgres_bin() is None:
+        if IN_CI:
+            pytest.fail("no PostgreSQL: scripts/test.sh installs it", pytrace=False)
+        pytest.skip("no PostgreSQL: apt-get install postgresql")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with running_postgres() as url:
+        saved = os.environ.get("VAE_CLASS_STORE")
+        os.environ["VAE_CLASS_STORE"] = url  # the replicas inherit it
+        try:
+            replicas = [
+                bs.AppServer(ARTIFACTS / f"class_replica{i}.log", ["--server.fileWatcherType", "none"]) for i in (0, 1)
+            ]
+            for replica in replicas:
+                replica.start()
+            for replica in replicas:
+                replica.wait_healthy(120)
+        finally:
+            if saved is None:
+                os.environ.pop("VAE_CLASS_STORE", None)
+            else:
+                os.environ["VAE_CLASS_STORE"] = saved
+        try:
+            with Nginx(ARTIFACTS / "nginx_class", [r.port for r in replicas]) as nginx:
+                teacher = browser.new_context(viewport=bs.VIEWPORT).new_page()
+                bs.goto_app(teacher, nginx.url)
+                bs.open_view(teacher, "class")
+                bs.rerun(teacher, teacher.get_by_role("button", name="Open a class").click)
+                code = teacher.locator("code").filter(has_text="join=").first.inner_text().strip().rsplit("=", 1)[1]
+                for _ in range(16):  # new browsers until one lands on the other replica
+                    student = browser.new_context(viewport=bs.VIEWPORT).new_page()
+                    bs.goto_app(student, f"{nginx.url}/?join={code}")
+                    if replica_of(student, nginx.url) != replica_of(teacher, nginx.url):
+                        break
+                    student.context.close()
+                else:
+                    pytest.fail("16 browsers all landed on the teacher's replica")
+                bs.open_view(student, "class")
+                student.get_by_label("Nickname (optional, shown on the board)").fill("Far away")
+                bs.rerun(student, student.get_by_role("button", name="Join").click)
+                bs.open_view(student, "digit")
+                bs.rerun(student, lambda: bs.upload(student, "seven.png", bs.digit_png("seven")))
+                bs.rerun(student, student.get_by_role("button", name="Send to the class").click)
+                expect(student.get_by_text(f"Sent to class {code}", exact=False)).to_be_visible()
+                try:
+                    expect(teacher.get_by_test_id("stImage").filter(has_text="Far away")).to_be_visible(timeout=15_000)
+                finally:
+                    bs.screenshot(teacher, ARTIFACTS / "class_across_replicas.png")
+                    bs.screenshot(student, ARTIFACTS / "class_across_replicas_student.png")
+        finally:
+            for replica in replicas:
+                replica.stop()

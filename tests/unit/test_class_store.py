@@ -84,7 +84,9 @@ def test_the_teacher_freezes_hides_clears_and_closes(store: ClassStore) -> None:
     store.control(code, token, frozen=True)
     with pytest.raises(ClassError, match="paused"):
         store.send(code, "s2", "Bo", "code", {"z": [0.0]})
-    store.control(code, token, frozen=False)
+    assert store.info(code, token).frozen
+    store.control(code, token, frozen=False, model="vae_d2")
+    assert store.info(code, token).model == "vae_d2" and not store.info(code, token).frozen
     store.hide(code, token, first)
     info, board = store.board(code, token)
     assert [e.hidden for e in board] == [True] and not info.frozen
