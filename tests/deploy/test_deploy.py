@@ -287,7 +287,7 @@ def test_the_proxy_sends_security_headers_and_every_view_works_under_them(browse
 def test_a_class_spans_two_replicas_through_the_shared_postgresql(browser) -> None:
     """The teacher's board on one replica shows what a student sent through the other: the class lives in
     one PostgreSQL that both replicas reach (VAE_CLASS_STORE), as in deploy/compose.yaml."""
-    from support.postgres import postgres_bin, running_postgres
+    from harness.postgres import postgres_bin, running_postgres
 
     if postgres_bin() is None:
         if IN_CI:

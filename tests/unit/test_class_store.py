@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from explorer.classroom.store import CODE_ALPHABET, ClassError, ClassStore, StoreUnavailable, clean_nickname
-from support.postgres import postgres_bin, running_postgres
+from harness.postgres import postgres_bin, running_postgres
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -1,0 +1,236 @@
+"""A class on one server (or two replicas behind nginx with a shared PostgreSQL): a teacher's board open
+while N students join and send, and move through the views.
+
+    .venv/bin/python bench/class_load.py --students 100 --seconds 120
+    .venv/bin/python bench/class_load.py --students 100 --replicas 2      # nginx + PostgreSQL, as deploy/
+
+Each student is a Streamlit session without a browser (bench/load_client.py): it opens the Class view,
+types the join code and a nickname, joins, then until the end sends its code from the Latent sliders'
+"Send this to the class" about every `--send-every` seconds (jittered) and opens another view between
+sends. The teacher's session reruns its board every 2 s, as the page's fragment does. Reported: every
+student interaction's time (median, p95, max), the board's lag (a send's end to the end of the first
+board run that started after it: what the teacher's screen is behind), failures, and the server's CPU.
+A digit's upload and reading cost the same whatever a class does: bench/upload_cost.py measures them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from load_client import RunFailed, StreamlitUser  # noqa: E402
+from results import save  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+
+from harness import browser as bs  # noqa: E402
+
+SLIDERS = "Latent sliders"
+VIEWS = ("samples", "morph", SLIDERS)  # by title or address: the default view has no address of its own
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] if ordered else float("nan")
+
+
+async def click(user: StreamlitUser, label: str) -> float:
+    widget = user.widget(label, "button")
+    state = WidgetState(id=widget.id)
+    state.trigger_value = True
+    return (await user.run(fragment_id=widget.fragment_id, extra=[state])).seconds
+
+
+def type_text(user: StreamlitUser, label: str, text: str) -> None:
+    widget = user.widget(label, "text_input")
+    state = WidgetState(id=widget.id)
+    state.string_value = text
+    user.states[widget.id] = state
+
+
+def class_code(store_url: str) -> str:
+    from explorer.classroom.store import ClassStore, classes
+
+    store = ClassStore(store_url)
+    with store.engine.connect() as db:
+        import sqlalchemy as sa
+
+        return db.execute(sa.select(classes.c.code).order_by(classes.c.created.desc())).scalars().first()
+
+
+async def teacher(
+    url: str, store_url: str, stop_at: float, board_runs: list[tuple[float, float]], code: asyncio.Future
+) -> None:
+    """Opens the class (its code goes to `code`), then reruns the board every 2 s until the end."""
+    async with StreamlitUser(url) as user:
+        await user.run()
+        await user.open_page("class")
+        await click(user, "Open a class")
+        code.set_result(class_code(store_url))
+        while time.perf_counter() < stop_at + 5:
+            began = time.perf_counter()
+            await user.run()  # the whole page: heavier than the board's fragment, so the lag is an upper bound
+            board_runs.append((began, time.perf_counter()))
+            await asyncio.sleep(max(0.0, 2.0 - (time.perf_counter() - began)))
+
+
+async def student(url: str, code: str, index: int, args: argparse.Namespace, stop_at: float, out: dict) -> None:
+    rng = random.Random(index)
+    await asyncio.sleep(rng.uniform(0, args.ramp))
+    try:
+        async with StreamlitUser(url) as user:
+            out["times"].append((await user.run()).seconds)
+            out["times"].append((await user.open_page("class")).seconds)
+            type_text(user, "Class code", code)
+            type_text(user, "Nickname", f"student {index}")
+            out["times"].append(await click(user, "Join"))
+            out["times"].append((await user.open_page(SLIDERS)).seconds)
+            next_send = time.perf_counter() + rng.uniform(0, args.send_every)
+            while time.perf_counter() < stop_at:
+                if time.perf_counter() >= next_send:
+                    if user.page_hash != user.pages.get(SLIDERS):
+                        out["times"].append((await user.open_page(SLIDERS)).seconds)
+                    out["times"].append(await click(user, "Send this to the class"))
+                    out["sends"].append(time.perf_counter())
+                    next_send = time.perf_counter() + args.send_every * rng.uniform(0.8, 1.2)
+                else:
+                    await asyncio.sleep(rng.uniform(3, 8))  # reading the page, then another view
+                    out["times"].append((await user.open_page(rng.choice(VIEWS))).seconds)
+    except (RunFailed, KeyError, OSError) as exc:
+        out["failures"].append(f"student {index}: {type(exc).__name__}: {str(exc)[:120]}")
+
+
+def board_lag(sends: list[float], board_runs: list[tuple[float, float]]) -> list[float]:
+    lags = []
+    for sent in sends:
+        after = [end for began, end in board_runs if began >= sent]
+        if after:
+            lags.append(min(after) - sent)
+    return lags
+
+
+async def class_load(urls: list[str], store_url: str, args: argparse.Namespace) -> dict:
+    stop_at = time.perf_counter() + args.ramp + args.seconds
+    board_runs: list[tuple[float, float]] = []
+    opened: asyncio.Future = asyncio.get_running_loop().create_future()
+    board = asyncio.create_task(teacher(urls[0], store_url, stop_at, board_runs, opened))
+    code = await opened
+    out: dict = {"times": [], "sends": [], "failures": []}
+    # Students reach the replicas in turn, as the balancer's cookie hash spreads new browsers.
+    await asyncio.gather(*(student(urls[i % len(urls)], code, i, args, stop_at, out) for i in range(args.students)))
+    await board
+    lags = board_lag(out["sends"], board_runs)
+    times = out["times"]
+    return {
+        "students": args.students,
+        "replicas": len(urls),
+        "interactions": len(times),
+        "interaction_s_median": percentile(times, 50),
+        "interaction_s_p95": percentile(times, 95),
+        "interaction_s_max": max(times, default=float("nan")),
+        "sends": len(out["sends"]),
+        "board_lag_s_median": percentile(lags, 50),
+        "board_lag_s_p95": percentile(lags, 95),
+        "board_lag_s_max": max(lags, default=float("nan")),
+        "failures": out["failures"][:10],
+        "failure_count": len(out["failures"]),
+    }
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=120.0, help="steady state after the ramp")
+    parser.add_argument("--ramp", type=float, default=60.0, help="students arrive over this many seconds")
+    parser.add_argument("--send-every", type=float, default=20.0)
+    parser.add_argument("--replicas", type=int, default=1, help="2: behind nginx, with a shared PostgreSQL")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="vae-class-load-"))
+    logs = REPO / "bench" / "logs"
+    logs.mkdir(exist_ok=True)
+    servers: list[bs.AppServer] = []
+    stack = []
+    try:
+        if args.replicas > 1:
+            from harness.postgres import running_postgres
+
+            postgres = running_postgres()
+            store_url = postgres.__enter__()
+            stack.append(postgres)
+        else:
+            store_url = f"sqlite:///{folder / 'classes.db'}"
+        os.environ["VAE_CLASS_STORE"] = store_url
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+        for i in range(args.replicas):
+            server = bs.AppServer(logs / f"class_load_{i}.log", ["--server.fileWatcherType", "none"]).start()
+            servers.append(server)
+        for server in servers:
+            server.wait_healthy(120)
+        urls = [server.url for server in servers]
+        nginx = None
+        if args.replicas > 1:
+            nginx = start_nginx(folder, [server.port for server in servers])
+            urls = [nginx[1]]
+        pids = [server.process.pid for server in servers]
+        cpu_before, wall_before = cpu_seconds(pids), time.perf_counter()
+        result = asyncio.run(class_load(urls, store_url, args))
+        result["server_cpu_share"] = (cpu_seconds(pids) - cpu_before) / (time.perf_counter() - wall_before)
+        if nginx is not None:
+            nginx[0].terminate()
+    finally:
+        for server in servers:
+            server.stop()
+        for context in stack:
+            context.__exit__(None, None, None)
+        shutil.rmtree(folder, ignore_errors=True)
+    lines = [f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}" for key, value in result.items()]
+    print("\n".join(lines))
+    save("class_load", f"bench/class_load.py {' '.join(sys.argv[1:])}\n" + "\n".join(lines) + "\n")
+
+
+def start_nginx(folder: Path, ports: list[int]) -> tuple[subprocess.Popen, str]:
+    """nginx with the shipped recipe in front of the replicas (as tests/deploy renders it)."""
+    port = bs.free_port()
+    servers = " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
+    template = (REPO / "deploy" / "nginx" / "explorer.conf.template").read_text()
+    (folder / "explorer.conf").write_text(
+        template.replace("${LISTEN_PORT}", f"127.0.0.1:{port}").replace("${UPSTREAM_SERVERS}", servers)
+    )
+    user = "user root;" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(
+        f"worker_processes 1; pid {folder}/nginx.pid; daemon off; {user}\n"
+        f"events {{ worker_connections 2048; }}\n"
+        f"http {{ access_log off; client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;\n"
+        f"fastcgi_temp_path {folder}/f; uwsgi_temp_path {folder}/u; scgi_temp_path {folder}/s;\n"
+        f"include {folder}/explorer.conf; }}\n"
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen(
+        [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "e.log")]
+    )
+    time.sleep(1.0)
+    return process, f"http://127.0.0.1:{port}"
+
+
+if __name__ == "__main__":
+    main()
