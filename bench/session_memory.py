@@ -185,10 +185,18 @@ def main() -> None:
         action="store_true",
         help="serve bench/session_memory_app.py (app.py with a probe thread) and ask it at the end what it holds",
     )
+    parser.add_argument(
+        "--server-env",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more for the server's environment, e.g. MALLOC_MMAP_THRESHOLD_=4194304 (glibc's tunables)",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     os.environ["MALLOC_ARENA_MAX"] = "2"  # as scripts/start.sh exports it; the server inherits it
+    os.environ.update(item.split("=", 1) for item in args.server_env)
     os.environ.setdefault("VAE_DATA_DIR", str(Path.home() / ".cache" / "vae-latent-explorer" / "data"))
     samples: list[dict] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -282,6 +290,7 @@ def main() -> None:
         "uploads_failed": failed,
         "page_exceptions": errors,
         "server_script": server.command[2],
+        "server_env": ["MALLOC_ARENA_MAX=2", *args.server_env],
         "probe_at_end": held,
         "samples": samples,
     }
