@@ -7,8 +7,9 @@ imports take, and which of them the first page pays for. Run it from the reposit
     .venv/bin/python bench/app_speed.py                 # everything, default repetitions
     .venv/bin/python bench/app_speed.py --launches 5 --no-browser
 
-Writes bench/results/app_speed.json (every sample) and prints a table. Timings are wall-clock medians; on a
-busy machine (e.g. while models train) they are noisy: the load average is printed with them.
+Appends every sample to bench/results/app_speed-<date>-<cpu>.json (bench/results.py) and prints a table.
+Timings are wall-clock medians; on a busy machine (e.g. while models train) they are noisy: the load
+average is printed with them.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import browser_support as bs  # noqa: E402
-import live_support as ls  # noqa: E402
+from bench.results import save  # noqa: E402
+from harness import browser as bs  # noqa: E402
+from harness import components as ls  # noqa: E402
 
 APP = REPO / "app.py"
 STATES_SINCE_JS = "t0 => window.__stStates.filter(s => s[1] >= t0).map(s => [s[0], s[1] - t0])"
@@ -320,7 +322,6 @@ def main() -> None:
     parser.add_argument("--browser-upload-runs", type=int, default=5)
     parser.add_argument("--import-repeats", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true", help="server-side numbers only")
-    parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "app_speed.json")
     args = parser.parse_args()
 
     from vae.checkpoint import default_checkpoint_path
@@ -359,8 +360,7 @@ def main() -> None:
             finally:
                 browser.close()
     result["load_average_end"] = os.getloadavg()
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
+    out = save("app_speed", result)
 
     header = f"{'':46}{'median':>12}{'min':>9}{'max':>9}{'n':>4}  {'target':11}"
     print()
@@ -404,7 +404,7 @@ def main() -> None:
     canvas = "yes" if loaded["streamlit_drawable_canvas"] else "no (lazy)"
     print(f"  (streamlit_drawable_canvas imports only inside a running server)       first page: {canvas}")
     load_after = result["load_average_end"]
-    print(f"\nload average {load_before[0]:.2f} → {load_after[0]:.2f}; samples in {args.json}")
+    print(f"\nload average {load_before[0]:.2f} → {load_after[0]:.2f}; samples in {out.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

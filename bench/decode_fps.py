@@ -21,13 +21,13 @@ Chromium runs with its software compositor (--disable-gpu) by default: this page
 2 shared cores SwiftShader's emulated GPU (which the tests need for Plotly's WebGL maps) costs more per
 frame than the decoding itself; --swiftshader measures with the tests' flags instead.
 
-Writes bench/results/decode_fps.json and prints a table with the load average (2 shared cores: noisy).
+Appends every sample to bench/results/decode_fps-<date>-<cpu>.json (bench/results.py) and prints a table
+with the load average (2 shared cores: noisy).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shlex
@@ -40,8 +40,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import browser_support as bs  # noqa: E402
-import live_support as ls  # noqa: E402
+from bench.results import log_dir, save  # noqa: E402
+from harness import browser as bs  # noqa: E402
+from harness import components as ls  # noqa: E402
 
 TARGET_FPS = 30.0
 SOFTWARE_COMPOSITING = [
@@ -141,17 +142,15 @@ def main() -> None:
     parser.add_argument("--sweeps", type=int, default=10, help="sweeps of 30 mouse moves per repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--swiftshader", action="store_true", help="the browser tests' flags (emulated GPU)")
-    parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "decode_fps.json")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
     with sync_playwright() as playwright:
         flags = bs.CHROMIUM_ARGS if args.swiftshader else SOFTWARE_COMPOSITING
         browser = playwright.chromium.launch(executable_path=str(bs.CHROMIUM), args=flags, headless=True)
-        sliders = measure(browser, args.sliders, args.sweeps, args.repeats, args.json.with_suffix(".sliders.log"))
-        pad = measure(browser, args.pad, args.sweeps, args.repeats, args.json.with_suffix(".pad.log"))
+        sliders = measure(browser, args.sliders, args.sweeps, args.repeats, log_dir() / "decode_fps.sliders.log")
+        pad = measure(browser, args.pad, args.sweeps, args.repeats, log_dir() / "decode_fps.pad.log")
         browser.close()
     load_after = os.getloadavg()
     results = {
@@ -162,7 +161,7 @@ def main() -> None:
         "sliders": sliders,
         "pad": pad,
     }
-    args.json.write_text(json.dumps(results, indent=2))
+    out = save("decode_fps", results)
     print(f"$ {results['command']}")
     print(f"{results['machine']} · load average {load_before[0]:.2f} → {load_after[0]:.2f} · {results['chromium']}\n")
     print(f"{'':58}{'median':>9}  target")
@@ -178,7 +177,7 @@ def main() -> None:
             print(f"  {'pad hover: decoded frames per second':56}{median(run['pad_hover'], 'fps'):9.1f}")
         print(f"  {'largest message on opening (weights), kB':56}{run['first_open_max_message_bytes'] / 1e3:9.0f}")
         print(f"  {'largest message of a later rerun, kB':56}{run['rerun_max_message_bytes'] / 1e3:9.0f}")
-    print(f"\nevery sample: {args.json}")
+    print(f"\nevery sample: {out.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ It also prints the two cores' fp32 peak (cores × clock × 32 FLOP, AVX2's two 8
 what sgemm reaches, and the floor this sets for 10 epochs of the lecture's model.
 
     VAE_DATA_DIR=~/.cache/vae-latent-explorer/data python bench/first_layer_sparse.py
+
+The lines are appended to bench/results/first_layer_sparse-<date>-<cpu>.txt (bench/results.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.results import save
 from vae.data import load_mnist
 
 BATCH, HIDDEN, PIXELS = 256, 400, 784
@@ -132,18 +135,23 @@ def main() -> None:
     worker = threading.Thread(target=measure, args=(images, result))  # as the app trains: not the main thread
     worker.start()
     worker.join()
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line)
+        lines.append(line)
 
     dense = result["dense"]
-    print(f"one batch of {BATCH}: {result['density']:.1%} of its pixels are nonzero")
-    print(f"  dense (MKL sgemm), forward + weight gradient  {dense:7.0f} µs  1.00×")
+    say(f"one batch of {BATCH}: {result['density']:.1%} of its pixels are nonzero")
+    say(f"  dense (MKL sgemm), forward + weight gradient  {dense:7.0f} µs  1.00×")
     fbgemm = result["fbgemm products"] + result["fbgemm prep"]
-    print(
+    say(
         f"  FBGEMM embedding_bag                          {fbgemm:7.0f} µs  {fbgemm / dense:.2f}×  "
         f"(products {result['fbgemm products']:.0f} µs, {result['fbgemm products'] / dense:.2f}×; "
         f"the batch's lists {result['fbgemm prep']:.0f} µs)"
     )
     csr = result["csr products"] + result["csr build"]
-    print(
+    say(
         f"  MKL CSR (torch.sparse_csr)                    {csr:7.0f} µs  {csr / dense:.2f}×  "
         f"(products {result['csr products']:.0f} µs, build {result['csr build']:.0f} µs)"
     )
@@ -152,8 +160,9 @@ def main() -> None:
     mhz = clock_mhz()
     if mhz:
         peak = (os.cpu_count() or 1) * mhz * 32 / 1e3
-        print(f"fp32 peak of {os.cpu_count()} cores at {mhz:.0f} MHz: {peak:.0f} GFLOP/s; sgemm 1024³ {gemm:.0f}")
-    print(f"10 epochs of the lecture's VAE: {flops / 1e12:.2f} TFLOP, {flops / gemm / 1e9:.1f} s at sgemm's rate")
+        say(f"fp32 peak of {os.cpu_count()} cores at {mhz:.0f} MHz: {peak:.0f} GFLOP/s; sgemm 1024³ {gemm:.0f}")
+    say(f"10 epochs of the lecture's VAE: {flops / 1e12:.2f} TFLOP, {flops / gemm / 1e9:.1f} s at sgemm's rate")
+    save("first_layer_sparse", "\n".join(lines))
 
 
 if __name__ == "__main__":

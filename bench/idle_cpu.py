@@ -9,7 +9,7 @@ go to start.sh, e.g. `-- --server.fileWatcherType auto` for the watcher's cost.
     .venv/bin/python bench/idle_cpu.py                     # the shipped config, 60 s each
     .venv/bin/python bench/idle_cpu.py -- --server.fileWatcherType auto
 
-Writes bench/results/idle_cpu.json. Target: < 1 % of a core.
+Appends to bench/results/idle_cpu-<date>-<cpu>.json (bench/results.py). Target: < 1 % of a core.
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from load_client import StreamlitUser  # noqa: E402
 from load_meter import cpu_seconds, load_average, rss_mb  # noqa: E402
+
+from bench.results import log_dir, save  # noqa: E402
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
@@ -69,8 +72,7 @@ def main() -> None:
     parser.add_argument("start_args", nargs="*", help="passed on to scripts/start.sh (after --)")
     args = parser.parse_args()
     url = f"http://127.0.0.1:{args.port}"
-    log_path = REPO / "bench" / "results" / "idle_cpu_server.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir() / "idle_cpu_server.log"
     env = {**os.environ, "VAE_EXPLORER_PORT": str(args.port), "VAE_EXPLORER_ADDRESS": "127.0.0.1"}
     with open(log_path, "wb") as log:
         # start.sh execs streamlit: the shell's pid becomes the server's. Own process group: stopped as one.
@@ -102,8 +104,7 @@ def main() -> None:
                 process.wait(15)
     result["server_log_lines"] = len(log_path.read_text(errors="replace").splitlines())
     print(json.dumps(result, indent=1))
-    name = "idle_cpu.json" if not args.start_args else "idle_cpu_custom.json"
-    (REPO / "bench" / "results" / name).write_text(json.dumps(result, indent=1))
+    save("idle_cpu", result)  # start.sh's arguments are in the result (start_args)
 
 
 if __name__ == "__main__":

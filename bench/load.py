@@ -12,7 +12,8 @@ RSS after one warm-up user, with every user connected (→ MiB per session) and 
     .venv/bin/python bench/load.py --views                            # each view's own per-run work
     .venv/bin/python bench/load.py --users 40 --browsers 2            # + real Chromium pages under the load
 
-Writes bench/results/load.json (or --out). The machine is shared: the load average is printed with each row.
+Appends to bench/results/load-<date>-<cpu>.json (or --name). The machine is shared: the load average is
+printed with each row.
 """
 
 from __future__ import annotations
@@ -30,14 +31,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the app's own packages (browser_support reads explorer.pages)
+sys.path.insert(0, str(REPO))  # the app's own packages (harness.browser reads explorer.pages)
 sys.path.insert(0, str(REPO / "bench"))
 
-import browser_support as bs  # noqa: E402
 from load_client import RunFailed, StreamlitUser, option_labels  # noqa: E402
 from load_meter import Meter, load_average, rss_mb  # noqa: E402
 
-RESULTS = REPO / "bench" / "results"
+from bench.results import log_dir, save  # noqa: E402
+from harness import browser as bs  # noqa: E402
+
 GC_ARGS = {  # --gc mode → (main script, extra `streamlit run` options)
     "off": ("app.py", []),  # the shipped .streamlit/config.toml: runner.postScriptGC = false
     "on": ("app.py", ["--runner.postScriptGC", "true"]),  # Streamlit's default
@@ -207,19 +209,18 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=0, help="real Chromium pages moving a slider too")
     parser.add_argument("--linger", type=float, default=0.0, help="seconds to wait after users leave, then RSS")
     parser.add_argument("--server-env", nargs="*", default=[], metavar="KEY=VALUE", help="e.g. MALLOC_ARENA_MAX=2")
-    parser.add_argument("--out", default="load.json", help="file name under bench/results/")
+    parser.add_argument("--name", default="load", help="result name: bench/results/NAME-<date>-<cpu>.json")
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     os.environ.update(item.split("=", 1) for item in args.server_env)  # the servers inherit it
     report: dict = {"args": vars(args), "rows": []}
     for gc_mode in args.gc:
         if args.views:
-            with start_server(gc_mode, RESULTS / f"load_server_{gc_mode}.log") as server:
+            with start_server(gc_mode, log_dir() / f"load_server_{gc_mode}.log") as server:
                 print(f"gc {gc_mode}: per-view work (load average {load_average():.2f})", flush=True)
                 report["views"] = asyncio.run(view_work(server.url, args.reruns))
             continue
         for users in args.users:  # a fresh server for each count: its memory figures are its own
-            with start_server(gc_mode, RESULTS / f"load_server_{gc_mode}_{users}.log") as server:
+            with start_server(gc_mode, log_dir() / f"load_server_{gc_mode}_{users}.log") as server:
                 browsers = None
                 if args.browsers:
                     from load_browsers import BrowserUsers
@@ -240,7 +241,7 @@ def main() -> None:
                 f"load {row['load_average']:.2f}" + (f"  browser {row['browser']}" if browsers else ""),
                 flush=True,
             )
-    (RESULTS / args.out).write_text(json.dumps(report, indent=1))
+    save(args.name, report)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ student sees while the simulated class loads the server.
 
 upload_burst: `count` pages open the digit view, then upload a 4000×4000 photo of a digit at the same
 moment; the server's RSS is sampled throughout (peak) and read again once every page shows its result.
+Appended to bench/results/load_uploads-<date>-<cpu>.json (bench/results.py).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from typing import Any
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the app's own packages (browser_support reads explorer.pages)
+sys.path.insert(0, str(REPO))  # the app's own packages (harness.browser reads explorer.pages)
 sys.path.insert(0, str(REPO / "bench"))
 
-import browser_support as bs  # noqa: E402
 from load_meter import Meter, rss_mb  # noqa: E402
+
+from bench.results import log_dir, save  # noqa: E402
+from harness import browser as bs  # noqa: E402
 
 
 class BrowserUsers:
@@ -144,11 +147,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--uploads", type=int, default=5)
     args = parser.parse_args()
-    with bs.AppServer(log_path=REPO / "bench" / "results" / "load_uploads_server.log") as server:
+    with bs.AppServer(log_path=log_dir() / "load_uploads_server.log") as server:
         server.wait_healthy(120)
         result = upload_burst(server.url, server.process.pid, args.uploads)
     print(json.dumps(result, indent=1))
-    (REPO / "bench" / "results" / "load_uploads.json").write_text(json.dumps(result, indent=1))
+    save("load_uploads", result)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ Candidates not chosen are bench-only (requirements-bench.txt):
 
     pip install -r requirements-bench.txt
     VAE_DATA_DIR=~/.cache/vae-latent-explorer/data python bench/map_methods.py --repeat 3
+
+The table is appended to bench/results/map_methods-<date>-<cpu>.txt (bench/results.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.results import save  # noqa: E402
+
 THREADS = "2"
 
 
@@ -140,26 +145,34 @@ def main() -> None:
 
     from vae.atlas import load_atlas
 
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
     points, labels = test_means(args.checkpoint)
     atlas = load_atlas(args.checkpoint)
-    print(f"reference: 10-NN accuracy of the {points.shape[1]}-D means {knn_accuracy(points, labels):.4f}, ", end="")
-    print(f"of the shipped t-SNE map {knn_accuracy(atlas.coords, labels):.4f}")
+    say(
+        f"reference: 10-NN accuracy of the {points.shape[1]}-D means {knn_accuracy(points, labels):.4f}, "
+        f"of the shipped t-SNE map {knn_accuracy(atlas.coords, labels):.4f}"
+    )
     env = {**os.environ, "OMP_NUM_THREADS": THREADS, "NUMBA_NUM_THREADS": THREADS, "MKL_NUM_THREADS": THREADS}
     # On a shared machine the wall times grow with the load; the CPU seconds (both threads) much less.
-    print(f"{'method':26s} {'cold s':>7s} {'warm s':>7s} {'cpu s':>7s} {'10-NN':>7s} {'load':>5s}")
+    say(f"{'method':26s} {'cold s':>7s} {'warm s':>7s} {'cpu s':>7s} {'10-NN':>7s} {'load':>5s}")
     for method in args.methods:
         command = [sys.executable, __file__, "--child", method, "--repeat", str(args.repeat)]
         command += ["--checkpoint", str(args.checkpoint), "--seed", str(args.seed)]
         done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, check=False)
         if done.returncode != 0:
-            print(f"{method:26s} failed: {done.stderr.strip().splitlines()[-1:]}")
+            say(f"{method:26s} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue
         row = json.loads(done.stdout.strip().splitlines()[-1])
-        print(
+        say(
             f"{method:26s} {row['cold_s']:7.1f} {row['warm_s']:7.1f} {row['warm_cpu_s']:7.1f} {row['knn10']:7.4f} "
-            f"{row['load']:5.1f}",
-            flush=True,
+            f"{row['load']:5.1f}"
         )
+    save("map_methods", "\n".join([f"checkpoint {args.checkpoint.name}, {args.repeat} maps per process", *lines]))
 
 
 if __name__ == "__main__":

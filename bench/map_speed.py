@@ -10,13 +10,13 @@ the default view (model, atlas and test set cached, as after the first page), th
 
     .venv/bin/python bench/map_speed.py --repeats 5
 
-Writes bench/results/map_speed.json and prints medians with the load average (2 shared cores: noisy).
+Appends every sample to bench/results/map_speed-<date>-<cpu>.json (bench/results.py) and prints medians
+with the load average (2 shared cores: noisy).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shlex
@@ -27,6 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.results import save  # noqa: E402
 
 TARGETS = {"open_s": 1.0, "click_s": 0.3}
 
@@ -57,20 +59,18 @@ def measure(repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "map_speed.json")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     result = measure(args.repeats)
     result |= {"command": shlex.join(["python", *sys.argv]), "load_average": [load, os.getloadavg()[0]]}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
+    out = save("map_speed", result)
     print(f"$ {result['command']}\nload average {load:.2f} → {os.getloadavg()[0]:.2f}\n")
     print(f"{'':44}{'median':>9}{'max':>9}  target")
     for name, label in (("open_s", "map open (server script run)"), ("click_s", "click → panel (whole-page rerun)")):
         values = result[name]
         print(f"{label:44}{statistics.median(values):8.2f}s{max(values):8.2f}s  ≤ {TARGETS[name]:g} s")
     print(f"{'map figure JSON':44}{statistics.median(result['payload_bytes']) / 1e3:8.0f}kB")
-    print(f"\nevery sample: {args.json}")
+    print(f"\nevery sample: {out.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

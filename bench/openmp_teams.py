@@ -14,6 +14,8 @@ Each case runs in a fresh process (a team, once made, lives as long as its threa
 - "beside a team, passive": as alone, with OMP_WAIT_POLICY=passive (never spin): what throttling costs.
 
     python bench/openmp_teams.py
+
+The table is appended to bench/results/openmp_teams-<date>-<cpu>.txt (bench/results.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.results import save  # noqa: E402
 
 CHILD = r"""
 import json, sys, threading, time
@@ -88,9 +93,15 @@ CASES = {
 
 
 def main() -> None:
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; µs per operation on [256, 784], 2 threads")
-    print("| case | a − b | sigmoid | product 256×400 · 400×784 | training step, ms |")
-    print("|---|---:|---:|---:|---:|")
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    say(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; µs per operation on [256, 784], 2 threads")
+    say("| case | a − b | sigmoid | product 256×400 · 400×784 | training step, ms |")
+    say("|---|---:|---:|---:|---:|")
     for name, (mode, env) in CASES.items():
         out = subprocess.run(
             [sys.executable, "-c", CHILD, mode, str(REPO)],
@@ -100,7 +111,8 @@ def main() -> None:
             check=True,
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"| {name} | {r['sub_us']:.0f} | {r['sigmoid_us']:.0f} | {r['product_us']:.0f} | {r['step_ms']:.2f} |")
+        say(f"| {name} | {r['sub_us']:.0f} | {r['sigmoid_us']:.0f} | {r['product_us']:.0f} | {r['step_ms']:.2f} |")
+    save("openmp_teams", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ digit on the photo, on its clean source (same digit and size, black on white PNG
 28×28 MNIST digit, and the server time per photo (decode + preprocess + encode + vote). Then the
 hardest failures, and the cost of big uploads (a 50 MP phone JPEG, a 4000×4000 PNG): wall time and
 peak memory above the process's baseline, each measured in a fresh subprocess.
+The tables are appended to bench/results/photo_reading-<date>-<cpu>.txt (bench/results.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bench.results import save  # noqa: E402
 from vae.atlas import load_atlas  # noqa: E402
 from vae.checkpoint import default_checkpoint_path, load_checkpoint  # noqa: E402
 from vae.data import load_mnist  # noqa: E402
@@ -96,6 +98,11 @@ def main() -> None:
     parser.add_argument("--no-big", action="store_true", help="skip the 50 MP / 4000×4000 timing")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
 
     checkpoint = default_checkpoint_path()
     model = load_checkpoint(checkpoint)
@@ -117,11 +124,9 @@ def main() -> None:
         if not ok[0]:
             failures.append((not ok[1], photo.kind, photo.index, photo.label, photo_label, clean_label))
 
-    print(f"checkpoint {checkpoint.name}, {args.per_kind} photos per kind, seed {args.seed}\n")
-    print(
-        "| kind | photos | right on photo | right on clean | photo / clean | raw MNIST digit | ms per photo | CPU ms |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    say(f"checkpoint {checkpoint.name}, {args.per_kind} photos per kind, seed {args.seed}\n")
+    say("| kind | photos | right on photo | right on clean | photo / clean | raw MNIST digit | ms per photo | CPU ms |")
+    say("|---|---:|---:|---:|---:|---:|---:|---:|")
     totals = np.zeros(4)
     all_ms, all_cpu = [], []
     for kind, results in rows.items():
@@ -132,26 +137,27 @@ def main() -> None:
         all_cpu += list(array[:, 4])
         totals += [len(array), array[:, 0].sum(), array[:, 1].sum(), array[:, 2].sum()]
         ratio = photo / max(clean, 1e-9)
-        print(
+        say(
             f"| {kind} | {len(array)} | {photo:.0%} | {clean:.0%} | {ratio:.2f} | {raw:.0%} | {ms:.0f} | {cpu_ms:.0f} |"
         )
     n, photo, clean, raw = totals
-    print(
+    say(
         f"| **all** | {n:.0f} | {photo / n:.1%} | {clean / n:.1%} | {photo / max(clean, 1):.3f} | {raw / n:.1%} "
         f"| {1000 * np.median(all_ms):.0f} (p95 {1000 * np.percentile(all_ms, 95):.0f}) "
         f"| {1000 * np.median(all_cpu):.0f} (p95 {1000 * np.percentile(all_cpu, 95):.0f}) |"
     )
     failures.sort()  # the hardest first: photos misread although their clean source was read right
     lost = sum(1 for clean_wrong, *_ in failures if not clean_wrong)
-    print(f"\nPhotos misread: {len(failures)}; of those, {lost} whose clean source was read right. The first:")
+    say(f"\nPhotos misread: {len(failures)}; of those, {lost} whose clean source was read right. The first:")
     for clean_wrong, kind, index, label, got, clean_got in failures[: args.failures]:
         clean = f"clean source also read as {clean_got}" if clean_wrong else "clean source read right"
-        print(f"- {kind}: training digit #{index}, a {label}, read as {'nothing' if got is None else got} ({clean})")
+        say(f"- {kind}: training digit #{index}, a {label}, read as {'nothing' if got is None else got} ({clean})")
     if not args.no_big:
-        print("\n| big upload | wall s | CPU s | peak MB above baseline |\n|---|---:|---:|---:|")
+        say("\n| big upload | wall s | CPU s | peak MB above baseline |\n|---|---:|---:|---:|")
         with tempfile.TemporaryDirectory() as workdir:
             for name, wall, cpu, mb in big_uploads(Path(workdir)):
-                print(f"| {name} | {wall:.2f} | {cpu:.2f} | {mb:.0f} |")
+                say(f"| {name} | {wall:.2f} | {cpu:.2f} | {mb:.0f} |")
+    save("photo_reading", "\n".join(lines))
 
 
 if __name__ == "__main__":

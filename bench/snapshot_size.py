@@ -4,7 +4,8 @@
 
 For each (shipped, run) pair: bytes by part (weights, snapshot decoders, snapshot codes, panel), and for
 every snapshot epoch the mean and largest absolute difference, in grey levels (0–255), between 256
-prior samples decoded by the shipped int8 decoder and by the run file's float16 one.
+prior samples decoded by the shipped int8 decoder and by the run file's float16 one. Printed, and appended to
+bench/results/snapshot_size-<date>-<cpu>.json (bench/results.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's vae/, not an installed one
 
+from bench.results import save
 from vae.checkpoint import load_checkpoint, open_checkpoint
 from vae.codes import prior_samples
 from vae.snapshots import model_at_epoch, snapshot_epochs
@@ -54,7 +56,9 @@ def main() -> None:
     parser.add_argument("paths", nargs="+", help="shipped, run, shipped, run, …")
     args = parser.parse_args()
     pairs = list(zip(args.paths[::2], args.paths[1::2], strict=True))
-    print(json.dumps([measure(Path(s), Path(r)) for s, r in pairs], indent=1))
+    result = {"pairs": [measure(Path(s), Path(r)) for s, r in pairs]}
+    print(json.dumps(result, indent=1))
+    save("snapshot_size", result)
 
 
 if __name__ == "__main__":

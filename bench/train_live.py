@@ -12,6 +12,8 @@ the live views, then the trained model's map; and how long other users' script r
    and while one trains with 1 or 2 torch threads (VAE_TRAIN_THREADS).
 
     VAE_DATA_DIR=~/.cache/vae-latent-explorer/data python bench/train_live.py
+
+The lines are appended to bench/results/train_live-<date>-<cpu>.txt (bench/results.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 
+from bench.results import save  # noqa: E402
 from explorer.jobs.queue import JobQueue, JobState  # noqa: E402
 from explorer.jobs.training import LECTURE_BATCH, SharedData, TrainingProgress, TrainSettings, train_job  # noqa: E402
 from explorer.service.jobs import warm_up_trainer  # noqa: E402
@@ -165,7 +168,13 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between live-view refreshes")
     parser.add_argument("--latency-runs", type=int, default=30, help="slider reruns per condition (0: skip)")
     args = parser.parse_args()
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    say(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     data = SharedData(load_mnist("train", progress=lambda _: None), load_mnist("test", progress=lambda _: None))
     # The app's warm-up, in a thread of its own as the app runs it (a thread that lives on would keep an
     # OpenMP team, and torch's threads spin less while another team exists).
@@ -180,20 +189,21 @@ def main() -> None:
             floor = products_floor(args.batch, args.epochs, threads)
             row = train_once(data, settings, Path(folder), threads, args.poll)
             epochs = ", ".join(f"{s:.2f}" for s in row["epoch_s"])
-            print(
+            say(
                 f"{args.epochs} epochs, batch {args.batch}, {threads} thread(s): "
                 f"{row['total_s']:.1f} s from submit to done, its products alone {floor:.1f} s "
                 f"({row['cpu_s']:.1f} CPU s, load {os.getloadavg()[0]:.1f}) "
                 f"(epochs {epochs} s); test −ELBO {row['test_total']:.1f}; a live-view refresh {row['draw_ms']:.0f} ms"
             )
         shown, scores = map_seconds(row["result"])
-        print(f"map of the trained model (vae.quick_map): shown after {shown:.1f} s, its scores {scores:.1f} s later")
+        say(f"map of the trained model (vae.quick_map): shown after {shown:.1f} s, its scores {scores:.1f} s later")
         if args.latency_runs:
             for threads in (None, *args.threads):
                 median, p90 = slider_latency(data, Path(folder), threads, args.latency_runs)
                 during = "no job" if threads is None else f"a job training on {threads} thread(s)"
-                print(f"slider view's script run with {during}: median {median:.0f} ms, p90 {p90:.0f} ms")
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+                say(f"slider view's script run with {during}: median {median:.0f} ms, p90 {p90:.0f} ms")
+    say(f"load average after: {os.getloadavg()[0]:.2f}")
+    save("train_live", "\n".join(lines))
 
 
 if __name__ == "__main__":

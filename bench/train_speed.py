@@ -4,7 +4,7 @@
 data held as one tensor, the lecture's 784-400-20 VAE, batch 256, fused Adam where this torch has it
 on the CPU) in bf16 autocast against fp32, at 1 and 2 threads. The two take turns slice by slice, so
 a slow phase of the shared machine hits both alike; it prints the median steps/s and the median of
-the paired ratios, and writes them to bench/results/train_speed-<date>-<cpu>.txt (appended).
+the paired ratios, and appends them to bench/results/train_speed-<date>-<cpu>.txt (bench/results.py).
 
     python bench/train_speed.py steps --repeats 7
 
@@ -21,20 +21,18 @@ phase of the shared machine hits all of them alike. The speed-up is the median o
 ratios.
 
     python bench/train_speed.py reference --reference /path/to/examples/vae/main.py --seeds 1 2 3 4
+
+Its runs are appended to bench/results/train_speed_reference-<date>-<cpu>.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import io
-import json
 import os
-import re
 import runpy
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,14 +44,13 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.results import save  # noqa: E402
 from vae.config import ModelConfig, TrainConfig  # noqa: E402
 from vae.data import DataError, ensure_mnist, load_mnist  # noqa: E402
 from vae.evaluate import split_loss  # noqa: E402
 from vae.paths import data_dir as default_data_dir  # noqa: E402
 from vae.train_step import resolve_precision  # noqa: E402
 from vae.training import new_run, train_epoch  # noqa: E402
-
-RESULTS = REPO / "bench" / "results"
 
 Epoch = Callable[[int], tuple[float, float]]  # trains epoch n: (its training seconds, the test loss after it)
 
@@ -124,11 +121,7 @@ def our_run(config: TrainConfig, data: Path, device: str) -> Epoch:
 
 def reference(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
-    data, reference, out = (
-        (args.data_dir or default_data_dir()).resolve(),
-        args.reference.resolve(),
-        args.json.resolve(),
-    )
+    data, reference = (args.data_dir or default_data_dir()).resolve(), args.reference.resolve()
     ensure_mnist(data)  # both read these verified files; nothing is downloaded during timing
     names = ["reference", *args.variants]
     runs: dict[str, list[dict]] = {name: [] for name in names}
@@ -167,8 +160,7 @@ def reference(args: argparse.Namespace) -> None:
         "speedup_range": {name: [min(ratios(name)), max(ratios(name))] for name in args.variants},
         "final_test_loss_mean": {name: statistics.mean(final[name]) for name in names},
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    save("train_speed_reference", result)
 
     width = max(len(name) for name in names) + 2
     rows = [
@@ -189,11 +181,6 @@ def reference(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- the step, as the app trains
 
 APP_BATCH = 256  # explorer/live_training.py's LECTURE_BATCH
-
-
-def cpu_model() -> str:
-    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    return next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "cpu")
 
 
 def bench_images(data: Path | None) -> tuple[torch.Tensor, str]:
@@ -233,9 +220,8 @@ def steps(args: argparse.Namespace) -> None:
             print(rows[-1], file=sys.stderr)
     loads = " ".join(f"{a:.2f}" for a in load_before), " ".join(f"{a:.2f}" for a in os.getloadavg())
     auto = resolve_precision("auto", torch.device("cpu"))
-    lines = [
-        f"bench/train_speed.py steps, {datetime.datetime.now().isoformat(timespec='seconds')}",
-        f"cpu: {cpu_model()}, {os.cpu_count()} cores; torch {torch.__version__}; auto precision here: {auto}",
+    lines = [  # the date, CPU, cores, versions and load before are in the header results.save writes
+        f"auto precision here: {auto}",
         f"data: {source}, {len(images)} images held as one tensor; batch {args.batch}; "
         f"784-{ModelConfig().hidden_dim}-{ModelConfig().latent_dim} VAE; repeats {args.repeats}",
         f"load average (1, 5, 15 min): before {loads[0]}, after {loads[1]}",
@@ -243,14 +229,9 @@ def steps(args: argparse.Namespace) -> None:
         f"threads precision  steps/s  vs {args.precisions[0]} (median, range)  Adam",
         *rows,
     ]
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(lines)
     print(text)
-    slug = re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")
-    out = RESULTS / f"train_speed-{datetime.date.today().isoformat()}-{slug}.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a") as file:  # a day's runs on one CPU kind stay together, each with its load average
-        file.write(text + "\n")
-    print(f"appended to {out}", file=sys.stderr)
+    save("train_speed", text)  # a day's runs on one CPU kind stay together, each with its load average
 
 
 def main() -> None:
@@ -278,7 +259,6 @@ def main() -> None:
     ref.add_argument("--seeds", type=int, nargs="+", default=[1], help="each seed runs the reference and ours")
     ref.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ref.add_argument("--device", default="cpu")
-    ref.add_argument("--json", type=Path, default=RESULTS / "train_speed.json")
     args = parser.parse_args()
     {"steps": steps, "reference": reference}[args.mode](args)
 
