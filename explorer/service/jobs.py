@@ -10,6 +10,7 @@ session's next run (`adopt_finished`).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import shutil
 import tempfile
@@ -60,6 +61,7 @@ class TrainedModel:
 
 
 _runtime_sessions: dict[str, str | None] = {}  # job owner → the runtime's id of its session (None: untracked)
+_queues: list[JobQueue] = []  # the queues made so far (the janitor looks at these, and never makes one)
 _gone_since: dict[str, float] = {}  # owner → when the janitor first saw it disconnected
 
 
@@ -162,6 +164,7 @@ def training_queue() -> JobQueue:
         capacity=settings().train_queue,
     )
     threading.Thread(target=warm_up_trainer, args=(queue,), name="trainer-warm-up", daemon=True).start()
+    _queues.append(queue)
     return queue
 
 
@@ -169,12 +172,14 @@ def training_queue() -> JobQueue:
 def map_queue() -> JobQueue:
     # A session that trains two models in a row, or uploads one, has several maps to build: they wait their
     # turn, a few per session, so one visitor cannot fill the line.
-    return JobQueue(
+    queue = JobQueue(
         partial(build_map, threads=train_threads),
         is_alive=session_alive,
         per_owner=MAPS_PER_SESSION,
         on_end=drop_unused_upload,
     )
+    _queues.append(queue)
+    return queue
 
 
 def trained_models() -> dict[str, TrainedModel]:
@@ -300,30 +305,53 @@ def sweep_gone_sessions(queues: tuple[JobQueue, ...], now: float | None = None) 
             continue
         if now - _gone_since.setdefault(owner, now) >= GONE_AFTER_S:
             forget_session(owner)
-            _runtime_sessions.pop(owner, None)
+            release_uploads(_runtime_sessions.pop(owner, None))
             _gone_since.pop(owner, None)
             gone += 1
     return gone
 
 
+def release_uploads(runtime_id: str | None) -> None:
+    """Streamlit keeps a session's uploaded files (and its media) until the session is shut down, which a
+    session dropped after disconnectedSessionTTL never is: let them go."""
+    from streamlit import runtime
+
+    if runtime_id is None or not runtime.exists():
+        return
+    instance = runtime.get_instance()
+    instance.uploaded_file_mgr.remove_session_files(runtime_id)
+    instance.media_file_mgr.clear_session_refs(runtime_id)
+    instance.media_file_mgr.remove_orphaned_files()
+
+
+def return_freed_memory() -> None:
+    """Give the pages glibc keeps after a collection back to the system (hundreds of MB once a session's
+    models and uploads are gone); nothing elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError, TypeError):  # not glibc: nothing to do
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+
+
 @st.cache_resource
 def janitor() -> threading.Thread:
-    """The server's one janitor thread (app.py starts it): every JANITOR_EVERY_S, sweep_gone_sessions. After
-    a session went, a full garbage collection on the next few rounds: its models can sit in reference
-    cycles, and an idle server allocates too little for Python's own collector ever to run."""
-
-    queues = (training_queue(), map_queue())  # taken here, in a script run: the thread has no Streamlit context
+    """The server's one janitor thread (app.py starts it): every JANITOR_EVERY_S, sweep_gone_sessions over
+    the queues that exist. After a session went, a full garbage collection on the next few rounds (its
+    models can sit in reference cycles, and an idle server allocates too little for Python's own collector
+    ever to run), and the freed memory back to the system."""
 
     def work() -> None:
         collections_due = 0
         while True:
             time.sleep(JANITOR_EVERY_S)
             try:
-                if sweep_gone_sessions(queues):
+                if sweep_gone_sessions(tuple(_queues)):
                     collections_due = 1 + round(GONE_AFTER_S / JANITOR_EVERY_S)  # until Streamlit drops its state
                 if collections_due:
                     collections_due -= 1
                     gc.collect()
+                    return_freed_memory()
             except Exception:  # the janitor must outlive any one problem
                 LOG.exception("sweeping gone sessions")
 

@@ -37,22 +37,35 @@ UPLOAD_KEY = "checkpoint_upload"
 UPLOAD_ERROR = "checkpoint_upload_error"
 
 
+def forget_upload(upload: object) -> None:
+    """Drop Streamlit's copy of an uploaded file (up to 20 MB a checkpoint, kept per session otherwise)."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    file_id = getattr(upload, "file_id", None)
+    if ctx is not None and file_id and runtime.exists():
+        runtime.get_instance().uploaded_file_mgr.remove_file(ctx.session_id, file_id)
+
+
 @guarded
 def take_upload() -> None:
     """The uploader's callback: validate the file, make it this session's model, or say why not."""
     upload = ss.get(UPLOAD_KEY)
     if upload is None:
         return
+    payload = upload.getvalue()
+    forget_upload(upload)  # the bytes are in hand: Streamlit would keep its copy until the session ends
     try:
         with heavy_work("checking a checkpoint"):
-            model = load_uploaded_checkpoint(upload.name, upload.getvalue())
+            model = load_uploaded_checkpoint(upload.name, payload)
     except (CheckpointError, ServerBusy) as exc:
         keeping = " Still showing the previous model." if ss.get(ACTIVE_MODEL) else ""
         ss[UPLOAD_ERROR] = f"{plain(str(exc).rstrip('.'))}.{keeping}"
         return
     name = model.checkpoint_path.name
     key = add_session_model(SessionModel(name=name, model=model, no_map_reason=MAP_BEING_BUILT))
-    map_upload(key, upload.name, upload.getvalue())  # built off the page, as a trained model's
+    map_upload(key, upload.name, payload)  # built off the page, as a trained model's
     ss[MODEL_CHOICE] = key
 
 
