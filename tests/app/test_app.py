@@ -65,6 +65,7 @@ def test_sidebar_lists_the_checkpoints_with_their_metadata():
     assert any(FIRST.name in shown(caption.value) for caption in at.caption)  # the page says which model it shows
 
 
+@pytest.mark.slow
 def test_an_uploaded_checkpoint_becomes_this_sessions_model_and_no_one_elses():
     other = [c for c in LISTING.checkpoints if c.path != FIRST.path]
     source = other[0] if other else FIRST
@@ -601,4 +602,6 @@ def test_a_session_keeps_a_bounded_number_of_its_own_models_and_says_which_went(
     assert len(at.session_state["session_models"]) == MAX_SESSION_MODELS
     assert [i for i in at.sidebar.info if "let go of its oldest model: copy1.safetensors" in shown(i.value)]
     assert at.session_state["active_model"] == f"session:copy{MAX_SESSION_MODELS + 1}.safetensors"
-    assert map_queue().join(300)
+    for job in map_queue().unfinished():  # their maps are not under test here
+        map_queue().cancel(job.id, "the test is over")
+    assert map_queue().join(120)

@@ -34,6 +34,7 @@ def check_step(at: AppTest, step) -> None:
             assert at.session_state[key] == value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(shipped_lessons()))
 def test_every_step_of_every_shipped_lesson_opens_without_an_error(name):
     lesson = read_shipped(name, VIEW_NAMES, MODELS)

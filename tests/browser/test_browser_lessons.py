@@ -3,13 +3,16 @@ questions answered before the reveal, Next by click and by the arrow key, to the
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from explorer.pages import VIEWS
 from explorer.state.lessons import read_shipped
 from harness import browser as bs
+from support.app import LISTING
 from support.browser import assert_no_exception, shot
-from tests.support.app import LISTING
+
+pytestmark = pytest.mark.browser
 
 VIEW_NAMES = [view.url_path for view in VIEWS if view.url_path != "lessons"]
 MODELS = [c.name.removesuffix(".safetensors") for c in LISTING.checkpoints]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from explorer.pages import VIEWS
 from explorer.state.lessons import read_shipped, shipped_lessons
@@ -17,6 +18,7 @@ from vae.images import tile
 from vae.morph import morph_row
 
 
+@pytest.mark.slow
 def test_the_shipped_lesson_becomes_a_pdf_of_a_page_per_step() -> None:
     views = [view.url_path for view in VIEWS]
     name = next(iter(shipped_lessons()))

@@ -25,12 +25,14 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(torch.nn.functional.cosine_similarity(a.reshape(1, -1), b.reshape(1, -1)))
 
 
+@pytest.mark.slow
 def test_a_heic_photo_reads_like_its_clean_source() -> None:
     decoded = read_image(UPRIGHT)
     assert decoded.format == "HEIF"
     assert cosine(image_to_mnist(UPRIGHT), image_to_mnist(CLEAN)) > 0.85
 
 
+@pytest.mark.slow
 def test_a_heic_stored_sideways_is_read_upright() -> None:
     """The turn is in the file (HEIF's irot): the decoder applies it, and the digit is the upright one."""
     assert Image.open(io.BytesIO(SIDEWAYS)).info["original_orientation"] == 6  # as the file stores it

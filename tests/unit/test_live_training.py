@@ -67,6 +67,7 @@ def test_the_live_panel_is_the_runs_recorded_panel_with_every_digit(shared: Shar
     assert np.array_equal(view.progress.panels[-1][1].reshape(16, -1), record.panel_recon[-1])
 
 
+@pytest.mark.slow
 def test_the_training_set_is_shared_not_copied(
     shared: SharedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,6 +186,7 @@ def test_a_run_whose_session_left_leaves_no_file_in_a_temporary_folder(shared: S
     assert list(tmp_path.glob("*.safetensors")) == []
 
 
+@pytest.mark.slow
 def test_the_job_asks_for_its_threads_before_every_epoch(shared: SharedData, tmp_path: Path) -> None:
     asked: list[int] = []  # torch's setting in the worker thread each time the job asks
 
@@ -216,6 +218,7 @@ def test_a_lone_session_trains_on_every_core_and_gives_one_back_when_others_come
     assert train_service.train_threads() == 2
 
 
+@pytest.mark.slow
 def test_a_trained_models_map_is_shown_before_its_scores_are_computed(
     checkpoint_copy: Path, fake_test: MnistSplit, monkeypatch: pytest.MonkeyPatch
 ) -> None:

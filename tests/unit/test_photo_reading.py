@@ -26,6 +26,7 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a @ b) / (a.norm() * b.norm()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize(("name", "digit"), [("seven", SEVEN), ("four", FOUR)])
 def test_a_photo_reads_like_its_clean_source(kind: str, name: str, digit: np.ndarray) -> None:

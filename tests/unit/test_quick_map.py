@@ -37,6 +37,7 @@ def test_the_map_keeps_clusters_apart_and_reports_progress() -> None:
     assert seen == sorted(seen) and seen[-1] == 1.0
 
 
+@pytest.mark.slow
 def test_raising_from_progress_stops_the_map() -> None:
     points, _ = clusters(per=20)
 
