@@ -1,0 +1,108 @@
+"""The explorer on a phone and for every reader: a touch-screen browser context, touch gestures and the
+accessibility checks (axe-core, pinned in package.json, injected into the page). Shared by
+tests/browser/test_phone.py and scripts that look at the app the way a student with a phone does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness import browser as bs
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+AXE = bs.REPO / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SERIOUS = ("serious", "critical")
+
+
+def phone_context(browser: Any, **options: Any) -> Any:
+    """A 390×844 touch screen, as Chromium emulates a phone (touch events, no hover, mobile viewport)."""
+    return browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=3, **options)
+
+
+def axe_ready() -> bool:
+    return AXE.is_file()
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = SERIOUS) -> list[dict]:
+    """axe-core's WCAG 2.0/2.1 A and AA violations of the page as it is now, of the given impacts:
+    [{id, impact, help, nodes: [html, …]}]."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.html.slice(0, 160) + '  ' + (n.failureSummary || '').slice(0, 200))}));
+        }""",
+        AXE_TAGS,
+    )
+    return [v for v in found if v["impact"] in impacts]
+
+
+def describe(violations: list[dict], nodes: int = 3) -> str:
+    return "\n".join(
+        f"{v['impact']} {v['id']} ({len(v['nodes'])}): {v['help']}\n    " + "\n    ".join(v["nodes"][:nodes])
+        for v in violations
+    )
+
+
+WIDER_JS = """
+() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [];
+    for (const e of document.querySelectorAll('[data-testid="stMain"] *')) {
+        const box = e.getBoundingClientRect();
+        if (box.width === 0 || box.height === 0) continue;
+        if (box.right > width + 1 || box.left < -1) {
+            // only the outermost: its children are wide because of it
+            if (wide.some(w => w.contains(e))) continue;
+            // content scrolled inside a box that clips it (a wide table in its own scroller) is not the page's
+            let clipped = false;
+            for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                const style = getComputedStyle(p);
+                const pb = p.getBoundingClientRect();
+                if (style.overflowX !== 'visible' && pb.right <= width + 1 && pb.left >= -1) { clipped = true; break; }
+            }
+            if (!clipped) wide.push(e);
+        }
+    }
+    return {width, scrollWidth: document.documentElement.scrollWidth,
+            main: document.querySelector('[data-testid="stMain"]')?.scrollWidth,
+            wide: wide.slice(0, 10).map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`
+                + ` [${e.getAttribute('data-testid') || ''}] ${Math.round(e.getBoundingClientRect().left)}..`
+                + `${Math.round(e.getBoundingClientRect().right)}`)};
+}
+"""
+
+
+def wider_than_viewport(page: Any) -> dict:
+    """The elements of the main column that reach past the viewport's sides (outermost ones only), and the
+    page's own scroll width: a phone must never scroll sideways."""
+    return page.evaluate(WIDER_JS)
+
+
+def swipe(page: Any, cdp: Any, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
+    """One finger from `start` to `end` (viewport pixels) through real touch events (CDP), then lifted."""
+    (x0, y0), (x1, y1) = start, end
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
+    for k in range(1, steps + 1):
+        x, y = x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def main_scroll(page: Any) -> float:
+    """How far the app's main column is scrolled (Streamlit scrolls it, not the window)."""
+    return float(
+        page.evaluate(
+            """() => { const m = document.querySelector('[data-testid="stMain"]');
+                return Math.max(m ? m.scrollTop : 0, document.scrollingElement.scrollTop); }"""
+        )
+    )
+
+
+def look(page: Any, folder: Path, name: str) -> None:
+    bs.screenshot(page, folder / f"{name}.png")
