@@ -229,20 +229,31 @@ def test_axe_finds_no_serious_violation_on_any_view(size, phone, desktop, server
     assert not found, "\n".join(f"--- {view}\n{text}" for view, text in found.items())
 
 
+# The focused element, through shadow roots (the components draw in one).
+DEEP = """const deep = () => { let e = document.activeElement; while (e && e.shadowRoot && e.shadowRoot.activeElement)
+    e = e.shadowRoot.activeElement; return e; };"""
+ACTIVE_JS = f"() => {{ {DEEP} const e = deep(); return e ? e.outerHTML.slice(0, 120) : null; }}"
+
+
+def focused(page, selector: str, then: str = "true") -> object:
+    """`then` (a JS expression of e) when the focused element matches `selector`, else False."""
+    return page.evaluate(f"() => {{ {DEEP} const e = deep(); return !!e && e.matches('{selector}') && ({then}); }}")
+
+
 def test_the_keyboard_alone_drives_the_sliders_and_the_pad(desktop, server):
     page = desktop
     open_at(page, server.url, "sliders")
     page.wait_for_selector(bs.LIVE_SLIDERS_READY, state="attached", timeout=90_000)
     # Tab from the top of the page reaches a slider, with a visible focus ring.
-    for _ in range(60):
+    for _ in range(120):
         page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement && document.activeElement.matches('.live-range')"):
+        if focused(page, ".live-range"):
             break
     else:
-        pytest.fail("Tab never reached a latent slider")
-    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+        pytest.fail(f"Tab never reached a latent slider: it is on {page.evaluate(ACTIVE_JS)}")
+    outline = focused(page, ".live-range", "getComputedStyle(e).outlineStyle")
     assert outline not in ("none", ""), outline
-    dim = int(page.evaluate("() => document.activeElement.dataset.dim"))
+    dim = int(focused(page, ".live-range", "e.dataset.dim"))
     for _ in range(30):
         page.keyboard.press("ArrowRight")
     assert ls.page_code(page)[dim] == pytest.approx(0.3)
@@ -250,14 +261,16 @@ def test_the_keyboard_alone_drives_the_sliders_and_the_pad(desktop, server):
     # The pad: reached by Tab, arrows move its point, Enter pins it (the sliders take the code).
     for _ in range(80):
         page.keyboard.press("Tab")
-        if page.evaluate("() => !!document.activeElement?.closest?.('.live-pad')"):
+        if focused(page, ".pad-plane"):
             break
     else:
-        pytest.fail("Tab never reached the latent pad")
+        pytest.fail(f"Tab never reached the latent pad: it is on {page.evaluate(ACTIVE_JS)}")
     start = ls.page_code(page)
+    x0, y0 = json.loads(ls.dataset(page, ls.PAD)["point"])
     for key in ["ArrowRight"] * 5 + ["ArrowUp"] * 3:
         page.keyboard.press(key)
-    assert ls.dataset(page, ls.PAD).get("hover"), "the arrows did not move the pad's point"
+    x1, y1 = json.loads(ls.dataset(page, ls.PAD)["point"])
+    assert x1 > x0 and y1 > y0, f"the arrows moved the pad's point from {(x0, y0)} to {(x1, y1)}"
     bs.rerun(page, lambda: page.keyboard.press("Enter"))
     bs.wait_settled(page)
     assert ls.page_code(page) != start, "Enter did not pin the pad's point"
