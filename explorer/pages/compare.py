@@ -78,9 +78,22 @@ def show(card: ModelCard) -> None:
         f"| {kind}, d = {card.latent_dim} | nats |\n|---|---:|\n| reconstruction | {card.recon:.1f} |\n"
         f"| KL | {kl} |\n| −ELBO | {elbo} |\n| coordinates used | {card.active} of {card.latent_dim} |"
     )
-    st.image(png_bytes(tile(card.samples, columns=4), 2), caption="prior samples (same seed for every model)")
-    st.image(png_bytes(tile(card.morph, columns=len(card.morph)), 2), caption="the same morph")
-    st.image(enlarge(card.reconstruction, 3), caption="the same digit, reconstructed")
+    st.image(
+        png_bytes(tile(card.samples, columns=4), 2),
+        caption="prior samples (same seed for every model)",
+        alt=f"{len(card.samples)} digits that {card.name} decodes from random codes of the prior (the same seed for "
+        "every model)",
+    )
+    st.image(
+        png_bytes(tile(card.morph, columns=len(card.morph)), 2),
+        caption="the same morph",
+        alt=f"{card.name}'s morph between the two chosen test digits, in {len(card.morph)} frames",
+    )
+    st.image(
+        enlarge(card.reconstruction, 3),
+        caption="the same digit, reconstructed",
+        alt=f"the chosen test digit as {card.name} reconstructs it",
+    )
 
 
 def render(ctx: Context) -> None:
@@ -106,8 +119,14 @@ def render(ctx: Context) -> None:
     originals = (test.images[[digit, start, end]].reshape(-1, 28, 28) * 255).round().byte().numpy()
     # One column each at a fixed width: as a list in one st.image, a longer caption widened its image.
     captions = (f"digit #{digit}", f"from #{start}", f"to #{end}")  # one line each in a fifth of the width
-    for column, image, caption in zip(st.columns(5)[:3], originals, captions, strict=True):
-        column.image(enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE)
+    digits = [int(test.labels[row]) for row in (digit, start, end)]
+    alts = (
+        f"test digit #{digit}, a {digits[0]}, to reconstruct",
+        f"test digit #{start}, a {digits[1]}, where the morph starts",
+        f"test digit #{end}, a {digits[2]}, where the morph ends",
+    )
+    for column, image, caption, alt in zip(st.columns(5)[:3], originals, captions, alts, strict=True):
+        column.image(enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE, alt=alt)
     st.caption(
         "−ELBO is reconstruction + KL whatever β the model was trained with, so models compare on one bound. "
         "A VAE uses a coordinate when its mean KL over the test set is 0.05 nats or more (the others are the "

@@ -107,6 +107,10 @@ def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
         st.image(
             [enlarge(test.images[row], SMALL) for row in analysis.neighbours],
             caption=[f"a {int(test.labels[row])} · #{row}" for row in analysis.neighbours],
+            alt=[
+                f"nearest test digit {i + 1}: #{row}, a {int(test.labels[row])}"
+                for i, row in enumerate(analysis.neighbours)
+            ],
         )
 
 
@@ -138,10 +142,20 @@ def render(ctx: Context) -> None:
         show_verdict(ctx, analysis)
         stages = preview_stages(prepared.stages())
         st.caption(STAGES_CAPTION)
-        st.image(list(stages.values()), caption=list(stages), width=84)
+        st.image(list(stages.values()), caption=list(stages), width=84, alt=[f"your digit, {name}" for name in stages])
         c1, c2, c3 = st.columns([1, 1, 1])
-        c1.image(enlarge(prepared.mnist, 6), caption="what the model sees", width=168)
-        c2.image(enlarge(analysis.reconstruction, 6), caption=reconstruction_caption(ctx.is_vae), width=168)
+        c1.image(
+            enlarge(prepared.mnist, 6),
+            caption="what the model sees",
+            width=168,
+            alt="your digit as the model sees it: 28 by 28 grey pixels, centred like MNIST",
+        )
+        c2.image(
+            enlarge(analysis.reconstruction, 6),
+            caption=reconstruction_caption(ctx.is_vae),
+            width=168,
+            alt="your digit as the model reconstructs it from its code",
+        )
         with c3:
             show_numbers(ctx, prepared)
             st.button(

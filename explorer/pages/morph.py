@@ -55,8 +55,8 @@ def render(ctx: Context) -> None:
         keep = {"persist_state": "session"}
         a = ranged_int_input(a1, "Digit A: test #", 0, LAST_TEST_ROW, "morph_a", 0, TEST_ROWS, **keep)
         b = ranged_int_input(a2, "Digit B: test #", 0, LAST_TEST_ROW, "morph_b", 1, TEST_ROWS, **keep)
-        a1.image(enlarge(test.images[a], 4), caption=f"A: a {labels[a]}")
-        a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}")
+        a1.image(enlarge(test.images[a], 4), caption=f"A: a {labels[a]}", alt=f"digit A: test #{a}, a {labels[a]}")
+        a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}", alt=f"digit B: test #{b}, a {labels[b]}")
         examples = digit_examples(labels)
         st.caption("…or take one from this gallery:")
         st.html(GALLERY_STYLE)
@@ -92,11 +92,24 @@ def render(ctx: Context) -> None:
             pickable_chart(figure, "morph_map", pick_pair_from_chart, modes=("points",))
             map_marks("morph_map", ctx.atlas.coords, test.images, [("A", a), ("B", b)])
             st.caption("Scroll to zoom into a cluster, drag to pan, double-click to see the whole map again.")
-    morph_rows(ctx, test.images[a], test.images[b])
+    ends = f"from test #{a}, {a_digit(labels[a])}, to #{b}, {a_digit(labels[b])}"
+    morph_rows(ctx, test.images[a], test.images[b], ends)
+
+
+def a_digit(label: object) -> str:
+    """ "a 3", "an 8": a digit as the alternative texts say it."""
+    return f"an {label}" if int(label) == 8 else f"a {label}"
+
+
+def morph_alts(kind: str, ends: str, frames: int) -> list[str]:
+    """What each picture of a morph row shows, for a screen reader (the captions alone say "t=0.45")."""
+    head = f"{kind} morph {ends}"
+    middle = [f"{head}: frame {i + 1} of {frames}, t = {(i + 1) / (frames + 1):.2f}" for i in range(frames)]
+    return [f"{head}: digit A", f"{head}: A reconstructed", *middle, f"{head}: B reconstructed", f"{head}: digit B"]
 
 
 @guarded_fragment("morph")  # moving k reruns only the morphs, not the map above them
-def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> None:
+def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, ends: str = "") -> None:
     slider, _ = st.columns([1, 2])
     frames = slider.slider("In-between frames k", 1, 30, 10, key="morph_frames", persist_state="session")
     write_address(ctx)  # k is part of the link; moving it reruns this fragment only
@@ -105,12 +118,14 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> No
         "Linear: z = (1 − t)·z_A + t·z_B",
         morph_linear_help(ctx.is_vae),
         "linear",
+        morph_alts("linear", ends, frames),
     )
     morph_row_block(
         morph_row(ctx.model, image_a, image_b, frames, "spherical"),
         "Spherical (slerp): along the arc between the two codes",
         morph_spherical_help(ctx.is_vae, ctx.model.latent_dim),
         "spherical",
+        morph_alts("spherical", ends, frames),
     )
     autoencoder = autoencoder_for_comparison(ctx.listing.checkpoints, ctx.summary)
     if autoencoder is not None:
@@ -124,13 +139,14 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> No
                 f"The same morph with a plain autoencoder ({autoencoder.name})",
                 MORPH_AUTOENCODER_HELP,
                 "autoencoder",
+                morph_alts("autoencoder's", ends, frames),
             )
 
 
-def morph_row_block(row: MorphRow, title: str, explanation: str, key: str) -> None:
+def morph_row_block(row: MorphRow, title: str, explanation: str, key: str, alts: list[str] | None = None) -> None:
     st.markdown(f"**{title}**")
     st.caption(explanation)
-    st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(len(row.frames)))
+    st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(len(row.frames)), alt=alts)
     with st.container(horizontal=True):
         for label, data, ext in (("GIF", row.gif(), "gif"), ("PNG strip", row.png(), "png")):
             st.download_button(

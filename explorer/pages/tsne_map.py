@@ -65,8 +65,14 @@ def map_and_pick(ctx: Context) -> None:
             label = int(test.labels[pick])
             mu = atlas.mu[pick]
             c1, c2 = st.columns(2)
-            c1.image(enlarge(test.images[pick], 6), caption=f"test #{pick}: a {label}")
-            c2.image(enlarge(decode_code(ctx.model, mu), 6), caption=reconstruction_caption(ctx.is_vae))
+            c1.image(
+                enlarge(test.images[pick], 6), caption=f"test #{pick}: a {label}", alt=f"test digit #{pick}, a {label}"
+            )
+            c2.image(
+                enlarge(decode_code(ctx.model, mu), 6),
+                caption=reconstruction_caption(ctx.is_vae),
+                alt=f"test digit #{pick} as the model reconstructs it from its code",
+            )
             b1, b2 = st.columns(2)
             b1.button(
                 "Send to the sliders",
@@ -80,7 +86,9 @@ def map_and_pick(ctx: Context) -> None:
             grid = selection_grid(test.images, rows, limit=100, columns=10)
             shown = min(len(rows), 100)
             st.image(
-                grid, caption=f"{len(rows)} selected digits" + (f" ({shown} at random)" if shown < len(rows) else "")
+                grid,
+                caption=f"{len(rows)} selected digits" + (f" ({shown} at random)" if shown < len(rows) else ""),
+                alt=f"{shown} of the {len(rows)} test digits selected on the map, in rows of 10",
             )
     write_address(ctx)  # the pick is part of the link; a click reruns this fragment only
 

@@ -39,6 +39,13 @@ def _digit_rows(labels: np.ndarray, rows: np.ndarray | None = None) -> list[tupl
     return [(d, rows[labels[rows] == d]) for d in range(10) if (labels[rows] == d).any()]
 
 
+def describe(figure: go.Figure, text: str) -> go.Figure:
+    """What the figure shows, in words: the page gives it to screen readers as the figure's label
+    (explorer/ui/components/figure_touch.js reads layout.meta.alt)."""
+    figure.update_layout(meta={"alt": text})
+    return figure
+
+
 def _square_axes(figure: go.Figure, show_ticks: bool) -> None:
     """Equal units on both axes: distances on a map mean the same in every direction."""
     figure.update_xaxes(showticklabels=show_ticks, showgrid=show_ticks, zeroline=show_ticks)
@@ -117,7 +124,13 @@ def map_figure(
         uirevision=revision,
     )
     _square_axes(figure, show_axes)
-    return figure
+    what = "map of the codes" if show_axes else "t-SNE map of the codes"
+    return describe(
+        figure,
+        f"{what} of the {len(labels):,} test digits, one dot per digit, coloured by digit"
+        + (f"; marked: {', '.join(f'{name} #{row}' if name else f'#{row}' for name, row in marked)}" if marked else "")
+        + ("; a star for your digit" if star is not None else ""),
+    )
 
 
 def snapshot_figure(
@@ -160,7 +173,7 @@ def snapshot_figure(
         margin={"l": 5, "r": 5, "t": 30, "b": 5},
         legend={"title": {"text": "digit"}, "itemsizing": "constant"},  # legend dots larger than the map's
     )
-    return figure
+    return describe(figure, f"the map of the test codes at epochs {', '.join(map(str, epochs))}: how the clusters form")
 
 
 def plane_figure(
@@ -203,7 +216,11 @@ def plane_figure(
             )
         )
     plane_layout(figure, extent, height, "plane")
-    return figure
+    return describe(
+        figure,
+        "the 2-D plane of codes: each test digit's mean with its μ ± σ bubble, coloured by digit; "
+        "a click or tap anywhere decodes that point",
+    )
 
 
 def bubble_outlines(
@@ -306,7 +323,7 @@ def code_figure(mu: np.ndarray, sigma: np.ndarray | None, order: Sequence[int], 
         yaxis={"title": {"text": "code value"}, "zeroline": True},
         showlegend=False,
     )
-    return figure
+    return describe(figure, "the code's mean ± σ for each coordinate, most used first, over the prior's ±1 band")
 
 
 # ---------------------------------------------------------------- a training run
@@ -409,7 +426,10 @@ def loss_figure(
         legend={"orientation": "h", "y": -0.25},
         uirevision="losses",
     )
-    return figure
+    return describe(
+        figure,
+        f"loss per epoch up to epoch {last:g}, training solid and test dashed: " + ", ".join(t for _, t in terms),
+    )
 
 
 def panel_grid(panels: Sequence[tuple[int, np.ndarray]], originals: np.ndarray | None = None) -> np.ndarray:
@@ -436,7 +456,10 @@ def panel_figure(
     figure.update_layout(
         height=max(120, row_height * len(labels) + 20), margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision="panel"
     )
-    return figure
+    count = len(panels[0][1]) if panels else 0
+    return describe(
+        figure, f"the same {count} test digits reconstructed epoch by epoch, one row per epoch: {', '.join(labels)}"
+    )
 
 
 def bubbles_figure(
@@ -455,4 +478,4 @@ def bubbles_figure(
             outline = None if logvar is None else bubble_outlines(mu[rows], np.asarray(logvar)[rows])
             figure.add_traces(bubble_traces(digit, mu[rows], outline, size=4, opacity=0.3, hoverinfo="skip"))
     plane_layout(figure, extent, height, "bubbles")
-    return figure
+    return describe(figure, "the test digits' means on the 2-D plane with their μ ± σ bubbles, coloured by digit")

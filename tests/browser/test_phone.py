@@ -198,8 +198,8 @@ def test_a_horizontal_drag_moves_the_slider_and_the_picture_follows_in_view(phon
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_no_view_is_wider_than_the_screen(size, phone, desktop, server):
-    page = phone if size == "phone" else desktop
+def test_no_view_is_wider_than_the_screen(size, request, server):
+    page = request.getfixturevalue(size)  # only the one asked for: each opens its own browser context
     wide = {}
     for view in VIEWS:
         open_at(page, server.url, view)
@@ -212,13 +212,13 @@ def test_no_view_is_wider_than_the_screen(size, phone, desktop, server):
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_axe_finds_no_serious_violation_on_any_view(size, phone, desktop, server):
+def test_axe_finds_no_serious_violation_on_any_view(size, request, server):
     if not ph.axe_ready():
         reason = f"axe-core is not installed ({ph.AXE}): npm ci"
         if IN_CI:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    page = phone if size == "phone" else desktop
+    page = request.getfixturevalue(size)  # only the one asked for: each opens its own browser context
     found = {}
     for view in VIEWS:
         open_at(page, server.url, view)

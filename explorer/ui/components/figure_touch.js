@@ -119,7 +119,19 @@ function move(state, event) {
   });
 }
 
+// Every figure says what it shows (layout.meta.alt, set in explorer/ui/figures.py) to screen readers.
+function labels() {
+  for (const gd of document.querySelectorAll(".js-plotly-plot")) {
+    const alt = gd.layout?.meta?.alt;
+    if (alt && gd.getAttribute("aria-label") !== alt) {
+      gd.setAttribute("role", "figure");
+      gd.setAttribute("aria-label", alt);
+    }
+  }
+}
+
 function toggles(state) {
+  labels();
   if (!touchScreen()) return;
   for (const gd of document.querySelectorAll(".js-plotly-plot")) {
     const key = chartKey(gd);
@@ -206,7 +218,15 @@ function install() {
       true,
     );
   }
-  new MutationObserver(() => toggles(state)).observe(document.body, { childList: true, subtree: true });
+  let queued = false; // once a frame at most, however many nodes a rerun or a hover changes
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      toggles(state);
+    });
+  }).observe(document.body, { childList: true, subtree: true });
   toggles(state);
   return state;
 }
