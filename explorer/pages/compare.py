@@ -26,7 +26,6 @@ CARDS = "compare_cards"  # (model key, seed, digit, pair) → ModelCard, this se
 CHOSEN = "compare_models"  # the multiselect's key
 OFFERED = "compare_offered"  # the model keys this session has been offered, to spot newly trained ones
 MAX_MODELS = 4
-ONE_LINE = "font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
 ORIGINAL_SCALE = 3  # the three test digits above the cards, 84 px each
 
 
@@ -64,36 +63,47 @@ def card(key: str, label: str, model: LatentModel | None, seed: int, digit: int,
     return cards[cache_key]
 
 
+def numbers_table(cards: list[ModelCard]) -> str:
+    """The models' test-set terms in one table, one row per model: compared down a column at a glance."""
+    rows = ["| model | recon | KL | −ELBO | coordinates used |", "|---|---:|---:|---:|---:|"]
+    for card in cards:
+        kind = "VAE" if card.kind == "vae" else "autoencoder"
+        kl = f"{card.kl:.1f}" if card.kl is not None else "—"
+        elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
+        name = html.escape(card.name).replace("|", "&#124;")
+        rows.append(
+            f"| **{name}** ({kind}, d = {card.latent_dim}) | {card.recon:.1f} | {kl} | {elbo} "
+            f"| {card.active} of {card.latent_dim} |"
+        )
+    return "\n".join(rows)
+
+
 def show(card: ModelCard) -> None:
-    # One line, cut with "…" (the whole name on hover): a name wrapped onto two lines in one column would
-    # push its table and images below those of the other columns.
+    """One model's row: its name, then its samples, morph and reconstruction side by side (wrapped on a phone),
+    in the same places as the other models' rows above and below it."""
     name = html.escape(card.name)
-    st.html(f'<div title="{name}" style="{ONE_LINE}">{name}</div>')
-    if made := recipe(card.summary):
-        st.caption(made)
-    kind = "VAE" if card.kind == "vae" else "autoencoder"
-    elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
-    kl = f"{card.kl:.1f}" if card.kl is not None else "—"
-    st.markdown(
-        f"| {kind}, d = {card.latent_dim} | nats |\n|---|---:|\n| reconstruction | {card.recon:.1f} |\n"
-        f"| KL | {kl} |\n| −ELBO | {elbo} |\n| coordinates used | {card.active} of {card.latent_dim} |"
-    )
-    st.image(
-        png_bytes(tile(card.samples, columns=4), 2),
-        caption="prior samples (same seed for every model)",
-        alt=f"{len(card.samples)} digits that {card.name} decodes from random codes of the prior (the same seed for "
-        "every model)",
-    )
-    st.image(
-        png_bytes(tile(card.morph, columns=len(card.morph)), 2),
-        caption="the same morph",
-        alt=f"{card.name}'s morph between the two chosen test digits, in {len(card.morph)} frames",
-    )
-    st.image(
-        enlarge(card.reconstruction, 3),
-        caption="the same digit, reconstructed",
-        alt=f"the chosen test digit as {card.name} reconstructs it",
-    )
+    made = recipe(card.summary)
+    st.html(f'<div style="font-weight: 600">{name}</div>' + (f"<small>{html.escape(made)}</small>" if made else ""))
+    with st.container(horizontal=True, gap="medium"):
+        st.image(
+            png_bytes(tile(card.samples, columns=4), 2),
+            caption="prior samples (same seed for every model)",
+            width=4 * 56,
+            alt=f"{len(card.samples)} digits that {card.name} decodes from random codes of the prior (the same seed "
+            "for every model)",
+        )
+        st.image(
+            png_bytes(tile(card.morph, columns=len(card.morph)), 2),
+            caption="the same morph",
+            width=min(56 * len(card.morph), 560),
+            alt=f"{card.name}'s morph between the two chosen test digits, in {len(card.morph)} frames",
+        )
+        st.image(
+            enlarge(card.reconstruction, 3),
+            caption="the same digit, reconstructed",
+            width=84,
+            alt=f"the chosen test digit as {card.name} reconstructs it",
+        )
 
 
 def render(ctx: Context) -> None:
@@ -133,7 +143,7 @@ def render(ctx: Context) -> None:
         'sliders\' "unused" ones); an autoencoder, when its code varies across the test set (variance > 0.01, '
         "Burda et al.'s active units). An autoencoder has no KL and no prior, so its rows show —."
     )
-    for column, key in zip(st.columns(len(chosen)), chosen, strict=True):
-        label, model = offer[key]
-        with column:
-            show(card(key, label, model, seed, digit, (start, end)))
+    cards = [card(key, *offer[key], seed, digit, (start, end)) for key in chosen]
+    st.markdown(numbers_table(cards))
+    for each in cards:  # one row per model: the same pictures in the same places, compared down the page
+        show(each)

@@ -115,7 +115,9 @@ def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
 
 
 def render(ctx: Context) -> None:
-    source, results = st.columns([1, 2], gap="large")  # the canvas needs its 280 px
+    # The canvas needs its 280 px (and a little): at 1280 px with the sidebar open a third was 241 px, and the
+    # right 39 px of the drawing could not be seen but counted as ink. A phone stacks the columns (358 px).
+    source, results = st.columns([5, 7], gap="large")
     with source:
         data = digit_input()
     with results:

@@ -51,18 +51,16 @@ def beta_of(ctx: Context) -> float:
 
 
 def render(ctx: Context) -> None:
-    from explorer.ui.figures import loss_figure, panel_figure
+    from explorer.ui.figures import loss_figures, panel_figure
 
     history = [dict(entry) for entry in ctx.model.meta.raw.get("history") or []]
     run = recorded_run(ctx)
     if history:
         st.subheader("The loss, epoch by epoch", divider="gray")
         st.caption(TRAINING_CURVES_HELP)
-        st.plotly_chart(
-            loss_figure(history, is_vae=ctx.is_vae, beta=beta_of(ctx)),
-            config={"displayModeBar": False},
-            key="training_losses",
-        )
+        figures = loss_figures(history, is_vae=ctx.is_vae, beta=beta_of(ctx))
+        for i, (column, figure) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
+            column.plotly_chart(figure, config={"displayModeBar": False}, key=f"training_losses_{i}")
     if run is None:
         mine = ctx.key in session_keys()
         st.info((NO_RECORD_IN_SESSION if mine else NO_TRAINING_RECORD).format(name=plain(ctx.name)))

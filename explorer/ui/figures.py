@@ -432,6 +432,36 @@ def loss_figure(
     )
 
 
+def loss_figures(
+    history: Sequence[dict[str, Any]],
+    max_epoch: float | None = None,
+    height: int = 280,
+    is_vae: bool = True,
+    beta: float = 1.0,
+) -> list[go.Figure]:
+    """The loss figure's panels as figures of their own, for st.columns: side by side on a wide screen,
+    stacked on a phone (three panels in one figure were ~110 px wide there, their labels on top of each other)."""
+    terms = (*TERMS[:2], ("total", total_title(beta))) if is_vae else AE_TERMS
+    figures = []
+    for term, title in terms:
+        one = loss_figure(history, max_epoch, height, is_vae, beta)
+        column = [t for t, _ in terms].index(term)
+        figure = go.Figure([trace for trace in one.data if trace.xaxis == ("x" if column == 0 else f"x{column + 1}")])
+        figure.update_traces(xaxis="x", yaxis="y", showlegend=True)
+        axis = one.layout[f"xaxis{column + 1 if column else ''}"]
+        figure.update_layout(
+            height=height,
+            title={"text": title, "x": 0.5, "xanchor": "center", "font": {"size": 14}},
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            xaxis={"tickvals": axis.tickvals, "ticktext": axis.ticktext, "range": axis.range, "title": axis.title},
+            yaxis={"title": {"text": "nats per image"}, "rangemode": one.layout.yaxis.rangemode},
+            legend={"orientation": "h", "y": -0.3},
+            uirevision=f"losses:{term}",
+        )
+        figures.append(describe(figure, f"{title} per epoch, training solid and test dashed"))
+    return figures
+
+
 def panel_grid(panels: Sequence[tuple[int, np.ndarray]], originals: np.ndarray | None = None) -> np.ndarray:
     """One uint8 image: a row per epoch (the originals on top when given), a column per panel digit."""
     rows = ([originals] if originals is not None else []) + [np.asarray(p, dtype=np.uint8) for _, p in panels]
