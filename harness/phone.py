@@ -55,22 +55,34 @@ WIDER_JS = """
     for (const e of document.querySelectorAll('[data-testid="stMain"] *')) {
         const box = e.getBoundingClientRect();
         if (box.width === 0 || box.height === 0) continue;
+        const own = getComputedStyle(e);
+        if (own.visibility === 'hidden' || own.opacity === '0') continue;  // not seen (a select's typing box)
+        if (own.clip !== 'auto' || own.clipPath !== 'none') continue;  // visually hidden, for screen readers
+        const tiny = (p) => { const b = p.getBoundingClientRect(); return b.width <= 2 || b.height <= 2; };
+        let hidden = false;  // inside a 1-px box that hides its overflow: visually hidden (a slider's input)
+        for (let p = e.parentElement; p && !p.matches('[data-testid="stMain"]'); p = p.parentElement) {
+            if (getComputedStyle(p).overflowX !== 'visible' && tiny(p)) { hidden = true; break; }
+        }
+        if (hidden) continue;
         if (box.right > width + 1 || box.left < -1) {
             // only the outermost: its children are wide because of it
             if (wide.some(w => w.contains(e))) continue;
-            // content scrolled inside a box that clips it (a wide table in its own scroller) is not the page's
-            let clipped = false;
-            for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+            // content that scrolls sideways inside its own box (a wide table in a scroller that fits) can be
+            // reached; content that a box cuts off (overflow hidden or clip) cannot, and counts
+            let scrolled = false;
+            for (let p = e.parentElement; p && !p.matches('[data-testid="stMain"]'); p = p.parentElement) {
                 const style = getComputedStyle(p);
                 const pb = p.getBoundingClientRect();
-                if (style.overflowX !== 'visible' && pb.right <= width + 1 && pb.left >= -1) { clipped = true; break; }
+                if (!['auto', 'scroll'].includes(style.overflowX)) continue;
+                if (pb.right <= width + 1 && pb.left >= -1) { scrolled = true; break; }
             }
-            if (!clipped) wide.push(e);
+            if (!scrolled) wide.push(e);
         }
     }
     return {width, scrollWidth: document.documentElement.scrollWidth,
             main: document.querySelector('[data-testid="stMain"]')?.scrollWidth,
             wide: wide.slice(0, 10).map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`
+                + ` ${e.getAttribute('aria-label') || e.textContent.slice(0, 40)}`
                 + ` [${e.getAttribute('data-testid') || ''}] ${Math.round(e.getBoundingClientRect().left)}..`
                 + `${Math.round(e.getBoundingClientRect().right)}`)};
 }
@@ -78,8 +90,9 @@ WIDER_JS = """
 
 
 def wider_than_viewport(page: Any) -> dict:
-    """The elements of the main column that reach past the viewport's sides (outermost ones only), and the
-    page's own scroll width: a phone must never scroll sideways."""
+    """The elements of the main column that reach past the viewport's sides (outermost ones only; cut off by a
+    box or not, except inside a box that scrolls sideways and fits), and the page's own scroll width: a phone
+    must never scroll sideways, nor hide what does not fit."""
     return page.evaluate(WIDER_JS)
 
 
@@ -104,5 +117,6 @@ def main_scroll(page: Any) -> float:
     )
 
 
-def look(page: Any, folder: Path, name: str) -> None:
-    bs.screenshot(page, folder / f"{name}.png")
+def look(page: Any, folder: Path, name: str, whole: bool = True) -> None:
+    """A screenshot: the whole page, or (whole=False) what the screen shows now."""
+    bs.screenshot(page, folder / f"{name}.png", whole=whole)

@@ -16,6 +16,7 @@ from explorer.ui.widgets import ranged_int_input
 from explorer.words.app import SEEDS, TEST_ROWS
 from explorer.words.catalog import recipe
 from explorer.words.look_for import LookFor
+from explorer.words.plain import plain
 from vae import LatentModel
 from vae.comparison import ModelCard, model_card
 from vae.images import enlarge, png_bytes, tile
@@ -65,15 +66,16 @@ def card(key: str, label: str, model: LatentModel | None, seed: int, digit: int,
 
 def numbers_table(cards: list[ModelCard]) -> str:
     """The models' test-set terms in one table, one row per model: compared down a column at a glance."""
-    rows = ["| model | recon | KL | −ELBO | coordinates used |", "|---|---:|---:|---:|---:|"]
+    # Short headers: the table must fit a phone's width (the caption above says what "used" counts).
+    rows = ["| model | recon | KL | −ELBO | used |", "|---|---:|---:|---:|---:|"]
     for card in cards:
         kind = "VAE" if card.kind == "vae" else "autoencoder"
         kl = f"{card.kl:.1f}" if card.kl is not None else "—"
         elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
-        name = html.escape(card.name).replace("|", "&#124;")
+        name = plain(card.name.replace(".safetensors", "")).replace("|", "&#124;")  # the row below has the file
         rows.append(
-            f"| **{name}** ({kind}, d = {card.latent_dim}) | {card.recon:.1f} | {kl} | {elbo} "
-            f"| {card.active} of {card.latent_dim} |"
+            f"| **{name}** {kind}, d = {card.latent_dim} | {card.recon:.1f} | {kl} | {elbo} "
+            f"| {card.active}/{card.latent_dim} |"
         )
     return "\n".join(rows)
 
@@ -84,7 +86,7 @@ def show(card: ModelCard) -> None:
     name = html.escape(card.name)
     made = recipe(card.summary)
     st.html(f'<div style="font-weight: 600">{name}</div>' + (f"<small>{html.escape(made)}</small>" if made else ""))
-    with st.container(horizontal=True, gap="medium"):
+    with st.container(horizontal=True, gap="medium"):  # 224 + 112 px: side by side on a phone too
         st.image(
             png_bytes(tile(card.samples, columns=4), 2),
             caption="prior samples (same seed for every model)",
@@ -93,17 +95,16 @@ def show(card: ModelCard) -> None:
             "for every model)",
         )
         st.image(
-            png_bytes(tile(card.morph, columns=len(card.morph)), 2),
-            caption="the same morph",
-            width=min(56 * len(card.morph), 560),
-            alt=f"{card.name}'s morph between the two chosen test digits, in {len(card.morph)} frames",
-        )
-        st.image(
-            enlarge(card.reconstruction, 3),
+            enlarge(card.reconstruction, 4),
             caption="the same digit, reconstructed",
-            width=84,
+            width=112,
             alt=f"the chosen test digit as {card.name} reconstructs it",
         )
+    st.image(  # on a line of its own, at its own width or the column's, the smaller (in the row above it was cut)
+        png_bytes(tile(card.morph, columns=len(card.morph)), 2),
+        caption="the same morph",
+        alt=f"{card.name}'s morph between the two chosen test digits, in {len(card.morph)} frames",
+    )
 
 
 def render(ctx: Context) -> None:
@@ -141,7 +142,7 @@ def render(ctx: Context) -> None:
         "−ELBO is reconstruction + KL whatever β the model was trained with, so models compare on one bound. "
         "A VAE uses a coordinate when its mean KL over the test set is 0.05 nats or more (the others are the "
         'sliders\' "unused" ones); an autoencoder, when its code varies across the test set (variance > 0.01, '
-        "Burda et al.'s active units). An autoencoder has no KL and no prior, so its rows show —."
+        'Burda et al.\'s active units); "used" counts them. An autoencoder has no KL and no prior, so its rows show —.'
     )
     cards = [card(key, *offer[key], seed, digit, (start, end)) for key in chosen]
     st.markdown(numbers_table(cards))

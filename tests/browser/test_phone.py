@@ -104,7 +104,7 @@ def test_one_tap_on_the_map_picks_the_tapped_digit(phone, server):
         assert marked_rows(phone, "tsne_map") == [row], f"tapped #{row}, the map marks {marked_rows(phone, 'tsne_map')}"
         # The pick is said in words too, for a screen reader.
         assert phone.get_by_text(f"test #{row}", exact=False).first.is_visible()
-    ph.look(phone, ARTIFACTS, "phone_map_tapped")
+    ph.look(phone, ARTIFACTS, "phone_map_tapped", whole=False)
     assert_no_exception(phone)
 
 
@@ -122,7 +122,7 @@ def test_taps_on_the_morph_map_set_a_then_b(phone, server):
     bs.wait_settled(phone)
     assert phone.get_by_label("Digit A: test #").input_value() == str(a)
     assert phone.get_by_label("Digit B: test #").input_value() == str(b)
-    ph.look(phone, ARTIFACTS, "phone_morph_tapped")
+    ph.look(phone, ARTIFACTS, "phone_morph_tapped", whole=False)
     assert_no_exception(phone)
 
 
@@ -189,7 +189,7 @@ def test_a_horizontal_drag_moves_the_slider_and_the_picture_follows_in_view(phon
     # The finger is still down: the digit has changed, and it is on the screen.
     during = ls.canvas_digit(phone, f"{ls.SLIDERS} canvas").astype(int)
     canvas = phone.locator(f"{ls.SLIDERS} canvas").bounding_box()
-    ph.look(phone, ARTIFACTS, "phone_slider_drag")
+    ph.look(phone, ARTIFACTS, "phone_slider_drag", whole=False)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     assert ls.frames(phone) > frames and int((np.abs(during - before) > 16).sum()) > 5
     assert canvas["y"] >= 0 and canvas["y"] + canvas["height"] <= ph.PHONE["height"], canvas
