@@ -55,8 +55,16 @@ def render(ctx: Context) -> None:
         keep = {"persist_state": "session"}
         a = ranged_int_input(a1, "Digit A: test #", 0, LAST_TEST_ROW, "morph_a", 0, TEST_ROWS, **keep)
         b = ranged_int_input(a2, "Digit B: test #", 0, LAST_TEST_ROW, "morph_b", 1, TEST_ROWS, **keep)
-        a1.image(enlarge(test.images[a], 4), caption=f"A: a {labels[a]}", alt=f"digit A: test #{a}, a {labels[a]}")
-        a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}", alt=f"digit B: test #{b}, a {labels[b]}")
+        a1.image(
+            enlarge(test.images[a], 4),
+            caption=f"A: a {labels[a]}",
+            alt=f"where the morph starts (A): test #{a}, a {labels[a]}",
+        )
+        a2.image(
+            enlarge(test.images[b], 4),
+            caption=f"B: a {labels[b]}",
+            alt=f"where the morph ends (B): test #{b}, a {labels[b]}",
+        )
         examples = digit_examples(labels)
         st.caption("…or take one from this gallery:")
         st.html(GALLERY_STYLE)
