@@ -15,7 +15,13 @@ from explorer.state.session import NEXT_END, pick_pair_from_chart, pick_pair_fro
 from explorer.state.url import LAST_TEST_ROW
 from explorer.ui.components.map_marks import map_marks
 from explorer.ui.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
-from explorer.words.app import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
+from explorer.words.app import (
+    MORPH_AUTOENCODER_HELP,
+    MORPH_MAP_HINT,
+    TEST_ROWS,
+    morph_linear_help,
+    morph_spherical_help,
+)
 from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
 from vae import CheckpointError
@@ -90,7 +96,7 @@ def render(ctx: Context) -> None:
                 ["A", "B"],
                 key=NEXT_END,
                 required=True,
-                help="A click sets this end, then the other one is next.",
+                help="A click (or a tap) on a dot sets this end, then the other one is next.",
             )
             # The figure never changes with the pair (a changed figure would lose zoom and pan): the pair is
             # marked over it, in the page.
@@ -99,7 +105,7 @@ def render(ctx: Context) -> None:
             )
             pickable_chart(figure, "morph_map", pick_pair_from_chart, modes=("points",))
             map_marks("morph_map", ctx.atlas.coords, test.images, [("A", a), ("B", b)])
-            st.caption("Scroll to zoom into a cluster, drag to pan, double-click to see the whole map again.")
+            st.caption(MORPH_MAP_HINT, unsafe_allow_html=True)
     ends = f"from test #{a}, {a_digit(labels[a])}, to #{b}, {a_digit(labels[b])}"
     morph_rows(ctx, test.images[a], test.images[b], ends)
 

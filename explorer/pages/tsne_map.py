@@ -37,7 +37,7 @@ def render(ctx: Context) -> None:
         if not waiting_for_map(ss.get(ACTIVE_MODEL, "")):
             st.error(plain(ctx.atlas_error))
         return
-    st.caption(map_help(ctx.is_vae, ctx.model.latent_dim, ctx.atlas.method == "latent"))
+    st.caption(map_help(ctx.is_vae, ctx.model.latent_dim, ctx.atlas.method == "latent"), unsafe_allow_html=True)
     map_and_pick(ctx)
     snapshots(ctx)
 
@@ -60,7 +60,7 @@ def map_and_pick(ctx: Context) -> None:
     with right:
         rows = ss.get("map_rows") or []
         if pick is None and len(rows) < 2:
-            st.info("Click a dot on the map to pick that digit.")
+            st.info("Click (or tap) a dot on the map to pick that digit.")
         if pick is not None:
             label = int(test.labels[pick])
             mu = atlas.mu[pick]

@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.ui.colours import DIGIT_COLOURS
+from explorer.ui.colours import DIGIT_COLOURS, DIGIT_SYMBOLS
 from explorer.ui.pictures import png_data_uri
 from vae.codes import plane_extent
 from vae.images import tile
@@ -81,7 +81,7 @@ def map_figure(
                 y=coords[rows, 1],
                 mode="markers",
                 name=str(digit),
-                marker={"size": 4, "color": DIGIT_COLOURS[digit], "opacity": 0.75},
+                marker={"size": 5, "color": DIGIT_COLOURS[digit], "symbol": DIGIT_SYMBOLS[digit], "opacity": 0.75},
                 customdata=rows,
                 text=texts[rows].tolist() if texts is not None else None,
                 hovertemplate=("%{text}" if texts is not None else f"#%{{customdata}} · digit {digit}")
@@ -158,7 +158,12 @@ def snapshot_figure(
                     name=str(digit),
                     legendgroup=str(digit),
                     showlegend=legend and column == 1,
-                    marker={"size": 2.5, "color": DIGIT_COLOURS[digit], "opacity": 0.7},
+                    marker={
+                        "size": 3,
+                        "color": DIGIT_COLOURS[digit],
+                        "symbol": DIGIT_SYMBOLS[digit],
+                        "opacity": 0.7,
+                    },
                     hoverinfo="skip",
                 ),
                 row=1,
@@ -265,7 +270,7 @@ def bubble_traces(
             mode="markers",
             name=str(digit),
             legendgroup=str(digit),
-            marker={"size": size, "color": colour},
+            marker={"size": size, "color": colour, "symbol": DIGIT_SYMBOLS[digit]},
             **point_options,
         )
     )
