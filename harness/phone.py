@@ -96,6 +96,39 @@ def wider_than_viewport(page: Any) -> dict:
     return page.evaluate(WIDER_JS)
 
 
+SMALL_TARGETS_JS = """
+() => {
+    const tiny = (p) => { const b = p.getBoundingClientRect(); return b.width <= 2 || b.height <= 2; };
+    const out = [];
+    const kinds = 'button, a[href], input:not([type=hidden]), [role=button], select, textarea, .modebar-btn';
+    for (const e of document.querySelector('[data-testid="stMain"]').querySelectorAll(kinds)) {
+        const b = e.getBoundingClientRect();
+        const s = getComputedStyle(e);
+        if (b.width === 0 || b.height === 0 || s.visibility === 'hidden' || s.opacity === '0') continue;
+        let hidden = false;  // visually hidden (a slider's own input): the visible thumb is the target
+        for (let p = e.parentElement; p && !p.matches('[data-testid="stMain"]'); p = p.parentElement) {
+            if (getComputedStyle(p).overflowX !== 'visible' && tiny(p)) { hidden = true; break; }
+        }
+        if (hidden) continue;
+        // a box's own parts count by the box: a number box's field is as tall as its container
+        const box = e.closest('[data-testid="stNumberInputContainer"], [data-baseweb="select"]') || e;
+        const w = Math.max(b.width, box.getBoundingClientRect().width);
+        const h = Math.max(b.height, box.getBoundingClientRect().height);
+        if (w < 44 || h < 44) {
+            out.push(`${e.tagName.toLowerCase()} ${e.getAttribute('data-testid') || e.getAttribute('aria-label')
+                || e.getAttribute('data-title') || ''} ${Math.round(w)}×${Math.round(h)}`);
+        }
+    }
+    return [...new Set(out)];
+}
+"""
+
+
+def small_targets(page: Any) -> list[str]:
+    """The controls of the main column a finger gets less than 44 × 44 px of (WCAG 2.5.5's size)."""
+    return page.evaluate(SMALL_TARGETS_JS)
+
+
 def swipe(page: Any, cdp: Any, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
     """One finger from `start` to `end` (viewport pixels) through real touch events (CDP), then lifted."""
     (x0, y0), (x1, y1) = start, end

@@ -54,7 +54,14 @@ def map_and_pick(ctx: Context) -> None:
         # No picture per point in the hover (that was 7.5 MB of JSON per opening): the hover names the
         # digit, a click shows it in the panel.
         # The same figure whatever is picked (a changed figure loses zoom and pan); the pick is marked over it.
-        figure = map_figure(atlas.coords, atlas.labels, show_axes=atlas.method == "latent", revision=f"map:{ctx.key}")
+        # The legend above the map: beside it, it took a third of a phone's width from a map that must stay square.
+        figure = map_figure(
+            atlas.coords,
+            atlas.labels,
+            show_axes=atlas.method == "latent",
+            revision=f"map:{ctx.key}",
+            legend_on_top=True,
+        )
         pickable_chart(figure, "tsne_map", pick_on_map)
         map_marks("tsne_map", atlas.coords, test.images, [("", pick)] if pick is not None else [])
     with right:

@@ -199,6 +199,8 @@ def test_a_horizontal_drag_moves_the_slider_and_the_picture_follows_in_view(phon
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_no_view_is_wider_than_the_screen(size, request, server):
+    """Nothing wider than the screen or cut off, on a phone and a desktop; on a phone, every control at least
+    44 × 44 px."""
     page = request.getfixturevalue(size)  # only the one asked for: each opens its own browser context
     wide = {}
     for view in VIEWS:
@@ -207,6 +209,8 @@ def test_no_view_is_wider_than_the_screen(size, request, server):
         found = ph.wider_than_viewport(page)
         if found["wide"] or found["scrollWidth"] > found["width"]:
             wide[view] = found
+        if size == "phone" and (small := ph.small_targets(page)):
+            wide[f"{view}: touch targets under 44 px"] = small
         ph.look(page, ARTIFACTS, f"{size}_{view}")
     assert not wide, json.dumps(wide, indent=1)
 
