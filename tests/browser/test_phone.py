@@ -151,6 +151,43 @@ def test_a_swipe_over_a_figure_scrolls_the_page(phone, server):
     assert same == ranges, "the swipe panned the map"
 
 
+def test_pan_and_zoom_turned_on_pans_with_one_finger_and_pinches_with_two(phone, server):
+    needs_atlas()
+    open_at(phone, server.url, "map")
+    chart = map_chart(phone, "tsne_map")
+    chart.scroll_into_view_if_needed()
+    toggle = chart.locator(".figure-pan-toggle")
+    assert toggle.get_attribute("aria-pressed") == "false" and toggle.bounding_box()["height"] >= 44
+    toggle.tap()
+    assert toggle.get_attribute("aria-pressed") == "true"
+    gd = chart.locator(".js-plotly-plot")
+    span = "gd => gd._fullLayout.xaxis.range[1] - gd._fullLayout.xaxis.range[0]"
+    left = "gd => gd._fullLayout.xaxis.range[0]"
+    box = chart.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, min(box["y"] + box["height"] / 2, 600)
+    before_scroll, before_left, before_span = ph.main_scroll(phone), gd.evaluate(left), gd.evaluate(span)
+    cdp = phone.context.new_cdp_session(phone)
+    ph.swipe(cdp=cdp, page=phone, start=(x, y), end=(x - 80, y - 120))
+    phone.wait_for_timeout(500)
+    assert ph.main_scroll(phone) == before_scroll, "with pan and zoom on, a swipe over the map scrolled the page"
+    assert gd.evaluate(left) > before_left, "one finger did not pan the map"
+    # Two fingers moving apart zoom in.
+    start = [{"x": x - 30, "y": y, "id": 1}, {"x": x + 30, "y": y, "id": 2}]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": start})
+    for k in range(1, 11):
+        points = [{"x": x - 30 - 8 * k, "y": y, "id": 1}, {"x": x + 30 + 8 * k, "y": y, "id": 2}]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": points})
+        phone.wait_for_timeout(20)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    phone.wait_for_timeout(500)
+    assert gd.evaluate(span) < 0.7 * before_span, "a pinch did not zoom in"
+    ph.look(phone, ARTIFACTS, "phone_map_pinched", whole=False)
+    chart.locator(".figure-reset").tap()
+    phone.wait_for_function(
+        f"gd => Math.abs(({span})(gd) - {before_span}) < 0.05 * {before_span}", arg=gd.element_handle()
+    )
+
+
 def test_a_vertical_swipe_over_the_sliders_scrolls_and_changes_no_value(phone, server):
     open_at(phone, server.url, "sliders")
     phone.wait_for_selector(bs.LIVE_SLIDERS_READY, state="attached", timeout=90_000)

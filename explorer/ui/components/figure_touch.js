@@ -138,9 +138,22 @@ function toggles(state) {
     if (!key || !gd._fullLayout || gd.querySelector(":scope > .figure-pan")) continue;
     const button = document.createElement("button");
     button.type = "button";
-    button.className = "figure-pan";
+    button.className = "figure-pan figure-pan-toggle";
+    const reset = document.createElement("button");
+    reset.type = "button";
+    reset.className = "figure-pan figure-reset";
+    reset.textContent = "Whole figure";
+    reset.title = "Back to the whole figure, as it was before any pan or zoom";
+    reset.addEventListener("click", () => {
+      const update = {};
+      for (const name of Object.keys(gd._fullLayout)) {
+        if (/^[xy]axis\d*$/.test(name)) update[`${name}.autorange`] = true;
+      }
+      window.Plotly?.relayout(gd, update);
+    });
     const show = () => {
       const on = state.pan.has(key);
+      reset.hidden = !on;
       button.setAttribute("aria-pressed", String(on));
       button.textContent = on ? "Pan and zoom: on" : "Pan and zoom: off";
       button.title = on
@@ -155,6 +168,7 @@ function toggles(state) {
     });
     show();
     gd.appendChild(button);
+    gd.appendChild(reset);
   }
 }
 
