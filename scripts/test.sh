@@ -19,6 +19,9 @@ fi
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+# axe-core, pinned in package.json and package-lock.json: the browser tests inject it into the page for the
+# accessibility check (tests/browser/test_phone.py); node and npm come with the machine.
+npm ci --no-audit --no-fund --loglevel=error
 
 # The real MNIST is fetched once per machine, not once per clone.
 export VAE_DATA_DIR="${VAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vae-latent-explorer/data}"

@@ -16,6 +16,7 @@ from explorer.ui.widgets import ranged_int_input
 from explorer.words.app import SEEDS, TEST_ROWS
 from explorer.words.catalog import recipe
 from explorer.words.look_for import LookFor
+from explorer.words.plain import plain
 from vae import LatentModel
 from vae.comparison import ModelCard, model_card
 from vae.images import as_uint8, enlarge, png_bytes, tile
@@ -27,7 +28,6 @@ CARDS = "compare_cards"  # (model key, seed, digit, pair) → ModelCard, this se
 CHOSEN = "compare_models"  # the multiselect's key
 OFFERED = "compare_offered"  # the model keys this session has been offered, to spot newly trained ones
 MAX_MODELS = 4
-ONE_LINE = "font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
 ORIGINAL_SCALE = 3  # the three test digits above the cards, 84 px each
 
 
@@ -65,23 +65,49 @@ def card(key: str, label: str, model: LatentModel | None, seed: int, digit: int,
     return cards[cache_key]
 
 
+def numbers_table(cards: list[ModelCard]) -> str:
+    """The models' test-set terms in one table, one row per model: compared down a column at a glance."""
+    # Short headers: the table must fit a phone's width (the caption above says what "used" counts).
+    rows = ["| model | recon | KL | −ELBO | used |", "|---|---:|---:|---:|---:|"]
+    for card in cards:
+        kind = kind_of(card).label
+        kl = f"{card.kl:.1f}" if card.kl is not None else "—"
+        elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
+        name = plain(
+            card.name.replace(".safetensors", "")
+        )  # its | escaped too: a table cell; the row below has the file
+        rows.append(
+            f"| **{name}** {kind}, d = {card.latent_dim} | {card.recon:.1f} | {kl} | {elbo} "
+            f"| {card.active}/{card.latent_dim} |"
+        )
+    return "\n".join(rows)
+
+
 def show(card: ModelCard) -> None:
-    # One line, cut with "…" (the whole name on hover): a name wrapped onto two lines in one column would
-    # push its table and images below those of the other columns.
+    """One model's row: its name, then its samples, morph and reconstruction side by side (wrapped on a phone),
+    in the same places as the other models' rows above and below it."""
     name = html.escape(card.name)
-    st.html(f'<div title="{name}" style="{ONE_LINE}">{name}</div>')
-    if made := recipe(card.summary):
-        st.caption(made)
-    kind = kind_of(card).label
-    elbo = f"{card.neg_elbo:.1f}" if card.neg_elbo is not None else "—"
-    kl = f"{card.kl:.1f}" if card.kl is not None else "—"
-    st.markdown(
-        f"| {kind}, d = {card.latent_dim} | nats |\n|---|---:|\n| reconstruction | {card.recon:.1f} |\n"
-        f"| KL | {kl} |\n| −ELBO | {elbo} |\n| coordinates used | {card.active} of {card.latent_dim} |"
+    made = recipe(card.summary)
+    st.html(f'<div style="font-weight: 600">{name}</div>' + (f"<small>{html.escape(made)}</small>" if made else ""))
+    with st.container(horizontal=True, gap="medium"):  # 224 + 112 px: side by side on a phone too
+        st.image(
+            png_bytes(tile(card.samples, columns=4), 2),
+            caption="prior samples (same seed for every model)",
+            width=4 * 56,
+            alt=f"{len(card.samples)} digits that {card.name} decodes from random codes of the prior (the same seed "
+            "for every model)",
+        )
+        st.image(
+            enlarge(card.reconstruction, 4),
+            caption="the same digit, reconstructed",
+            width=112,
+            alt=f"the chosen test digit as {card.name} reconstructs it",
+        )
+    st.image(  # on a line of its own, at its own width or the column's, the smaller (in the row above it was cut)
+        png_bytes(tile(card.morph, columns=len(card.morph)), 2),
+        caption="the same morph",
+        alt=f"{card.name}'s morph between the two chosen test digits, in {len(card.morph)} frames",
     )
-    st.image(png_bytes(tile(card.samples, columns=4), 2), caption="prior samples (same seed for every model)")
-    st.image(png_bytes(tile(card.morph, columns=len(card.morph)), 2), caption="the same morph")
-    st.image(enlarge(card.reconstruction, 3), caption="the same digit, reconstructed")
 
 
 def render(ctx: Context) -> None:
@@ -107,15 +133,21 @@ def render(ctx: Context) -> None:
     originals = as_uint8(test.images[[digit, start, end]].numpy())
     # One column each at a fixed width: as a list in one st.image, a longer caption widened its image.
     captions = (f"digit #{digit}", f"from #{start}", f"to #{end}")  # one line each in a fifth of the width
-    for column, image, caption in zip(st.columns(5)[:3], originals, captions, strict=True):
-        column.image(enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE)
+    digits = [int(test.labels[row]) for row in (digit, start, end)]
+    alts = (
+        f"test digit #{digit}, a {digits[0]}, to reconstruct",
+        f"test digit #{start}, a {digits[1]}, where the morph starts",
+        f"test digit #{end}, a {digits[2]}, where the morph ends",
+    )
+    for column, image, caption, alt in zip(st.columns(5)[:3], originals, captions, alts, strict=True):
+        column.image(enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE, alt=alt)
     st.caption(
         "−ELBO is reconstruction + KL whatever β the model was trained with, so models compare on one bound. "
         "A VAE uses a coordinate when its mean KL over the test set is 0.05 nats or more (the others are the "
         'sliders\' "unused" ones); an autoencoder, when its code varies across the test set (variance > 0.01, '
-        "Burda et al.'s active units). An autoencoder has no KL and no prior, so its rows show —."
+        'Burda et al.\'s active units); "used" counts them. An autoencoder has no KL and no prior, so its rows show —.'
     )
-    for column, key in zip(st.columns(len(chosen)), chosen, strict=True):
-        label, model = offer[key]
-        with column:
-            show(card(key, label, model, seed, digit, (start, end)))
+    cards = [card(key, *offer[key], seed, digit, (start, end)) for key in chosen]
+    st.markdown(numbers_table(cards))
+    for each in cards:  # one row per model: the same pictures in the same places, compared down the page
+        show(each)

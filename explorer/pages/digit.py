@@ -126,6 +126,10 @@ def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
         st.image(
             [enlarge(test.images[row], SMALL) for row in analysis.neighbours],
             caption=[f"a {int(test.labels[row])} · #{row}" for row in analysis.neighbours],
+            alt=[
+                f"nearest test digit {i + 1}: #{row}, a {int(test.labels[row])}"
+                for i, row in enumerate(analysis.neighbours)
+            ],
         )
 
 
@@ -155,7 +159,9 @@ def send_digit(
 
 
 def render(ctx: Context) -> None:
-    source, results = st.columns([1, 2], gap="large")  # the canvas needs its 280 px
+    # The canvas needs its 280 px (and a little): at 1280 px with the sidebar open a third was 241 px, and the
+    # right 39 px of the drawing could not be seen but counted as ink. A phone stacks the columns (358 px).
+    source, results = st.columns([5, 7], gap="large")
     with source:
         data = digit_input()
     with results:
@@ -182,10 +188,20 @@ def render(ctx: Context) -> None:
         read = show_verdict(ctx, analysis, prepared)
         stages = preview_stages(prepared.stages())
         st.caption(STAGES_CAPTION)
-        st.image(list(stages.values()), caption=list(stages), width=84)
+        st.image(list(stages.values()), caption=list(stages), width=84, alt=[f"your digit, {name}" for name in stages])
         c1, c2, c3 = st.columns([1, 1, 1])
-        c1.image(enlarge(prepared.mnist, 6), caption="what the model sees", width=168)
-        c2.image(enlarge(analysis.reconstruction, 6), caption=reconstruction_caption(ctx.has_posterior), width=168)
+        c1.image(
+            enlarge(prepared.mnist, 6),
+            caption="what the model sees",
+            width=168,
+            alt="your digit as the model sees it: 28 by 28 grey pixels, centred like MNIST",
+        )
+        c2.image(
+            enlarge(analysis.reconstruction, 6),
+            caption=reconstruction_caption(ctx.has_posterior),
+            width=168,
+            alt="your digit as the model reconstructs it from its code",
+        )
         with c3:
             neg_elbo, percentile = show_numbers(ctx, prepared)
             st.button(

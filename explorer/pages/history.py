@@ -46,18 +46,16 @@ def panel_epochs(run: RecordedRun) -> list[int]:
 
 
 def render(ctx: Context) -> None:
-    from explorer.ui.figures import loss_figure, panel_figure
+    from explorer.ui.figures import loss_figures, panel_figure
 
     history = [dict(entry) for entry in ctx.model.meta.raw.get("history") or []]
     run = recorded_run(ctx)
     if history:
         st.subheader("The loss, epoch by epoch", divider="gray")
         st.caption(TRAINING_CURVES_HELP)
-        st.plotly_chart(
-            loss_figure(history, has_posterior=ctx.has_posterior, beta=ctx.model.meta.beta),
-            config={"displayModeBar": False},
-            key="training_losses",
-        )
+        figures = loss_figures(history, has_posterior=ctx.has_posterior, beta=ctx.model.meta.beta)
+        for i, (column, figure) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
+            column.plotly_chart(figure, config={"displayModeBar": False}, key=f"training_losses_{i}")
     if run is None:
         mine = ctx.key in session_keys()
         st.info((NO_RECORD_IN_SESSION if mine else NO_TRAINING_RECORD).format(name=plain(ctx.name)))
@@ -93,7 +91,11 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
         what = "Samples" if ctx.has_posterior else "Random codes decoded"
         st.markdown(f"**{what} at epoch {epoch}** (the same {SAMPLES} random codes at every epoch)")
         grid = tile(samples.images, columns=SAMPLES // 2)
-        st.image(png_bytes(grid, scale=2), caption=f"samples, epoch {epoch}")
+        st.image(
+            png_bytes(grid, scale=2),
+            caption=f"samples, epoch {epoch}",
+            alt=f"{SAMPLES} digits decoded at epoch {epoch} from the same {SAMPLES} random codes, in two rows",
+        )
         st.markdown(f"**A morph at epoch {epoch}** between two digits of the panel")
         labels = cached_test_set().labels.numpy()[record.panel_rows]
         names = [f"#{i + 1}: a {labels[i]}" for i in range(len(labels))]
@@ -104,7 +106,11 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
         mu = record.panel_mu[at][[a, b]]
         row = morph_between_codes(model, mu, originals[[a, b]], MORPH_FRAMES, "linear")
         strip = tile(row.images[1:-1], columns=len(row.images) - 2)
-        st.image(png_bytes(strip, scale=2), caption=f"morph, epoch {epoch}")
+        st.image(
+            png_bytes(strip, scale=2),
+            caption=f"morph, epoch {epoch}",
+            alt=f"morph at epoch {epoch} from {names[a]} to {names[b]} of the panel, in {MORPH_FRAMES + 2} frames",
+        )
         if int(epoch) != run.last_epoch:  # at the last epoch they show the trained model anyway
             st.caption(
                 "The Samples and Latent sliders views decode with this epoch's weights too, until you move the "

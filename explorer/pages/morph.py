@@ -17,7 +17,13 @@ from explorer.state.url import LAST_TEST_ROW
 from explorer.ui.classroom import send_to_class
 from explorer.ui.components.map_marks import map_marks
 from explorer.ui.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
-from explorer.words.app import MORPH_AUTOENCODER_HELP, TEST_ROWS, morph_linear_help, morph_spherical_help
+from explorer.words.app import (
+    MORPH_AUTOENCODER_HELP,
+    MORPH_MAP_HINT,
+    TEST_ROWS,
+    morph_linear_help,
+    morph_spherical_help,
+)
 from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
 from vae import CheckpointError
@@ -57,8 +63,16 @@ def render(ctx: Context) -> None:
         keep = {"persist_state": "session"}
         a = ranged_int_input(a1, "Digit A: test #", 0, LAST_TEST_ROW, "morph_a", 0, TEST_ROWS, **keep)
         b = ranged_int_input(a2, "Digit B: test #", 0, LAST_TEST_ROW, "morph_b", 1, TEST_ROWS, **keep)
-        a1.image(enlarge(test.images[a], 4), caption=f"A: a {labels[a]}")
-        a2.image(enlarge(test.images[b], 4), caption=f"B: a {labels[b]}")
+        a1.image(
+            enlarge(test.images[a], 4),
+            caption=f"A: a {labels[a]}",
+            alt=f"where the morph starts (A): test #{a}, a {labels[a]}",
+        )
+        a2.image(
+            enlarge(test.images[b], 4),
+            caption=f"B: a {labels[b]}",
+            alt=f"where the morph ends (B): test #{b}, a {labels[b]}",
+        )
         send_to_class("morph", {"a": int(a), "b": int(b), "model": ctx.summary.name}, key="class_send_morph")
         examples = digit_examples(labels)
         st.caption("…or take one from this gallery:")
@@ -85,7 +99,7 @@ def render(ctx: Context) -> None:
                 ["A", "B"],
                 key=NEXT_END,
                 required=True,
-                help="A click sets this end, then the other one is next.",
+                help="A click (or a tap) on a dot sets this end, then the other one is next.",
             )
             # The figure never changes with the pair (a changed figure would lose zoom and pan): the pair is
             # marked over it, in the page.
@@ -94,12 +108,25 @@ def render(ctx: Context) -> None:
             )
             pickable_chart(figure, "morph_map", pick_pair_from_chart, modes=("points",))
             map_marks("morph_map", ctx.atlas.coords, test.images, [("A", a), ("B", b)])
-            st.caption("Scroll to zoom into a cluster, drag to pan, double-click to see the whole map again.")
-    morph_rows(ctx, test.images[a], test.images[b])
+            st.caption(MORPH_MAP_HINT, unsafe_allow_html=True)
+    ends = f"from test #{a}, {a_digit(labels[a])}, to #{b}, {a_digit(labels[b])}"
+    morph_rows(ctx, test.images[a], test.images[b], ends)
+
+
+def a_digit(label: object) -> str:
+    """ "a 3", "an 8": a digit as the alternative texts say it."""
+    return f"an {label}" if int(label) == 8 else f"a {label}"
+
+
+def morph_alts(kind: str, ends: str, frames: int) -> list[str]:
+    """What each picture of a morph row shows, for a screen reader (the captions alone say "t=0.45")."""
+    head = f"{kind} morph {ends}"
+    middle = [f"{head}: frame {i + 1} of {frames}, t = {(i + 1) / (frames + 1):.2f}" for i in range(frames)]
+    return [f"{head}: digit A", f"{head}: A reconstructed", *middle, f"{head}: B reconstructed", f"{head}: digit B"]
 
 
 @guarded_fragment("morph")  # moving k reruns only the morphs, not the map above them
-def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> None:
+def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, ends: str = "") -> None:
     slider, _ = st.columns([1, 2])
     frames = slider.slider("In-between frames k", 1, 30, 10, key="morph_frames", persist_state="session")
     write_address(ctx)  # k is part of the link; moving it reruns this fragment only
@@ -108,12 +135,14 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> No
         "Linear: z = (1 − t)·z_A + t·z_B",
         morph_linear_help(ctx.has_posterior),
         "linear",
+        morph_alts("linear", ends, frames),
     )
     morph_row_block(
         morph_row(ctx.model, image_a, image_b, frames, "spherical"),
         "Spherical (slerp): along the arc between the two codes",
         morph_spherical_help(ctx.has_posterior, ctx.model.latent_dim),
         "spherical",
+        morph_alts("spherical", ends, frames),
     )
     autoencoder = autoencoder_for_comparison(ctx.listing.checkpoints, ctx.summary)
     if autoencoder is not None:
@@ -127,15 +156,16 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor) -> No
                 f"The same morph with a plain autoencoder ({autoencoder.name})",
                 MORPH_AUTOENCODER_HELP,
                 "autoencoder",
+                morph_alts("autoencoder's", ends, frames),
             )
     pixel_path_block(ctx, image_a, image_b, frames)  # the lecture's pixel blend, and its four corners
     corner_grid_block(ctx)
 
 
-def morph_row_block(row: MorphRow, title: str, explanation: str, key: str) -> None:
+def morph_row_block(row: MorphRow, title: str, explanation: str, key: str, alts: list[str] | None = None) -> None:
     st.markdown(f"**{title}**")
     st.caption(explanation)
-    st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(len(row.frames)))
+    st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(len(row.frames)), alt=alts)
     with st.container(horizontal=True):
         for label, data, ext in (("GIF", row.gif(), "gif"), ("PNG strip", row.png(), "png")):
             st.download_button(

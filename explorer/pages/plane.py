@@ -34,7 +34,10 @@ def render(ctx: Context) -> None:
     points, extent = seen_from(atlas, (0, 1))
     z = ss.get(PLANE_PIN)
     if z is None:  # above the columns: in the narrow one it was squeezed into a word a line
-        st.info("Move over the plane or the grid to decode a point; click to pin it.")
+        st.info(
+            "Move over the plane or the grid to decode a point (or drag a finger over it, or Tab to it and use the "
+            "arrow keys); click, lift the finger or press Enter to pin it."
+        )
     controls, pad = st.columns([1, 5], gap="medium")
     with controls:
         steps = st.slider("Digits per side", 8, 25, 15, key="plane_steps", persist_state="session")

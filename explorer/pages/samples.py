@@ -31,7 +31,13 @@ def render(ctx: Context) -> None:
     if not ctx.has_posterior:
         st.warning(AE_SAMPLES_WARNING)
     st.caption(samples_help(ctx.has_posterior, ctx.model.latent_dim))
-    st.image([enlarge(image, SMALL) for image in samples.images], caption=[f"#{i + 1}" for i in range(count)])
+    st.image(
+        [enlarge(image, SMALL) for image in samples.images],
+        caption=[f"#{i + 1}" for i in range(count)],
+        alt=[
+            f"sample #{i + 1}: a digit decoded from a random code at temperature {temperature:g}" for i in range(count)
+        ],
+    )
     if ss.get("prior_pick", 1) > count:  # fewer samples than the one picked: the last one
         ss["prior_pick"] = count
     p1, p2, _ = st.columns([1, 2, 3], vertical_alignment="bottom")

@@ -109,8 +109,8 @@ def slice_pad(ctx: Context, decoder: LatentModel, code: list[float]) -> None:
     points, extent = seen_from(atlas, dims) if atlas else (None, PRIOR_EXTENT)
     st.caption(
         f"A slice through the space: z{dims[0]} across, z{dims[1]} up, every other coordinate held at the sliders' "
-        "code. The dots are the test digits' codes seen from this side. Move over it to decode; click to set "
-        "the two sliders."
+        "code. The dots are the test digits' codes seen from this side. Move over it (or drag a finger) to decode; "
+        "click or lift to set the two sliders."
     )
     latent_pad(
         decoder,

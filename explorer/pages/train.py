@@ -142,7 +142,7 @@ def live_plane_extent(codes: list) -> float:
 
 def draw_job(view: JobView) -> None:
     """The three live figures: the Training view's figures on a run still going."""
-    from explorer.ui.figures import bubbles_figure, loss_figure, panel_figure
+    from explorer.ui.figures import bubbles_figure, loss_figures, panel_figure
 
     wanted: TrainSettings = view.payload
     done: TrainingProgress | None = view.progress
@@ -150,15 +150,13 @@ def draw_job(view: JobView) -> None:
     if done is None or not done.history:
         return
     test = cached_test_set()
-    curves, panel = st.columns([3, 2])
     still = {"displayModeBar": False}  # redrawn twice a second: a toolbar would only cover the titles
-    curves.plotly_chart(
-        loss_figure(
-            list(done.history), max_epoch=wanted.epochs, has_posterior=kind_of(wanted).has_posterior, beta=wanted.beta
-        ),
-        config=still,
-        key="train_losses",
-    )
+    # One figure per loss term, side by side on a wide screen and stacked on a phone (in one figure, in 3/5 of
+    # the width, their axis labels overlapped).
+    figures = loss_figures(list(done.history), wanted.epochs, 280, kind_of(wanted).has_posterior, wanted.beta)
+    for i, (column, figure) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
+        column.plotly_chart(figure, config=still, key=f"train_losses_{i}")
+    panel, _ = st.columns([3, 2])
     originals = as_uint8(test.images[done.panel_rows].numpy())  # the run's recorded panel, every digit
     panel.plotly_chart(panel_figure(list(done.panels), originals, row_height=22), config=still, key="train_panel")
     if done.codes:
@@ -229,7 +227,8 @@ def render(ctx: Context) -> None:
     running, waiting = training_queue().counts()
     models = f"{running} model{'s' if running != 1 else ''}"
     busy = f" The server is training {models} now, {waiting} waiting." if running or waiting else ""
+    if view is not None:  # what was just trained first, then the form for the next one (below, it was missed)
+        result(view)
+        st.subheader("Train another model", divider="gray")
     st.caption(f"One model trains at a time on this server; yours waits its turn.{busy}")
     settings_form()
-    if view is not None:
-        result(view)

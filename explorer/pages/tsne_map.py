@@ -45,7 +45,7 @@ def render(ctx: Context) -> None:
         if not waiting_for_map(ss.get(ACTIVE_MODEL, "")):
             st.error(plain(ctx.atlas_error))
         return
-    st.caption(map_help(ctx.has_posterior, ctx.model.latent_dim, ctx.atlas.method == "latent"))
+    st.caption(map_help(ctx.has_posterior, ctx.model.latent_dim, ctx.atlas.method == "latent"), unsafe_allow_html=True)
     map_and_pick(ctx)
     snapshots(ctx)
 
@@ -62,19 +62,32 @@ def map_and_pick(ctx: Context) -> None:
         # No picture per point in the hover (that was 7.5 MB of JSON per opening): the hover names the
         # digit, a click shows it in the panel.
         # The same figure whatever is picked (a changed figure loses zoom and pan); the pick is marked over it.
-        figure = map_figure(atlas.coords, atlas.labels, show_axes=atlas.method == "latent", revision=f"map:{ctx.key}")
+        # The legend above the map: beside it, it took a third of a phone's width from a map that must stay square.
+        figure = map_figure(
+            atlas.coords,
+            atlas.labels,
+            show_axes=atlas.method == "latent",
+            revision=f"map:{ctx.key}",
+            legend_on_top=True,
+        )
         pickable_chart(figure, "tsne_map", pick_on_map)
         map_marks("tsne_map", atlas.coords, test.images, [("", pick)] if pick is not None else [])
     with right:
         rows = ss.get("map_rows") or []
         if pick is None and len(rows) < 2:
-            st.info("Click a dot on the map to pick that digit.")
+            st.info("Click (or tap) a dot on the map to pick that digit.")
         if pick is not None:
             label = int(test.labels[pick])
             mu = atlas.mu[pick]
             c1, c2 = st.columns(2)
-            c1.image(enlarge(test.images[pick], 6), caption=f"test #{pick}: a {label}")
-            c2.image(enlarge(decode_code(ctx.model, mu), 6), caption=reconstruction_caption(ctx.has_posterior))
+            c1.image(
+                enlarge(test.images[pick], 6), caption=f"test #{pick}: a {label}", alt=f"test digit #{pick}, a {label}"
+            )
+            c2.image(
+                enlarge(decode_code(ctx.model, mu), 6),
+                caption=reconstruction_caption(ctx.has_posterior),
+                alt=f"test digit #{pick} as the model reconstructs it from its code",
+            )
             b1, b2 = st.columns(2)
             b1.button(
                 "Send to the sliders",
@@ -89,7 +102,9 @@ def map_and_pick(ctx: Context) -> None:
             grid = selection_grid(test.images, rows, limit=100, columns=10)
             shown = min(len(rows), 100)
             st.image(
-                grid, caption=f"{len(rows)} selected digits" + (f" ({shown} at random)" if shown < len(rows) else "")
+                grid,
+                caption=f"{len(rows)} selected digits" + (f" ({shown} at random)" if shown < len(rows) else ""),
+                alt=f"{shown} of the {len(rows)} test digits selected on the map, in rows of 10",
             )
     write_address(ctx)  # the pick is part of the link; a click reruns this fragment only
 

@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.ui.colours import DIGIT_COLOURS
+from explorer.ui.colours import DIGIT_COLOURS, DIGIT_SYMBOLS
 from explorer.ui.pictures import png_data_uri
 from vae.codes import plane_extent
 from vae.images import tile
@@ -38,6 +38,13 @@ def _digit_rows(labels: np.ndarray, rows: np.ndarray | None = None) -> list[tupl
     labels = np.asarray(labels)
     rows = np.arange(len(labels)) if rows is None else np.asarray(rows)
     return [(d, rows[labels[rows] == d]) for d in range(10) if (labels[rows] == d).any()]
+
+
+def describe(figure: go.Figure, text: str) -> go.Figure:
+    """What the figure shows, in words: the page gives it to screen readers as the figure's label
+    (explorer/ui/components/figure_touch.js reads layout.meta.alt)."""
+    figure.update_layout(meta={"alt": text})
+    return figure
 
 
 def _square_axes(figure: go.Figure, show_ticks: bool) -> None:
@@ -75,7 +82,7 @@ def map_figure(
                 y=coords[rows, 1],
                 mode="markers",
                 name=str(digit),
-                marker={"size": 4, "color": DIGIT_COLOURS[digit], "opacity": 0.75},
+                marker={"size": 5, "color": DIGIT_COLOURS[digit], "symbol": DIGIT_SYMBOLS[digit], "opacity": 0.75},
                 customdata=rows,
                 text=texts[rows].tolist() if texts is not None else None,
                 hovertemplate=("%{text}" if texts is not None else f"#%{{customdata}} · digit {digit}")
@@ -118,7 +125,13 @@ def map_figure(
         uirevision=revision,
     )
     _square_axes(figure, show_axes)
-    return figure
+    what = "map of the codes" if show_axes else "t-SNE map of the codes"
+    return describe(
+        figure,
+        f"{what} of the {len(labels):,} test digits, one dot per digit, coloured by digit"
+        + (f"; marked: {', '.join(f'{name} #{row}' if name else f'#{row}' for name, row in marked)}" if marked else "")
+        + ("; a star for your digit" if star is not None else ""),
+    )
 
 
 def snapshot_figure(
@@ -146,7 +159,12 @@ def snapshot_figure(
                     name=str(digit),
                     legendgroup=str(digit),
                     showlegend=legend and column == 1,
-                    marker={"size": 2.5, "color": DIGIT_COLOURS[digit], "opacity": 0.7},
+                    marker={
+                        "size": 3,
+                        "color": DIGIT_COLOURS[digit],
+                        "symbol": DIGIT_SYMBOLS[digit],
+                        "opacity": 0.7,
+                    },
                     hoverinfo="skip",
                 ),
                 row=1,
@@ -161,7 +179,7 @@ def snapshot_figure(
         margin={"l": 5, "r": 5, "t": 30, "b": 5},
         legend={"title": {"text": "digit"}, "itemsizing": "constant"},  # legend dots larger than the map's
     )
-    return figure
+    return describe(figure, f"the map of the test codes at epochs {', '.join(map(str, epochs))}: how the clusters form")
 
 
 def plane_figure(
@@ -204,7 +222,11 @@ def plane_figure(
             )
         )
     plane_layout(figure, extent, height, "plane")
-    return figure
+    return describe(
+        figure,
+        "the 2-D plane of codes: each test digit's mean with its μ ± σ bubble, coloured by digit; "
+        "a click or tap anywhere decodes that point",
+    )
 
 
 def class_map_figure(
@@ -288,7 +310,7 @@ def bubble_traces(
             mode="markers",
             name=str(digit),
             legendgroup=str(digit),
-            marker={"size": size, "color": colour},
+            marker={"size": size, "color": colour, "symbol": DIGIT_SYMBOLS[digit]},
             **point_options,
         )
     )
@@ -346,7 +368,7 @@ def code_figure(mu: np.ndarray, sigma: np.ndarray | None, order: Sequence[int], 
         yaxis={"title": {"text": "code value"}, "zeroline": True},
         showlegend=False,
     )
-    return figure
+    return describe(figure, "the code's mean ± σ for each coordinate, most used first, over the prior's ±1 band")
 
 
 # ---------------------------------------------------------------- a training run
@@ -449,7 +471,40 @@ def loss_figure(
         legend={"orientation": "h", "y": -0.25},
         uirevision="losses",
     )
-    return figure
+    return describe(
+        figure,
+        f"loss per epoch up to epoch {last:g}, training solid and test dashed: " + ", ".join(t for _, t in terms),
+    )
+
+
+def loss_figures(
+    history: Sequence[dict[str, Any]],
+    max_epoch: float | None = None,
+    height: int = 280,
+    has_posterior: bool = True,
+    beta: float = 1.0,
+) -> list[go.Figure]:
+    """The loss figure's panels as figures of their own, for st.columns: side by side on a wide screen,
+    stacked on a phone (three panels in one figure were ~110 px wide there, their labels on top of each other)."""
+    terms = (*TERMS[:2], ("total", total_title(beta))) if has_posterior else AE_TERMS
+    figures = []
+    for term, title in terms:
+        one = loss_figure(history, max_epoch, height, has_posterior, beta)
+        column = [t for t, _ in terms].index(term)
+        figure = go.Figure([trace for trace in one.data if trace.xaxis == ("x" if column == 0 else f"x{column + 1}")])
+        figure.update_traces(xaxis="x", yaxis="y", showlegend=True)
+        axis = one.layout[f"xaxis{column + 1 if column else ''}"]
+        figure.update_layout(
+            height=height,
+            title={"text": title, "x": 0.5, "xanchor": "center", "font": {"size": 14}},
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            xaxis={"tickvals": axis.tickvals, "ticktext": axis.ticktext, "range": axis.range, "title": axis.title},
+            yaxis={"title": {"text": "nats per image"}, "rangemode": one.layout.yaxis.rangemode},
+            legend={"orientation": "h", "y": -0.3},
+            uirevision=f"losses:{term}",
+        )
+        figures.append(describe(figure, f"{title} per epoch, training solid and test dashed"))
+    return figures
 
 
 def panel_grid(panels: Sequence[tuple[int, np.ndarray]], originals: np.ndarray | None = None) -> np.ndarray:
@@ -476,7 +531,10 @@ def panel_figure(
     figure.update_layout(
         height=max(120, row_height * len(labels) + 20), margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision="panel"
     )
-    return figure
+    count = len(panels[0][1]) if panels else 0
+    return describe(
+        figure, f"the same {count} test digits reconstructed epoch by epoch, one row per epoch: {', '.join(labels)}"
+    )
 
 
 def bubbles_figure(
@@ -495,4 +553,4 @@ def bubbles_figure(
             outline = None if logvar is None else bubble_outlines(mu[rows], np.asarray(logvar)[rows])
             figure.add_traces(bubble_traces(digit, mu[rows], outline, size=4, opacity=0.3, hoverinfo="skip"))
     plane_layout(figure, extent, height, "bubbles")
-    return figure
+    return describe(figure, "the test digits' means on the 2-D plane with their μ ± σ bubbles, coloured by digit")

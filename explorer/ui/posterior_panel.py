@@ -27,11 +27,17 @@ def show_posterior(model: LatentModel, image: torch.Tensor, key: str, columns: i
         return
     st.markdown("**Its posterior as digits**")
     mean_col, samples_col = st.columns([1, 2] if columns >= 8 else [1, 1])
-    mean_col.image(enlarge(drawn.mean, 5), caption="decoded μ, the bubble's centre", width=140)
+    mean_col.image(
+        enlarge(drawn.mean, 5),
+        caption="decoded μ, the bubble's centre",
+        width=140,
+        alt="the digit decoded from the posterior's mean μ, the centre of its bubble",
+    )
     samples_col.image(  # enlarged with sharp pixels, then fitted to the column (a narrow one in the map view)
         png_bytes(tile(drawn.samples, columns=columns, pad=2), 3),
         caption="16 codes drawn from the bubble q(z|x), decoded",
         width="stretch",
+        alt=f"16 digits decoded from codes drawn at random from the posterior q(z|x), in {columns} columns",
     )
     st.caption(POSTERIOR_HELP)
     st.button("Draw 16 others", on_click=next_posterior_draw, key=f"{key}_posterior_again")

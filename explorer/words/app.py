@@ -97,6 +97,25 @@ MORPH_AUTOENCODER_HELP = (
 )
 
 
+def by_pointer(mouse: str, touch: str) -> str:
+    """Both wordings, as HTML for st.markdown/st.caption(unsafe_allow_html=True): the page shows the mouse's
+    ("click", "hover") or, on a touch screen, the finger's ("tap") (explorer/ui/page.css, pointer: coarse).
+    Only for the app's own words: nothing here is escaped."""
+    return f'<span class="hint-mouse">{mouse}</span><span class="hint-touch">{touch}</span>'
+
+
+MAP_HINT = by_pointer(
+    "Hover to name a digit, click one to see it, or draw a box or lasso to see a group; scroll to zoom.",
+    "Tap a dot to see that digit. Swipes scroll the page; turn on “Pan and zoom” to drag and pinch the map.",
+)
+MORPH_MAP_HINT = by_pointer(
+    "Click a dot to set the next end. Scroll to zoom into a cluster, drag to pan, double-click to see the whole "
+    "map again.",
+    "Tap a dot to set the next end. Swipes scroll the page; turn on “Pan and zoom” under the map to drag it and "
+    "pinch to zoom.",
+)
+
+
 def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
     codes = "μ" if vae else "code"
     if latent_plane:
@@ -108,7 +127,7 @@ def map_help(vae: bool, latent_dim: int, latent_plane: bool) -> str:
         f"Each dot is one of the 10,000 test digits' {'means μ' if vae else 'codes'} ({latent_dim}-D), squeezed "
         "onto the page by t-SNE, which keeps neighbours together. Colours are the true labels, which the model never "
         "saw: it grouped the digits by itself. Closeness is meaningful, distances between clusters much less. "
-        "Hover to name a digit, click one to see it, or draw a box or lasso to see a group; scroll to zoom."
+        + MAP_HINT
     )
 
 

@@ -102,7 +102,7 @@ def test_the_morph_view_says_it_shows_the_trained_model_while_the_slider_is_at_a
 def test_the_curves_start_at_epoch_zero_and_the_panel_has_a_row_per_epoch(recorded: Path) -> None:
     at = open_training(recorded)
     charts = {chart.proto.id: chart for chart in at.get("plotly_chart")}
-    assert len(charts) == 3  # losses, the panel, the epoch's map (the 2-D bubbles)
+    assert len(charts) == 5  # the three loss terms (one figure each), the panel, the epoch's map (the 2-D bubbles)
     history = read_meta(recorded).raw["history"]
     assert [h["epoch"] for h in history] == list(range(EPOCHS + 1))
 

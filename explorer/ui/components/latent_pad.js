@@ -28,6 +28,11 @@ function buildPad(parent) {
   digit.width = digit.height = 28;
   const readout = element("figcaption", "pad-readout", digitBox);
   const hint = element("div", "pad-caption", digitBox);
+  plane.tabIndex = 0; // the keyboard's way in: arrows move the point, Enter pins it
+  plane.setAttribute("role", "application");
+  grid.setAttribute("role", "img");
+  digit.setAttribute("role", "img");
+  readout.setAttribute("aria-live", "polite");
   const state = {
     root,
     plane,
@@ -49,6 +54,7 @@ function buildPad(parent) {
     hover: null, // [x, y] under the pointer, or null
     frames: 0,
     framePending: false,
+    fingerPinned: 0,
     pointsDrawn: null, // the id of the points on the plane layer
     trigger: () => {},
   };
@@ -65,13 +71,60 @@ function buildPad(parent) {
       drawPad(state);
     });
     canvas.addEventListener("click", (event) => {
-      const z = pointFromEvent(state, canvas, event);
-      state.data.pinned = z;
-      state.trigger("pin", z);
-      drawPad(state);
+      if (performance.now() - state.fingerPinned < 700) return; // the tap's click: pinned on lifting already
+      pin(state, pointFromEvent(state, canvas, event));
+    });
+    // A finger drags over the pad (touch-action: none there) with the digit decoded under it; lifting it
+    // pins the point, as a click does.
+    canvas.addEventListener("pointerup", (event) => {
+      if (event.pointerType === "mouse") return;
+      state.fingerPinned = performance.now();
+      pin(state, pointFromEvent(state, canvas, event));
     });
   }
+  plane.addEventListener("keydown", (event) => keyOnPad(state, event));
+  plane.addEventListener("blur", () => {
+    if (state.hover === null) return;
+    state.hover = null;
+    drawPad(state);
+  });
   return state;
+}
+
+function pin(state, z) {
+  state.data.pinned = z;
+  state.trigger("pin", z);
+  drawPad(state);
+}
+
+const PAD_KEYS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+
+function keyOnPad(state, event) {
+  const { data } = state;
+  if (data === null) return;
+  const e = data.extent;
+  const point = state.hover ?? data.pinned ?? [data.base[data.dims[0]], data.base[data.dims[1]]];
+  if (event.key in PAD_KEYS) {
+    const step = (event.shiftKey ? 0.01 : 0.05) * 2 * e; // 1/20 of the pad, 1/100 with Shift
+    const [dx, dy] = PAD_KEYS[event.key];
+    const round = (x) => Math.round(Math.min(e, Math.max(-e, x)) * 1000) / 1000;
+    state.hover = [round(point[0] + dx * step), round(point[1] + dy * step)];
+    drawPad(state);
+  } else if (event.key === "Enter" || event.key === " ") {
+    pin(state, point);
+    state.hover = null;
+    drawPad(state);
+  } else if (event.key === "Escape") {
+    state.hover = null;
+    drawPad(state);
+  } else {
+    return;
+  }
+  event.preventDefault(); // the arrows move the point, not the page
+}
+
+function fingerScreen() {
+  return window.matchMedia("(pointer: coarse)").matches;
 }
 
 // Plane: x grows to the right, y upwards, over [−e, e]². Grid: cell centres at linspace(−e, e, steps).
@@ -229,7 +282,11 @@ function drawPad(state) {
   const [a, b] = data.axis_labels;
   const outside = inside ? "" : " (outside this pad)";
   state.readout.textContent = `${a} = ${formatValue(point[0])}, ${b} = ${formatValue(point[1])}${outside}`;
-  state.hint.textContent = state.hover ? "click to pin this point" : data.pinned ? "pinned" : data.idle_hint;
+  const finger = fingerScreen();
+  const idle = finger ? "drag a finger over the plane or the grid; lift it to pin the point" : data.idle_hint;
+  const live = finger ? "lift your finger to pin this point" : "click or press Enter to pin this point";
+  state.hint.textContent = state.hover ? live : data.pinned ? "pinned" : idle;
+  state.digit.setAttribute("aria-label", `decoded digit at ${state.readout.textContent}`);
   state.frames += 1;
   Object.assign(state.root.dataset, {
     frames: String(state.frames),
@@ -249,6 +306,13 @@ export default function (component) {
   state.trigger = setTriggerValue;
   state.planeCaption.textContent = data.plane_caption;
   state.gridCaption.textContent = data.grid_caption;
+  const [a, b] = data.axis_labels;
+  state.plane.setAttribute(
+    "aria-label",
+    `latent pad, ${a} across and ${b} up, from ${-data.extent} to ${data.extent}: ${data.plane_caption}. ` +
+      "Arrow keys move the point (Shift for small steps), Enter pins it.",
+  );
+  state.grid.setAttribute("aria-label", `${data.grid_caption}: a grid of decoded digits over ${a} and ${b}`);
   const previous = state.data;
   state.data = { ...data, pinned: data.pinned ?? null };
   const spec = specOf(data);

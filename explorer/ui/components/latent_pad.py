@@ -22,7 +22,7 @@ from vae.codes import plane_extent
 from vae.model import LatentModel
 
 _PAD = register("vae_latent_pad", "latent_pad")
-IDLE_HINT = "move the pointer over the plane or the grid"
+IDLE_HINT = "move the pointer over the plane or the grid (or Tab to it and use the arrow keys)"
 
 
 def packed_points(x: np.ndarray, y: np.ndarray, digits: np.ndarray) -> dict[str, str]:

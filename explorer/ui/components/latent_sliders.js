@@ -11,6 +11,8 @@ function buildSliders(parent) {
   const figure = element("figure", "live-picture", root);
   const canvas = element("canvas", "live-canvas", figure);
   canvas.width = canvas.height = 28;
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", "decoded digit for the sliders' code");
   const caption = element("figcaption", "live-caption", figure);
   const status = element("div", "live-status", figure);
   const rows = element("div", "live-sliders", root);
@@ -39,6 +41,7 @@ function buildSliders(parent) {
   root.addEventListener("pointerdown", (event) => {
     if (event.target.type === "range") state.dragging = true;
   });
+  fingerDrags(state);
   const release = () => {
     if (state.dragging) {
       state.dragging = false;
@@ -54,6 +57,58 @@ function buildSliders(parent) {
     SLIDERS.delete(parent);
   };
   return state;
+}
+
+// Under a finger (a coarse pointer: the CSS leaves the inputs to this), a row is dragged only sideways: a
+// vertical swipe that starts on a slider scrolls the page (touch-action: pan-y, then the browser cancels the
+// pointer) and changes nothing; a sideways drag moves the thumb to the finger and the digit follows; a tap
+// sets the value under it. The keyboard and a mouse use the inputs as they are.
+const FINGER = "(pointer: coarse)";
+const SIDEWAYS_PX = 8;
+
+function valueAt(input, clientX) {
+  const box = input.getBoundingClientRect();
+  const thumb = 10; // the track's ends are half a thumb in from the box's sides
+  const u = Math.min(1, Math.max(0, (clientX - box.left - thumb) / Math.max(1, box.width - 2 * thumb)));
+  const [min, max, step] = [Number(input.min), Number(input.max), Number(input.step)];
+  return Math.round((min + u * (max - min)) / step) * step;
+}
+
+function fingerDrags(state) {
+  let finger = null; // {id, input, x, y, moving}
+  const set = (input, clientX) => {
+    const value = valueAt(input, clientX);
+    if (Number(input.value) === value && state.code[Number(input.dataset.dim)] === value) return;
+    input.value = String(value);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  state.rows.addEventListener("pointerdown", (event) => {
+    if (!window.matchMedia(FINGER).matches || event.pointerType === "mouse") return;
+    const row = event.target.closest(".live-row");
+    if (!row) return;
+    finger = { id: event.pointerId, input: row.querySelector(".live-range"), x: event.clientX, y: event.clientY, moving: false };
+  });
+  state.rows.addEventListener("pointermove", (event) => {
+    if (!finger || event.pointerId !== finger.id) return;
+    const dx = event.clientX - finger.x;
+    if (!finger.moving && Math.abs(dx) > SIDEWAYS_PX && Math.abs(dx) > Math.abs(event.clientY - finger.y)) {
+      finger.moving = true;
+      state.dragging = true;
+      state.rows.setPointerCapture?.(event.pointerId);
+    }
+    if (finger.moving) set(finger.input, event.clientX);
+  });
+  const lift = (event) => {
+    if (!finger || event.pointerId !== finger.id) return;
+    const { input, moving } = finger;
+    finger = null;
+    if (event.type === "pointerup" && !moving) {
+      set(input, event.clientX); // a tap on the track, as a mouse click would
+      commit(state, 0);
+    } // a drag commits on the window's pointerup (buildSliders); a cancelled touch was a scroll
+  };
+  state.rows.addEventListener("pointerup", lift);
+  state.rows.addEventListener("pointercancel", lift);
 }
 
 function drawSliders(state) {
