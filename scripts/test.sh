@@ -2,7 +2,8 @@
 # Install everything the tests need on a fresh machine, then run lint and the whole suite.
 # Debian's chromium is used by the browser test (Playwright drives it; no browser download), Debian's nginx
 # by the deployment test (tests/deploy/test_deploy.py: two replicas behind deploy/nginx/), Debian's
-# PostgreSQL by the class store's tests (a server started in a temporary folder, tests/support/postgres.py).
+# PostgreSQL by the class store's tests (a server started in a temporary folder, harness/postgres.py), and
+# npm for axe-core, the accessibility check the browser tests inject.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
     $apt_get update -qq

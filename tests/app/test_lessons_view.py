@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.pages import VIEWS
 from explorer.pages import lessons as page
 from explorer.state.lessons import Lesson, Step, lesson_toml, read_shipped, shipped_lessons
-from tests.support.app import APP, LISTING, assert_clean, open_view, start
+from support.app import APP, LISTING, assert_clean, open_view, start
 
 VIEW_NAMES = [view.url_path for view in VIEWS if view.url_path != "lessons"]
 MODELS = [c.name.removesuffix(".safetensors") for c in LISTING.checkpoints]
