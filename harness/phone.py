@@ -124,6 +124,22 @@ SMALL_TARGETS_JS = """
 """
 
 
+CUT_TEXT_JS = """
+() => [...document.querySelector('[data-testid="stMain"]').querySelectorAll('*')]
+    .filter(e => {
+        const s = getComputedStyle(e);
+        return s.textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0
+            && e.textContent.trim() !== '';
+    })
+    .map(e => `"${e.textContent.trim().slice(0, 40)}" (${e.clientWidth} of ${e.scrollWidth} px)`)
+"""
+
+
+def cut_text(page: Any) -> list[str]:
+    """Texts of the main column cut with "…" (a label that does not fit its box), e.g. "Send to the sl…"."""
+    return page.evaluate(CUT_TEXT_JS)
+
+
 def small_targets(page: Any) -> list[str]:
     """The controls of the main column a finger gets less than 44 × 44 px of (WCAG 2.5.5's size)."""
     return page.evaluate(SMALL_TARGETS_JS)

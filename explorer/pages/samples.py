@@ -22,7 +22,7 @@ SMALL = 3  # enlargement in grids: 84 px
 def render(ctx: Context) -> None:
     decoder, epoch = decoding_model(ctx)
     epoch_banner(ctx, epoch)
-    c1, c2, c3, c4 = st.columns([3, 3, 2, 1], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 1.4], vertical_alignment="bottom")  # 1: 78 px, "Reroll" was cut
     count = c1.slider("How many digits", 1, MAX_SAMPLES, DEFAULT_SAMPLES, key="prior_count", persist_state="session")
     temperature = c2.slider("Temperature T", 0.1, 2.0, 1.0, 0.05, key="prior_temperature", persist_state="session")
     seed = ranged_int_input(c3, "Seed", 0, MAX_PRIOR_SEED, "prior_seed", 0, SEEDS, persist_state="session")

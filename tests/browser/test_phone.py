@@ -22,6 +22,13 @@ from support.browser import ARTIFACTS, IN_CI, assert_no_exception, keep_failure,
 pytestmark = pytest.mark.browser
 
 VIEWS = list(bs.VIEW_TITLES)
+# What a view shows only after a pick, opened by its link: the map's panel (its pictures, its buttons).
+PICKED = {"map": "pick=42"}
+
+
+def query(view: str, *more: str) -> str:
+    parts = [p for p in (PICKED.get(view, ""), *more) if p]
+    return "?" + "&".join(parts) if parts else ""
 
 
 def open_at(page, url: str, view: str, query: str = "") -> None:
@@ -241,11 +248,13 @@ def test_no_view_is_wider_than_the_screen(size, request, server):
     page = request.getfixturevalue(size)  # only the one asked for: each opens its own browser context
     wide = {}
     for view in VIEWS:
-        open_at(page, server.url, view)
+        open_at(page, server.url, view, query(view))
         page.wait_for_timeout(1500)
         found = ph.wider_than_viewport(page)
         if found["wide"] or found["scrollWidth"] > found["width"]:
             wide[view] = found
+        if cut := ph.cut_text(page):
+            wide[f"{view}: labels cut"] = cut
         if size == "phone" and (small := ph.small_targets(page)):
             wide[f"{view}: touch targets under 44 px"] = small
         ph.look(page, ARTIFACTS, f"{size}_{view}")
@@ -288,7 +297,7 @@ def test_axe_finds_no_serious_violation_on_any_view(size, model, request, server
                 page.get_by_text("Building its map", exact=False).wait_for(state="detached", timeout=120_000)
             bs.wait_settled(page)
         else:
-            open_at(page, server.url, view, f"?model={model}")
+            open_at(page, server.url, view, query(view, f"model={model}"))
         page.wait_for_timeout(1500)
         violations = ph.axe_violations(page)
         if violations:
