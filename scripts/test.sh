@@ -30,4 +30,6 @@ export VAE_DATA_DIR="${VAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vae-latent-
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m pytest -q --run-slow -n 0 "$@"  # everything, one test at a time
+# Everything, on two workers: the browser and real-MNIST tests one at a time on one of them (they start
+# servers and Chromium, and some time what they see), the rest beside them (pyproject's loadgroup).
+.venv/bin/python -m pytest -q --run-slow -n 2 --dist loadgroup "$@"
