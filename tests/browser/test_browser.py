@@ -140,7 +140,7 @@ def test_two_digits_clicked_on_the_map_are_morphed(page):
     expect(page.get_by_text(f"A: a {digit_a}")).to_be_visible()
     expect(page.get_by_text(f"B: a {digit_b}")).to_be_visible()
     # Both morph rows (linear and spherical): A, recon A, k = 10 frames, recon B, B; every picture loaded.
-    rows = page.get_by_test_id("stImage").filter(has_text="t=0.09")
+    rows = page.get_by_test_id("stImage").filter(has_text="recon A")  # the morph rows, not the pixel blends
     expect(rows.nth(1)).to_be_visible()
     for row in rows.all():
         images = row.locator("img")
