@@ -3,7 +3,6 @@ model and the latent morph (with how badly the model redraws each frame), and th
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 import torch
 
@@ -40,16 +39,14 @@ def pixel_path_block(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor,
         ("Latent morph", paths.latent),
     ):
         st.caption(title)
-        st.image([enlarge(image, 2) for image in row], caption=labels)
-    errors = {name: np.round(values, 1) for name, values in paths.errors.items()}
-    st.line_chart(
-        {"t": paths.t, **errors},
-        x="t",
-        y=list(errors),
-        height=220,
-        x_label="t (from A to B)",
-        y_label="reconstruction error (nats)",
-    )
+        st.image(
+            [enlarge(image, 2) for image in row],
+            caption=labels,
+            alt=[f"{title.lower()}, at t = {t:.2f} from A to B" for t in paths.t],
+        )
+    from explorer.ui.figures import errors_figure
+
+    st.plotly_chart(errors_figure(paths.t, paths.errors), config={"displayModeBar": False}, key="morph_path_errors")
 
 
 def corner_grid_block(ctx: Context) -> None:
@@ -64,8 +61,11 @@ def corner_grid_block(ctx: Context) -> None:
     k = columns[4].slider("Grid size k", 2, 12, 7, key="corner_k")
     grid = corner_grid(ctx.model, test.images[rows], k)
     labels = test.labels.numpy()
-    st.image(
+    corners = ", ".join(f"a {labels[row]} (#{row})" for row in rows)
+    picture, _ = st.columns([3, 2])  # stacked to the screen's width on a phone
+    picture.image(
         png_bytes(tile(grid.reshape(k * k, *grid.shape[2:]), columns=k), scale=3),
-        caption="corners: " + ", ".join(f"a {labels[row]} (#{row})" for row in rows),
-        width=min(84 * k, 720),
+        caption="corners: " + corners,
+        width="stretch",
+        alt=f"a {k} by {k} grid of digits decoded from blends of four codes; its corners: {corners}",
     )

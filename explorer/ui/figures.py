@@ -229,6 +229,24 @@ def plane_figure(
     )
 
 
+def errors_figure(t: np.ndarray, errors: Mapping[str, np.ndarray], height: int = 240) -> go.Figure:
+    """How badly the model redraws each frame along each path from A to B (nats)."""
+    figure = go.Figure(
+        [
+            go.Scatter(x=np.round(t, 3), y=np.round(values, 1), mode="lines", name=name)
+            for name, values in errors.items()
+        ]
+    )
+    figure.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.3},
+        xaxis_title="t (from A to B)", yaxis_title="reconstruction error (nats)", dragmode=False,
+    )  # fmt: skip
+    return describe(
+        figure,
+        "reconstruction error along the pixel blend, the blend through the model and the latent morph, from A to B",
+    )
+
+
 def class_map_figure(
     coords: np.ndarray, labels: np.ndarray, sent: Sequence[tuple[str, Sequence[float], np.ndarray]], height: int = 620
 ) -> go.Figure:
