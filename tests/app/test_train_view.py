@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.jobs.queue import JobState
 from explorer.pages.train import epochs_done
 from explorer.service.jobs import TRAIN_JOB, TRAINED, map_queue, training_queue
-from support.app import APP, assert_clean, open_view
+from support.app import APP, assert_clean, open_view, shown
 
 
 def train_page() -> AppTest:
@@ -104,7 +104,7 @@ def test_a_second_session_waits_in_the_queue_and_cancel_frees_it() -> None:
     assert map_queue().join(120)  # its map (a 2-D model's plane, then its scores) is built off the page
     second.run()
     assert_clean(second)
-    assert not [t for t in threading.enumerate() if t.name.startswith("training-")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("job-")]
 
 
 @pytest.mark.mnist
@@ -115,7 +115,7 @@ def test_a_trained_model_joins_the_picker_and_the_compare_view() -> None:
     wait_finished(at.session_state[TRAIN_JOB])
     at.run()
     assert_clean(at)
-    mine = [o for o in at.sidebar.radio[0].options if "(yours)" in o]
+    mine = [shown(o) for o in at.sidebar.radio[0].options if "(yours)" in o]
     assert len(mine) == 1 and mine[0].startswith("ae_d2_e1_b128_s1")
     (trained,) = at.session_state["session_models"].values()
     assert trained.model.meta.train.batch_size == 128  # the form's batch reached the run
@@ -165,7 +165,7 @@ def test_a_run_cancelled_after_an_epoch_is_named_by_the_epochs_it_holds() -> Non
     assert 1 <= kept < 50
     at.run()
     assert_clean(at)
-    mine = [o for o in at.sidebar.radio[0].options if "(yours)" in o]
+    mine = [shown(o) for o in at.sidebar.radio[0].options if "(yours)" in o]
     # Not e50, nor e{kept} as a finished run of {kept} epochs would be: {kept} of the 50 asked for.
     assert len(mine) == 1 and mine[0].startswith(f"vae_d2_beta1_e{kept}of50_s1 ")
     (trained,) = at.session_state[TRAINED].values()
