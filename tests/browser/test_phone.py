@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from harness import browser as bs
 from harness import components as ls
@@ -355,3 +356,26 @@ def test_the_keyboard_alone_drives_the_sliders_and_the_pad(desktop, server):
         page.wait_for_timeout(100)
     assert ls.page_code(page) != start, "Enter did not pin the pad's point"
     assert_no_exception(page)
+
+
+def test_a_digit_drawn_with_a_finger_gets_its_verdict(phone, server) -> None:
+    """The third thing students come for, on a phone: draw a 7 with a finger on the canvas, read the verdict."""
+    open_at(phone, server.url, "digit")
+    bs.rerun(phone, phone.get_by_text("Draw", exact=True).click)
+    canvas = phone.locator("canvas").first
+    expect(canvas).to_be_visible()
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390  # on the screen, whole
+    cdp = phone.context.new_cdp_session(phone)
+    points = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]  # a 7: the top bar, then the stem
+    corners = [(box["x"] + fx * box["width"], box["y"] + fy * min(box["height"], box["width"])) for fx, fy in points]
+
+    def stroke() -> None:
+        ph.swipe(phone, cdp, corners[0], corners[1])
+        ph.swipe(phone, cdp, corners[1], corners[2])
+
+    bs.rerun(phone, stroke)
+    bs.wait_image_loaded(phone, bs.RECONSTRUCTION_IMAGE)
+    expect(phone.get_by_text("Reads as a 7")).to_be_visible(timeout=30_000)
+    ph.look(phone, ARTIFACTS, "phone_drawn_seven")
