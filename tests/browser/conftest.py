@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness import browser as bs
-from support.browser import ARTIFACTS, DEFAULT, IN_CI, keep_failure, needs_chromium
+from support.browser import ARTIFACTS, DEFAULT, IN_CI, needs_chromium, watched_page
 
 try:
     from playwright.sync_api import sync_playwright
@@ -44,17 +44,4 @@ def page(browser, server: bs.AppServer, request: pytest.FixtureRequest) -> Itera
     """A fresh browser session (so a fresh Streamlit session) on the loaded default view. When the test
     fails, the page as it was, its script-run counts and the server log are kept in tests/artifacts/."""
     context = browser.new_context(viewport=bs.VIEWPORT)
-    page = context.new_page()
-    page_errors: list[str] = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
-    try:
-        bs.goto_app(page, server.url)
-        yield page
-        if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:
-            keep_failure(page, server, request.node.name)
-    except Exception:
-        keep_failure(page, server, request.node.name)
-        raise
-    finally:
-        context.close()
-    assert not page_errors, f"JavaScript errors on the page: {page_errors}"
+    yield from watched_page(context, server, request, lambda page: bs.goto_app(page, server.url))

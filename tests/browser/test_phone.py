@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from harness import browser as bs
 from harness import components as ls
 from harness import phone as ph
-from support.browser import ARTIFACTS, IN_CI, assert_no_exception, keep_failure, needs_atlas
+from support.browser import ARTIFACTS, IN_CI, assert_no_exception, needs_atlas, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -40,31 +40,15 @@ def open_at(page, url: str, view: str, query: str = "") -> None:
     bs.wait_settled(page, quiet=1.0, timeout=90)
 
 
-def _page(browser, server, request, context) -> Iterator:
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield page
-        if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:
-            keep_failure(page, server, request.node.name)
-    except Exception:
-        keep_failure(page, server, request.node.name)
-        raise
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
 @pytest.fixture
 def phone(browser, server, request) -> Iterator:
     """A fresh session in a 390×844 touch-screen browser (nothing opened yet: open_at)."""
-    yield from _page(browser, server, request, ph.phone_context(browser))
+    yield from watched_page(ph.phone_context(browser), server, request)
 
 
 @pytest.fixture
 def desktop(browser, server, request) -> Iterator:
-    yield from _page(browser, server, request, browser.new_context(viewport=ph.DESKTOP))
+    yield from watched_page(browser.new_context(viewport=ph.DESKTOP), server, request)
 
 
 def map_chart(page, key: str):

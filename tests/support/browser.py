@@ -4,7 +4,9 @@ of a failure (the page as it was and the server's log, since a failure in a real
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +52,24 @@ def keep_failure(page, server: bs.AppServer, name: str) -> None:
         f"script runs started {runs.started}, finished {runs.finished}, the page says {state}\n"
         f"server log:\n{server.log_tail()}"
     )
+
+
+def watched_page(
+    context: Any, server: bs.AppServer, request: pytest.FixtureRequest, opening: Callable[[Any], None] = lambda _: None
+) -> Iterator:
+    """A page of `context`, opened by `opening`, for one test: when the test fails, the page as it was and the
+    server's log are kept (keep_failure); JavaScript errors on the page fail it; the context is closed."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        opening(page)
+        yield page
+        if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:
+            keep_failure(page, server, request.node.name)
+    except Exception:
+        keep_failure(page, server, request.node.name)
+        raise
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
