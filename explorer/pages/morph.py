@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from explorer.context import Context
-from explorer.pages.morph_figures import corner_grid_block, pixel_path_block
+from explorer.ui.morph_figures import corner_grid_block, pixel_path_block
 from explorer.service.resources import cached_test_set, model_at
 from explorer.state.epochs import trained_model_banner
 from explorer.state.links import write_address

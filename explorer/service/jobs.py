@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 import torch
@@ -63,6 +64,7 @@ class TrainedModel:
 _runtime_sessions: dict[str, str | None] = {}  # job owner → the runtime's id of its session (None: untracked)
 _queues: list[JobQueue] = []  # the queues made so far (the janitor looks at these, and never makes one)
 _gone_since: dict[str, float] = {}  # owner → when the janitor first saw it disconnected
+_states: dict[str, Any] = {}  # owner → its session's SessionState (held until emptied: see empty_state)
 
 
 def session_id() -> str:
@@ -76,6 +78,8 @@ def session_id() -> str:
     # `is True`: AppTest's runtime is a stand-in whose answers are not booleans.
     tracked = ctx is not None and runtime.exists() and runtime.get_instance().is_active_session(ctx.session_id) is True
     _runtime_sessions[owner] = ctx.session_id if tracked else None
+    if tracked and owner not in _states:
+        _states[owner] = ctx.session_state._state  # what the run's SafeSessionState wraps (not weak-referable)
     return owner
 
 
@@ -306,6 +310,7 @@ def sweep_gone_sessions(queues: tuple[JobQueue, ...], now: float | None = None) 
         if now - _gone_since.setdefault(owner, now) >= GONE_AFTER_S:
             forget_session(owner)
             release_uploads(_runtime_sessions.pop(owner, None))
+            empty_state(owner)
             _gone_since.pop(owner, None)
             gone += 1
     return gone
@@ -322,6 +327,17 @@ def release_uploads(runtime_id: str | None) -> None:
     instance.uploaded_file_mgr.remove_session_files(runtime_id)
     instance.media_file_mgr.clear_session_refs(runtime_id)
     instance.media_file_mgr.remove_orphaned_files()
+
+
+def empty_state(owner: str) -> None:
+    """Streamlit's runtime loop keeps the last session it sent messages to referenced until it sends to
+    another (the loop variable of Runtime._loop_coroutine): on a quiet server a closed tab's state, its
+    models with it, would outlive the tab. Called once the session is gone (not connected for
+    GONE_AFTER_S, the server's disconnectedSessionTTL): a reconnection after that is a new session anyway."""
+    state = _states.pop(owner, None)
+    if state is not None:
+        state.clear()
+        state._new_widget_state.widget_metadata.clear()  # its callbacks' arguments: clear() leaves them
 
 
 def return_freed_memory() -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from streamlit.runtime.state.common import WidgetMetadata
+from streamlit.runtime.state.session_state import SessionState
 
 from explorer.jobs import files
 from explorer.service import jobs as service
@@ -23,6 +25,7 @@ def own_temporary_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(service, "_runtime_sessions", {})  # only this test's sessions
     monkeypatch.setattr(service, "_gone_since", {})
+    monkeypatch.setattr(service, "_states", {})
     files.server_folder.cache_clear()
     yield tmp_path
     files.server_folder.cache_clear()
@@ -39,6 +42,14 @@ def test_a_gone_sessions_files_are_deleted_after_the_grace_and_a_live_ones_kept(
         (folder / "run.safetensors").write_bytes(b"x")
         assert not kept
     assert files.sessions_with_files() == sorted([gone, here])
+    states = {owner: SessionState() for owner in (gone, here)}
+    for owner, state in states.items():
+        state["model"] = torch.zeros(3)  # what a session holds: its models among it, in values and callbacks
+        state._new_widget_state.widget_metadata["picker"] = WidgetMetadata(
+            "picker", lambda raw: raw, lambda value: value, "string_value", callback_args=(torch.zeros(3),)
+        )
+        service._states[owner] = state
+        service._runtime_sessions[owner] = f"runtime-{owner[0]}"
     monkeypatch.setattr(service, "session_alive", lambda owner: owner == here)
 
     class Idle:
@@ -51,6 +62,10 @@ def test_a_gone_sessions_files_are_deleted_after_the_grace_and_a_live_ones_kept(
     assert service.sweep_gone_sessions(queues, now=1000.0 + service.GONE_AFTER_S) == 1
     assert files.sessions_with_files() == [here]
     assert list((files.session_folder(here)).rglob("*.safetensors"))
+    # Streamlit's runtime loop may still reference the gone session: its state is emptied, the live one's kept.
+    assert "model" not in states[gone] and "model" in states[here]
+    assert not states[gone]._new_widget_state.widget_metadata and states[here]._new_widget_state.widget_metadata
+    assert set(service._states) == {here}
 
 
 def test_a_gone_session_with_a_job_still_running_keeps_its_files(
