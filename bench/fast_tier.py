@@ -45,6 +45,8 @@ def one_run(durations: int) -> tuple[dict, str]:
     summary = lines[-1] if lines else done.stderr.strip()[-300:]
     run = {"wall_s": round(wall, 2), "rc": done.returncode, "counts": counts(summary), "summary": summary}
     run |= {"load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
+    # pytest -q's short summary names each failure ("FAILED tests/...::test - why"): kept, so a flaky test is named.
+    run["failures"] = [line[:300] for line in lines if line.startswith(("FAILED ", "ERROR "))]
     slowest = ""
     if durations:
         text = done.stdout
@@ -84,6 +86,9 @@ def main() -> None:
         f"median {statistics.median(walls):.1f} s, min {min(walls):.1f} s, max {max(walls):.1f} s; "
         f"target (issue 22) ≤ {TARGET_S:g} s on 2 cores: {verdict}",
     ]
+    failures = [f"run {i + 1}: {line}" for i, r in enumerate(runs) for line in r["failures"]]
+    if failures:
+        lines += ["", "failures:", *failures]
     if slowest:
         lines += ["", f"slowest tests of run {len(runs)}:", slowest]
     text = "\n".join(lines)
