@@ -8,7 +8,6 @@ import streamlit as st
 import torch
 
 from explorer.context import Context
-from explorer.ui.morph_figures import corner_grid_block, pixel_path_block
 from explorer.service.resources import cached_test_set, model_at
 from explorer.state.epochs import trained_model_banner
 from explorer.state.links import write_address
@@ -16,6 +15,7 @@ from explorer.state.session import NEXT_END, pick_pair_from_chart, pick_pair_fro
 from explorer.state.url import LAST_TEST_ROW
 from explorer.ui.classroom import send_to_class
 from explorer.ui.components.map_marks import map_marks
+from explorer.ui.morph_figures import corner_grid_block, pixel_path_block
 from explorer.ui.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
 from explorer.words.app import (
     MORPH_AUTOENCODER_HELP,

@@ -64,7 +64,7 @@ class TrainedModel:
 _runtime_sessions: dict[str, str | None] = {}  # job owner → the runtime's id of its session (None: untracked)
 _queues: list[JobQueue] = []  # the queues made so far (the janitor looks at these, and never makes one)
 _gone_since: dict[str, float] = {}  # owner → when the janitor first saw it disconnected
-_states: dict[str, Any] = {}  # owner → its session's SessionState (held until emptied: see empty_state)
+_states: dict[str, tuple[Any, Any]] = {}  # owner → its session's state and fragments, until empty_state
 
 
 def session_id() -> str:
@@ -79,7 +79,8 @@ def session_id() -> str:
     tracked = ctx is not None and runtime.exists() and runtime.get_instance().is_active_session(ctx.session_id) is True
     _runtime_sessions[owner] = ctx.session_id if tracked else None
     if tracked and owner not in _states:
-        _states[owner] = ctx.session_state._state  # what the run's SafeSessionState wraps (not weak-referable)
+        # The SessionState the run's SafeSessionState wraps (not weak-referable), and the session's fragments.
+        _states[owner] = (ctx.session_state._state, ctx.fragment_storage)
     return owner
 
 
@@ -331,13 +332,14 @@ def release_uploads(runtime_id: str | None) -> None:
 
 def empty_state(owner: str) -> None:
     """Streamlit's runtime loop keeps the last session it sent messages to referenced until it sends to
-    another (the loop variable of Runtime._loop_coroutine): on a quiet server a closed tab's state, its
-    models with it, would outlive the tab. Called once the session is gone (not connected for
+    another (the loop variable of Runtime._loop_coroutine): on a quiet server a closed tab's state and its
+    fragments (whose arguments are models), would outlive the tab. Called once the session is gone (not connected for
     GONE_AFTER_S, the server's disconnectedSessionTTL): a reconnection after that is a new session anyway."""
-    state = _states.pop(owner, None)
+    state, fragments = _states.pop(owner, (None, None))
     if state is not None:
         state.clear()
         state._new_widget_state.widget_metadata.clear()  # its callbacks' arguments: clear() leaves them
+        fragments.clear()
 
 
 def return_freed_memory() -> None:

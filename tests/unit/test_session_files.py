@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from streamlit.runtime.fragment import MemoryFragmentStorage
 from streamlit.runtime.state.common import WidgetMetadata
 from streamlit.runtime.state.session_state import SessionState
 
@@ -43,12 +44,14 @@ def test_a_gone_sessions_files_are_deleted_after_the_grace_and_a_live_ones_kept(
         assert not kept
     assert files.sessions_with_files() == sorted([gone, here])
     states = {owner: SessionState() for owner in (gone, here)}
+    fragments = {owner: MemoryFragmentStorage() for owner in (gone, here)}
     for owner, state in states.items():
+        fragments[owner].register(f"fragment-{owner[0]}", lambda: None)
         state["model"] = torch.zeros(3)  # what a session holds: its models among it, in values and callbacks
         state._new_widget_state.widget_metadata["picker"] = WidgetMetadata(
             "picker", lambda raw: raw, lambda value: value, "string_value", callback_args=(torch.zeros(3),)
         )
-        service._states[owner] = state
+        service._states[owner] = (state, fragments[owner])
         service._runtime_sessions[owner] = f"runtime-{owner[0]}"
     monkeypatch.setattr(service, "session_alive", lambda owner: owner == here)
 
@@ -65,6 +68,7 @@ def test_a_gone_sessions_files_are_deleted_after_the_grace_and_a_live_ones_kept(
     # Streamlit's runtime loop may still reference the gone session: its state is emptied, the live one's kept.
     assert "model" not in states[gone] and "model" in states[here]
     assert not states[gone]._new_widget_state.widget_metadata and states[here]._new_widget_state.widget_metadata
+    assert not fragments[gone].contains("fragment-a") and fragments[here].contains("fragment-b")
     assert set(service._states) == {here}
 
 
