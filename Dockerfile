@@ -28,7 +28,7 @@ RUN python -m vae data
 # scripts/start.sh outside one binds loopback. One process per container: replicate containers.
 ENV VAE_EXPLORER_ADDRESS=0.0.0.0 VAE_EXPLORER_PORT=8501
 # Memory that sessions free goes back to the system (see scripts/start.sh).
-ENV MALLOC_ARENA_MAX=2
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"VAE_EXPLORER_PORT\"]}/_stcore/health', timeout=4)"

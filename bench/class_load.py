@@ -4,13 +4,14 @@ while N students join and send, and move through the views.
     .venv/bin/python bench/class_load.py --students 100 --seconds 120
     .venv/bin/python bench/class_load.py --students 100 --replicas 2      # nginx + PostgreSQL, as deploy/
 
-Each student is a Streamlit session without a browser (bench/load_client.py): it opens the Class view,
-types the join code and a nickname, joins, then until the end sends its code from the Latent sliders'
-"Send this to the class" about every `--send-every` seconds (jittered) and opens another view between
-sends. The teacher's session reruns its board every 2 s, as the page's fragment does. Reported: every
-student interaction's time (median, p95, max), the board's lag (a send's end to the end of the first
-board run that started after it: what the teacher's screen is behind), failures, and the server's CPU.
-A digit's upload and reading cost the same whatever a class does: bench/upload_cost.py measures them.
+Each student is a Streamlit session without a browser (bench/load_client.py, with the XSRF cookie a
+browser gets): it opens the Class view, types the join code and a nickname, joins, then until the end
+sends a digit about every `--send-every` seconds (jittered), as "Your own digit" takes one: a phone photo
+of a handwritten digit (harness/photos.py) uploaded through the file uploader and read, the digit meant
+picked, "Send to the class"; between sends it opens other views. The teacher's session reruns its board
+every 2 s, as the page's fragment does. Reported: every student interaction's time (median, p95, max;
+the photo's upload-and-read run among them, and apart), the board's lag (a send's end to the end of the
+first board run that started after it: what the teacher's screen is behind), failures, the server's CPU.
 """
 
 from __future__ import annotations
@@ -35,9 +36,14 @@ from results import save  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from harness import browser as bs  # noqa: E402
+from harness.photos import KINDS, Photo, make_photo  # noqa: E402
+from vae.mnist_shape import IMAGE_SIDE  # noqa: E402
 
 SLIDERS = "Latent sliders"
-VIEWS = ("samples", "morph", SLIDERS)  # by title or address: the default view has no address of its own
+VIEWS = ("samples", "morph", "map", SLIDERS)  # by title or address: the default view has no address of its own
+DIGIT = "digit"
+UPLOADER = "A photo or picture of one digit"  # explorer/ui/digit_sources.py
+MEANT = "The digit you meant"  # explorer/pages/digit.py
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -85,7 +91,25 @@ async def teacher(
             await asyncio.sleep(max(0.0, 2.0 - (time.perf_counter() - began)))
 
 
-async def student(url: str, code: str, index: int, args: argparse.Namespace, stop_at: float, out: dict) -> None:
+async def send_digit(user: StreamlitUser, photo: Photo, out: dict) -> None:
+    """Your own digit: the photo uploaded (and read), the digit meant picked, then "Send to the class"."""
+    if user.page_hash != user.pages.get(DIGIT):
+        out["times"].append((await user.open_page(DIGIT)).seconds)
+    run = await user.upload(
+        user.widget(UPLOADER, "file_uploader"), f"digit{photo.index}.jpg", photo.photo, "image/jpeg"
+    )
+    out["times"].append(run.seconds)
+    out["reads"].append(run.seconds)
+    if run.errors:
+        raise RunFailed(f"reading the photo: {run.errors[0][:120]}")
+    out["times"].append((await user.choose(user.widget(MEANT, "selectbox"), str(photo.label))).seconds)
+    out["times"].append(await click(user, "Send to the class"))
+    out["sends"].append(time.perf_counter())
+
+
+async def student(
+    url: str, code: str, index: int, photos: list[Photo], args: argparse.Namespace, stop_at: float, out: dict
+) -> None:
     rng = random.Random(index)
     await asyncio.sleep(rng.uniform(0, args.ramp))
     try:
@@ -95,20 +119,35 @@ async def student(url: str, code: str, index: int, args: argparse.Namespace, sto
             type_text(user, "Class code", code)
             type_text(user, "Nickname", f"student {index}")
             out["times"].append(await click(user, "Join"))
-            out["times"].append((await user.open_page(SLIDERS)).seconds)
             next_send = time.perf_counter() + rng.uniform(0, args.send_every)
             while time.perf_counter() < stop_at:
                 if time.perf_counter() >= next_send:
-                    if user.page_hash != user.pages.get(SLIDERS):
-                        out["times"].append((await user.open_page(SLIDERS)).seconds)
-                    out["times"].append(await click(user, "Send this to the class"))
-                    out["sends"].append(time.perf_counter())
+                    await send_digit(user, rng.choice(photos), out)
                     next_send = time.perf_counter() + args.send_every * rng.uniform(0.8, 1.2)
                 else:
                     await asyncio.sleep(rng.uniform(3, 8))  # reading the page, then another view
                     out["times"].append((await user.open_page(rng.choice(VIEWS))).seconds)
     except (RunFailed, KeyError, OSError) as exc:
         out["failures"].append(f"student {index}: {type(exc).__name__}: {str(exc)[:120]}")
+
+
+def class_photos(count: int) -> list[Photo]:
+    """Phone photos of handwritten digits (harness/photos.py: paper, light, tilt, JPEG), one kind each in turn."""
+    from vae.data import load_mnist
+
+    train = load_mnist("train", allow_download=False)
+    rows = random.Random(0).sample(range(len(train.labels)), count)
+    kinds = list(KINDS)
+    return [
+        make_photo(
+            train.images[row].reshape(IMAGE_SIDE, IMAGE_SIDE).numpy(),
+            int(train.labels[row]),
+            row,
+            kinds[i % len(kinds)],
+            seed=i,
+        )
+        for i, row in enumerate(rows)
+    ]
 
 
 def board_lag(sends: list[float], board_runs: list[tuple[float, float]]) -> list[float]:
@@ -120,15 +159,17 @@ def board_lag(sends: list[float], board_runs: list[tuple[float, float]]) -> list
     return lags
 
 
-async def class_load(urls: list[str], store_url: str, args: argparse.Namespace) -> dict:
+async def class_load(urls: list[str], store_url: str, args: argparse.Namespace, photos: list[Photo]) -> dict:
     stop_at = time.perf_counter() + args.ramp + args.seconds
     board_runs: list[tuple[float, float]] = []
     opened: asyncio.Future = asyncio.get_running_loop().create_future()
     board = asyncio.create_task(teacher(urls[0], store_url, stop_at, board_runs, opened))
     code = await opened
-    out: dict = {"times": [], "sends": [], "failures": []}
+    out: dict = {"times": [], "reads": [], "sends": [], "failures": []}
     # Students reach the replicas in turn, as the balancer's cookie hash spreads new browsers.
-    await asyncio.gather(*(student(urls[i % len(urls)], code, i, args, stop_at, out) for i in range(args.students)))
+    await asyncio.gather(
+        *(student(urls[i % len(urls)], code, i, photos, args, stop_at, out) for i in range(args.students))
+    )
     await board
     lags = board_lag(out["sends"], board_runs)
     times = out["times"]
@@ -139,6 +180,9 @@ async def class_load(urls: list[str], store_url: str, args: argparse.Namespace) 
         "interaction_s_median": percentile(times, 50),
         "interaction_s_p95": percentile(times, 95),
         "interaction_s_max": max(times, default=float("nan")),
+        "photo_reads": len(out["reads"]),
+        "photo_read_s_median": percentile(out["reads"], 50),
+        "photo_read_s_p95": percentile(out["reads"], 95),
         "sends": len(out["sends"]),
         "board_lag_s_median": percentile(lags, 50),
         "board_lag_s_p95": percentile(lags, 95),
@@ -162,9 +206,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0, help="steady state after the ramp")
     parser.add_argument("--ramp", type=float, default=60.0, help="students arrive over this many seconds")
     parser.add_argument("--send-every", type=float, default=20.0)
+    parser.add_argument("--photos", type=int, default=40, help="distinct digit photos the students send")
     parser.add_argument("--replicas", type=int, default=1, help="2: behind nginx, with a shared PostgreSQL")
     args = parser.parse_args()
 
+    photos = class_photos(args.photos)
     folder = Path(tempfile.mkdtemp(prefix="vae-class-load-"))
     logs = REPO / "bench" / "logs"
     logs.mkdir(exist_ok=True)
@@ -180,7 +226,8 @@ def main() -> None:
         else:
             store_url = f"sqlite:///{folder / 'classes.db'}"
         os.environ["VAE_CLASS_STORE"] = store_url
-        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # as scripts/start.sh
+        os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", "1048576")
         for i in range(args.replicas):
             server = bs.AppServer(logs / f"class_load_{i}.log", ["--server.fileWatcherType", "none"]).start()
             servers.append(server)
@@ -193,7 +240,7 @@ def main() -> None:
             urls = [nginx[1]]
         pids = [server.process.pid for server in servers]
         cpu_before, wall_before = cpu_seconds(pids), time.perf_counter()
-        result = asyncio.run(class_load(urls, store_url, args))
+        result = asyncio.run(class_load(urls, store_url, args, photos))
         result["server_cpu_share"] = (cpu_seconds(pids) - cpu_before) / (time.perf_counter() - wall_before)
         if nginx is not None:
             nginx[0].terminate()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -22,7 +24,17 @@ from websockets.asyncio.client import ClientConnection, connect
 
 EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
 WIDGET_KINDS = frozenset(
-    {"slider", "button_group", "radio", "button", "selectbox", "number_input", "checkbox", "text_input"}
+    {
+        "slider",
+        "button_group",
+        "radio",
+        "button",
+        "selectbox",
+        "number_input",
+        "checkbox",
+        "text_input",
+        "file_uploader",
+    }
 )
 ERROR_ALERT = 1  # Alert.Format.ERROR
 LIVE_SLIDERS = "vae_latent_sliders"  # the in-page sliders (explorer/ui/components/latent_sliders)
@@ -60,10 +72,23 @@ class StreamlitUser:
         self.pages: dict[str, str] = {}  # st.navigation page name (and url path) → page_script_hash
         self.page_hash = ""
         self.states: dict[str, WidgetState] = {}  # the values this user set, sent with every run
+        self.http_url = base_url.rstrip("/")
+        self.session_id = ""  # the runtime's id of this session (new_session), which uploads go to
+        self.xsrf = ""  # the XSRF cookie the server gave this "browser": uploads must echo it
 
     async def __aenter__(self) -> StreamlitUser:
+        # As a browser does: the health check hands out the XSRF cookie, which the websocket then carries
+        # (the app tells visitors apart by it) and every upload echoes in a header.
+        response = await asyncio.to_thread(requests.get, self.http_url + "/_stcore/health", timeout=60)
+        self.xsrf = response.cookies.get("_streamlit_xsrf", "")
+        headers = {"Cookie": f"_streamlit_xsrf={self.xsrf}"} if self.xsrf else {}
         self.ws = await connect(
-            self.ws_url, subprotocols=["streamlit"], max_size=None, compression="deflate", open_timeout=60
+            self.ws_url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            compression="deflate",
+            open_timeout=60,
+            additional_headers=headers,
         )
         return self
 
@@ -100,6 +125,7 @@ class StreamlitUser:
             if kind == "delta":
                 self._read_delta(forward.delta, run)
             elif kind == "new_session":
+                self.session_id = forward.new_session.initialize.session_id or self.session_id
                 self._read_pages(forward.new_session.app_pages)
                 self.page_hash = forward.new_session.page_script_hash or self.page_hash
             elif kind == "navigation":
@@ -172,6 +198,40 @@ class StreamlitUser:
             state.string_value = option
         self.states[widget.id] = state
         return await self.run(fragment_id=widget.fragment_id)
+
+    async def upload(self, uploader: Widget, name: str, data: bytes, mime: str = "image/png") -> Run:
+        """What the page does when a file is dropped on an uploader: asks the server for an upload address
+        (file_urls_request), PUTs the file there, then reruns with the uploader's new value."""
+        assert self.ws is not None, "use `async with`"
+        message = BackMsg()
+        request = message.file_urls_request
+        request.request_id = uuid.uuid4().hex
+        request.session_id = self.session_id
+        request.file_names.append(name)
+        await self.ws.send(message.SerializeToString())
+        while True:
+            forward = ForwardMsg()
+            forward.ParseFromString(await asyncio.wait_for(self.ws.recv(), 60))
+            answer = forward.file_urls_response
+            if forward.WhichOneof("type") == "file_urls_response" and answer.response_id == request.request_id:
+                urls = answer.file_urls[0]
+                break
+        response = await asyncio.to_thread(
+            requests.put,
+            self.http_url + urls.upload_url,
+            files={"file": (name, data, mime)},
+            headers={"X-Xsrftoken": self.xsrf},
+            cookies={"_streamlit_xsrf": self.xsrf},
+            timeout=60,
+        )
+        if response.status_code != 204 and not response.ok:
+            raise RunFailed(f"upload refused: HTTP {response.status_code} {response.text[:120]}")
+        state = WidgetState(id=uploader.id)
+        info = state.file_uploader_state_value.uploaded_file_info.add()
+        info.file_id, info.name, info.size = urls.file_id, name, len(data)
+        info.file_urls.CopyFrom(urls)
+        self.states[uploader.id] = state
+        return await self.run(fragment_id=uploader.fragment_id)
 
     async def open_page(self, name: str) -> Run:
         """Opens an st.navigation page by its title or url path."""

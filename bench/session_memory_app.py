@@ -29,6 +29,47 @@ def rss_mb() -> float:
     return 0.0
 
 
+def describe(r) -> str:
+    if isinstance(r, dict):
+        return "dict(" + ",".join(map(str, list(r)[:3]))[:120] + ")"
+    if type(r).__name__ == "frame":
+        return f"frame({r.f_code.co_filename.rsplit('/', 2)[-1]}:{r.f_code.co_name})"
+    if type(r).__name__ == "cell":
+        return "cell"
+    if callable(r) and hasattr(r, "__qualname__"):
+        return f"{type(r).__name__}({r.__qualname__})"
+    return type(r).__qualname__
+
+
+def path_to_root(obj, ignore: list, depth: int = 14) -> list[str]:
+    """The shortest chain of referrers from `obj` up to a module's globals or a running frame: who keeps
+    it alive (the probe's own frames and lists are left out)."""
+    import sys as _sys
+
+    modules = {id(vars(m)) for m in list(_sys.modules.values()) if hasattr(m, "__dict__")}
+    ignored = {id(x) for x in ignore} | {id(_sys._getframe())}
+    parent = {id(obj): None}
+    keep = {id(obj): obj}
+    frontier = [obj]
+    for _ in range(depth):
+        nxt = []
+        for item in frontier:
+            for r in gc.get_referrers(item):
+                if id(r) in parent or id(r) in ignored or r is frontier or r is nxt:
+                    continue
+                parent[id(r)], keep[id(r)] = id(item), r
+                if id(r) in modules or type(r).__name__ == "frame":
+                    chain, at = [], id(r)
+                    while at is not None:
+                        chain.append(describe(keep[at]))
+                        at = parent[at]
+                    return chain[::-1]
+                nxt.append(r)
+        frontier = nxt[:5000]
+        ignored.add(id(nxt))
+    return ["(no root within reach)"]
+
+
 def held() -> dict:
     import torch
     from streamlit import runtime
@@ -40,7 +81,7 @@ def held() -> dict:
     storage = getattr(rt._uploaded_file_mgr, "file_storage", {})
     out["uploaded_files"] = sum(len(files) for files in storage.values())
     out["uploaded_mb"] = round(sum(len(f.data) for files in storage.values() for f in files.values()) / 1e6, 1)
-    storages, models, big = {}, 0, {}
+    storages, models, big, holders = {}, 0, {}, []
     for o in gc.get_objects():
         if isinstance(o, torch.Tensor):
             try:
@@ -50,12 +91,17 @@ def held() -> dict:
                 pass
         elif isinstance(o, torch.nn.Module) and type(o).__name__ in ("VAE", "Autoencoder"):
             models += 1
+            holders.append(o)
         for r in gc.get_referents(o):
             if type(r) in (bytes, bytearray) and len(r) > 1_000_000:
                 big[id(r)] = len(r)
     out |= {"latent_models": models, "tensor_mb": round(sum(storages.values()) / 1e6, 1)}
     out |= {"big_bytes_objects": len(big), "big_bytes_mb": round(sum(big.values()) / 1e6, 1)}
-    out["threads"] = threading.active_count()
+    states = [o for o in gc.get_objects() if type(o).__name__ == "SessionState"]
+    out["model_holders"] = [path_to_root(model, [states, holders]) for model in holders]
+    out["session_states_alive"] = len(states)
+    out["session_state_holders"] = [path_to_root(state, [states, holders]) for state in states[:3]]
+    out["threads"] = sorted(t.name for t in threading.enumerate())
     return out
 
 

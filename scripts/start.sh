@@ -16,9 +16,13 @@ python3 -m venv .venv
 # The operator's settings (VAE_*; docs/serving.md): a bad value stops here, in one line.
 .venv/bin/python -m explorer.settings
 # glibc gives threads (Streamlit runs each session's script in one) their own malloc arenas and keeps
-# their freed pages: RSS grew ~7-18 MiB per session and never came back. Two arenas: ~4 MiB, returned
-# when sessions leave (bench/load.py --tour --server-env MALLOC_ARENA_MAX=2; docs/performance.md, Memory).
+# their freed pages: two arenas let the memory of sessions that left go back (bench/load.py --tour).
+# A fixed mmap threshold maps every buffer of 1 MiB or more (weights, uploads, a map's arrays) on its own
+# and hands it back when freed, where the arenas kept and fragmented them: a session of twenty 19 MB
+# uploads peaks far lower and its memory comes back; its map jobs run a little slower
+# (bench/session_memory.py, bench/malloc_threshold.py; docs/performance.md, Memory).
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}"
 exec .venv/bin/streamlit run app.py \
     --server.address "${VAE_EXPLORER_ADDRESS:-127.0.0.1}" \
     --server.port "${VAE_EXPLORER_PORT:-8501}" \
