@@ -24,17 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
 WIDGET_KINDS = frozenset(
-    {
-        "slider",
-        "button_group",
-        "radio",
-        "button",
-        "selectbox",
-        "number_input",
-        "checkbox",
-        "text_input",
-        "file_uploader",
-    }
+    {"slider", "button_group", "radio", "button", "selectbox", "number_input", "checkbox", "text_input"}
+    | {"file_uploader", "download_button"}
 )
 ERROR_ALERT = 1  # Alert.Format.ERROR
 LIVE_SLIDERS = "vae_latent_sliders"  # the in-page sliders (explorer/ui/components/latent_sliders)
@@ -75,13 +66,17 @@ class StreamlitUser:
         self.http_url = base_url.rstrip("/")
         self.session_id = ""  # the runtime's id of this session (new_session), which uploads go to
         self.xsrf = ""  # the XSRF cookie the server gave this "browser": uploads must echo it
+        self.cookies: dict[str, str] = {}
 
     async def __aenter__(self) -> StreamlitUser:
         # As a browser does: the health check hands out the XSRF cookie, which the websocket then carries
         # (the app tells visitors apart by it) and every upload echoes in a header.
+        # Behind the nginx recipe the first answer also sets the replica's affinity cookie: all go with every request.
         response = await asyncio.to_thread(requests.get, self.http_url + "/_stcore/health", timeout=60)
-        self.xsrf = response.cookies.get("_streamlit_xsrf", "")
-        headers = {"Cookie": f"_streamlit_xsrf={self.xsrf}"} if self.xsrf else {}
+        self.cookies = dict(response.cookies)
+        self.xsrf = self.cookies.get("_streamlit_xsrf", "")
+        cookie_header = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        headers = {"Cookie": cookie_header} if cookie_header else {}
         self.ws = await connect(
             self.ws_url,
             subprotocols=["streamlit"],
@@ -221,7 +216,7 @@ class StreamlitUser:
             self.http_url + urls.upload_url,
             files={"file": (name, data, mime)},
             headers={"X-Xsrftoken": self.xsrf},
-            cookies={"_streamlit_xsrf": self.xsrf},
+            cookies=self.cookies,
             timeout=60,
         )
         if response.status_code != 204 and not response.ok:

@@ -41,6 +41,7 @@ MESSAGE = "class_message"  # one line after an action (joined, opened, or why no
 BOARD_EVERY_S = 2.0  # the board asks the store for what is new this often (at most 2 s behind)
 BOARD = "class_board"  # (code, entries by id): what the board has fetched so far
 GRID_MOST = 60  # digits drawn in the grid and on the map, the most unusual first
+PICTURES = "class_board_pictures"  # (model key, entry id) → the grid's picture of that entry
 
 
 @guarded
@@ -239,8 +240,7 @@ def live_board(ctx: Context, code: str, token: str) -> None:
         columns = st.columns(6)
         for i, (entry, pixels) in enumerate(digits):
             with columns[i % 6]:
-                pair = np.stack([pixels, reconstruction(ctx, entry, pixels)])
-                st.image(png_bytes(tile(pair, columns=2), 3), caption=plain(entry.nickname, 24))
+                st.image(sent_and_redrawn(ctx, entry, pixels), caption=plain(entry.nickname, 24))
                 meant, read = (said(entry.payload.get(k)) for k in ("meant", "verdict"))
                 st.caption(f"meant {meant} · read {read} · {max(unusualness(entry), 0):.0f} %")
                 st.button("Hide", on_click=do_hide, args=(code, token, entry.id, True), key=f"class_hide_{entry.id}")
@@ -271,6 +271,18 @@ def live_board(ctx: Context, code: str, token: str) -> None:
                     args=(code, token, entry.id, False),
                     key=f"class_show_{entry.id}",
                 )
+
+
+def sent_and_redrawn(ctx: Context, entry: Entry, pixels: np.ndarray) -> bytes:
+    """The grid's picture of one entry (the digit sent, its reconstruction), made once per entry and board
+    model: the board refreshes every BOARD_EVERY_S and its entries do not change."""
+    pictures = ss.setdefault(PICTURES, {})
+    key = (ctx.key, entry.id)
+    if key not in pictures:
+        if len(pictures) >= 2 * GRID_MOST:  # a bound: the grid shows GRID_MOST, a model switch makes as many more
+            pictures.clear()
+        pictures[key] = png_bytes(tile(np.stack([pixels, reconstruction(ctx, entry, pixels)]), columns=2), 3)
+    return pictures[key]
 
 
 def said(value: object) -> str:
