@@ -211,8 +211,18 @@ def test_slider_buttons_reset_randomise_and_start_from_a_test_digit():
     [
         ("sliders", "slider_test_index", "Test digit #", 10_000, "test digits are numbered 0 to 9,999"),
         ("samples", "prior_seed", "Seed", -1, "seeds go from 0 to 999,999"),
-        ("morph", "morph_b", "Digit B: test #", 20_000, "test digits are numbered 0 to 9,999"),
-        ("compare", "compare_from", "Morph from test digit", -3, "test digits are numbered 0 to 9,999"),
+        # The morph and compare views take a second or more to draw: CI's tier (marked slow).
+        pytest.param(
+            "morph", "morph_b", "Digit B: test #", 20_000, "test digits are numbered 0 to 9,999", marks=pytest.mark.slow
+        ),
+        pytest.param(
+            "compare",
+            "compare_from",
+            "Morph from test digit",
+            -3,
+            "test digits are numbered 0 to 9,999",
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_a_number_out_of_range_or_none_is_refused_in_words_and_the_last_good_one_kept(view, key, label, bad, words):
@@ -479,6 +489,7 @@ def test_a_failing_fragment_shows_a_message_and_the_page_goes_on():
 AUTOENCODER = next((c for c in LISTING.checkpoints if c.kind == "ae"), None)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(AUTOENCODER is None, reason="no plain autoencoder in the checkpoint folder")
 def test_an_autoencoders_pages_speak_of_codes_not_of_a_prior():
     at = start()
@@ -550,6 +561,7 @@ def test_a_bad_link_gets_a_note_and_the_defaults():
     assert slider_values(at, FIRST.latent_dim) == [0.0] * FIRST.latent_dim
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(len(LISTING.checkpoints) < 3, reason="needs three checkpoints to choose two of them")
 def test_the_compare_choice_survives_a_visit_to_another_view() -> None:
     at = start("compare")
@@ -589,6 +601,7 @@ def test_an_uploaded_files_name_is_shown_as_text():
     assert all("](" not in caption.value for caption in at.main.caption)
 
 
+@pytest.mark.slow
 def test_a_session_keeps_a_bounded_number_of_its_own_models_and_says_which_went():
     from explorer.state.session_models import MAX_SESSION_MODELS
 

@@ -70,6 +70,7 @@ def test_a_students_digit_reaches_the_teachers_board(monkeypatch: pytest.MonkeyP
     assert "class_teaching" not in pupil.session_state  # a student's session has no control of the class
 
 
+@pytest.mark.slow
 def test_a_nickname_is_shown_as_text_and_a_wrong_code_is_one_line() -> None:
     board, code = teacher()
     pupil = student(code, "[x](www.e.example)**b**")

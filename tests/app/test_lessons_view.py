@@ -98,6 +98,7 @@ def author(at: AppTest, view: str, caption: str, **state) -> None:
     at.text_area(key=f"draft_caption_{step_id}").input(caption).run()
 
 
+@pytest.mark.slow
 def test_a_lesson_written_in_the_app_round_trips_through_its_file():
     at = start()
     author(at, "morph", "An <b>overlay</b> $a<b$", morph_a=5, morph_b=9, morph_frames=4)
