@@ -31,5 +31,6 @@ export VAE_DATA_DIR="${VAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vae-latent-
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # Everything, on two workers: the browser and real-MNIST tests one at a time on one of them (they start
-# servers and Chromium, and some time what they see), the rest beside them (pyproject's loadgroup).
-.venv/bin/python -m pytest -q --run-slow -n 2 --dist loadgroup "$@"
+# servers and Chromium), the phone tests on the other, the rest beside them (tests/conftest.py). The
+# 25 slowest are named at the end: CI's time budget is docs/testing.md's.
+.venv/bin/python -m pytest -q --run-slow -n 2 --dist loadgroup --durations=25 "$@"
