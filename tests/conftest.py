@@ -33,22 +33,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow (CI does)")
 
 
-def group_of(item: pytest.Item) -> str:
-    """The phone and every-reader tests (layout, touch, axe: a third of the suite's time, nothing timed) are
-    a group of their own, beside the other browser and real-MNIST tests, which run one at a time."""
-    return "phone" if item.path.name == "test_phone.py" else "one-at-a-time"
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The everyday tier skips the tests marked slow (each a second or more); `--run-slow` keeps them.
-    Browser and real-MNIST tests share one xdist worker (servers, Chromium: one at a time), but for the
-    phone tests, which share another (group_of)."""
+    Browser and real-MNIST tests share one xdist worker (servers, Chromium, timings: never two at once)."""
     skip = pytest.mark.skip(reason="slow: run with --run-slow (scripts/test.sh and CI do)")
     for item in items:
         if "slow" in item.keywords and not config.getoption("--run-slow"):
             item.add_marker(skip)
         if "browser" in item.keywords or "mnist" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group(group_of(item)))
+            item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
 
 
 @pytest.fixture(autouse=True)
