@@ -446,6 +446,11 @@ def total_title(beta: float) -> str:
     return "total (−ELBO)" if beta == 1 else f"loss: recon + {beta:g}·KL"  # short: a panel is ~240 px wide
 
 
+def loss_terms(has_posterior: bool, beta: float) -> tuple[tuple[str, str], ...]:
+    """(term, panel title) of each loss panel: the autoencoder has no KL and no ELBO."""
+    return (*TERMS[:2], ("total", total_title(beta))) if has_posterior else AE_TERMS
+
+
 def loss_figure(
     history: Sequence[dict[str, Any]],
     max_epoch: float | None = None,
@@ -459,7 +464,7 @@ def loss_figure(
     The total is what the run minimised, recon + β·KL. The autoencoder has no KL and no ELBO: it gets the
     reconstruction panel alone, not two flat lines.
     """
-    terms = (*TERMS[:2], ("total", total_title(beta))) if has_posterior else AE_TERMS
+    terms = loss_terms(has_posterior, beta)
     figure = make_subplots(
         rows=1, cols=len(terms), subplot_titles=[title for _, title in terms], horizontal_spacing=0.06
     )
@@ -510,11 +515,9 @@ def loss_figures(
 ) -> list[go.Figure]:
     """The loss figure's panels as figures of their own, for st.columns: side by side on a wide screen,
     stacked on a phone (three panels in one figure were ~110 px wide there, their labels on top of each other)."""
-    terms = (*TERMS[:2], ("total", total_title(beta))) if has_posterior else AE_TERMS
+    one = loss_figure(history, max_epoch, height, has_posterior, beta)  # its panels, split below
     figures = []
-    for term, title in terms:
-        one = loss_figure(history, max_epoch, height, has_posterior, beta)
-        column = [t for t, _ in terms].index(term)
+    for column, (term, title) in enumerate(loss_terms(has_posterior, beta)):
         figure = go.Figure([trace for trace in one.data if trace.xaxis == ("x" if column == 0 else f"x{column + 1}")])
         figure.update_traces(xaxis="x", yaxis="y", showlegend=True)
         axis = one.layout[f"xaxis{column + 1 if column else ''}"]
