@@ -5,6 +5,8 @@ captioned, reordered and deleted here, then downloaded, opened, or sent as a lin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -222,38 +224,30 @@ def upload_section() -> None:
         st.error("This file is not a lesson:\n\n" + "\n".join(f"- {plain(line)}" for line in problems))
 
 
+def draft_field(widget: Callable[..., Any], label: str, step: dict, field: str, limit: int, **extra: Any) -> None:
+    """One text field of a draft step, kept in the draft as it is typed (keep_field)."""
+    sid = step["id"]
+    widget(
+        label,
+        value=step[field],
+        key=f"draft_{field}_{sid}",
+        max_chars=limit,
+        on_change=keep_field,
+        args=(sid, field),
+        **extra,
+    )
+
+
 def step_editor(number: int, step: dict, last: bool) -> None:
     sid = step["id"]
     title = view_titles().get(step["view"], step["view"])
     state = ", ".join(f"{k}={v}" for k, v in state_of(Step(step["view"], step["state"], "")).items()) or "defaults"
     with st.container(border=True, key=f"draft_step_{sid}"):
         st.markdown(f"**Step {number}: {plain(title)}** · {plain(state, 160)}")
-        st.text_area(
-            "Caption (Markdown and $maths$; no HTML)",
-            value=step["caption"],
-            key=f"draft_caption_{sid}",
-            max_chars=MAX_CAPTION,
-            on_change=keep_field,
-            args=(sid, "caption"),
-            height=100,
-        )
+        draft_field(st.text_area, "Caption (Markdown and $maths$; no HTML)", step, "caption", MAX_CAPTION, height=100)
         q, a = st.columns(2)
-        q.text_input(
-            "Question before the reveal (optional)",
-            value=step["question"],
-            key=f"draft_question_{sid}",
-            max_chars=MAX_QUESTION,
-            on_change=keep_field,
-            args=(sid, "question"),
-        )
-        a.text_input(
-            "Its answer (optional)",
-            value=step["answer"],
-            key=f"draft_answer_{sid}",
-            max_chars=MAX_QUESTION,
-            on_change=keep_field,
-            args=(sid, "answer"),
-        )
+        draft_field(q.text_input, "Question before the reveal (optional)", step, "question", MAX_QUESTION)
+        draft_field(a.text_input, "Its answer (optional)", step, "answer", MAX_QUESTION)
         with st.container(horizontal=True):
             st.button(
                 "Up",
