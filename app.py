@@ -13,6 +13,7 @@ import streamlit as st
 from explorer.pages.lessons import add_step_button
 from explorer.service.jobs import janitor, session_id
 from explorer.service.resources import LOG
+from explorer.service.sockets import send_without_delay
 from explorer.settings import SettingsError, settings
 from explorer.state.lesson_session import read_lesson_address
 from explorer.state.links import apply_address_code, copy_link_button, read_address, write_address
@@ -33,6 +34,7 @@ def main() -> None:
     except SettingsError as exc:  # scripts/start.sh stops before this; a server started otherwise says it here
         st.error(f"This server's settings need fixing: {exc}", icon=":material/settings:")
         return
+    send_without_delay()  # once per process: every interaction's reply leaves at once
     session_id()  # counted among the connected sessions, whatever view it opens (training gives them cores)
     janitor()  # the server's: deletes what gone sessions left
     try:

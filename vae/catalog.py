@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from vae.checkpoint import DEFAULT_CHECKPOINT_NAME, CheckpointError, read_meta
@@ -88,11 +89,23 @@ def list_checkpoints(folder: str | Path) -> CheckpointListing:
     for path in sorted(folder.glob("*.safetensors")):
         if path.name.startswith(".") or path.name.endswith(ATLAS_SUFFIX):
             continue
-        try:
-            found.append(summarize_meta(read_meta(path), path))
-        except CheckpointError as exc:
-            skipped.append(str(exc))
+        summary, problem = _summary_at(file_stamp(path))
+        if summary is not None:
+            found.append(summary)
+        else:
+            skipped.append(problem)
     return CheckpointListing(sorted(found, key=_listing_order), skipped)
+
+
+@lru_cache(maxsize=256)
+def _summary_at(stamp: tuple[str, int, int]) -> tuple[CheckpointSummary | None, str]:
+    # Keyed by (path, mtime, size): the app lists the folder on every rerun, and parsing a header costs
+    # more than the rest of the page around a view; a replaced file has a new stamp.
+    path = Path(stamp[0])
+    try:
+        return summarize_meta(read_meta(path), path), ""
+    except CheckpointError as exc:
+        return None, str(exc)
 
 
 def companion_checkpoint(

@@ -218,8 +218,10 @@ def live_board(ctx: Context, code: str, token: str) -> None:
     shown = sum(not e.hidden for e in entries.values())
     st.caption(f"{shown} sent ({len(entries) - shown} hidden) · updated {time.strftime('%H:%M:%S')}")
     d1, d2 = st.columns(2)
-    d1.download_button("Export the entries (CSV)", board_csv(entries), f"class_{code}.csv", "text/csv", key="class_csv")
-    d2.download_button("Export the board (PNG)", board_png(digits), f"class_{code}.png", "image/png", key="class_png")
+    # Built when clicked: the board reruns every few seconds and is seldom exported.
+    csv, png = (lambda: board_csv(entries)), (lambda: board_png(digits))
+    d1.download_button("Export the entries (CSV)", csv, f"class_{code}.csv", "text/csv", key="class_csv")
+    d2.download_button("Export the board (PNG)", png, f"class_{code}.png", "image/png", key="class_png")
     if not entries:
         st.info("Nothing sent yet. Ask the class to draw a digit in Your own digit and send it.")
         return

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.context import Context
-from explorer.service.resources import cached_test_set
+from explorer.service.resources import cached_test_set, shared_snapshot_figure
 from explorer.state.epochs import RecordedRun, cached_model_at_epoch, epoch_key, recorded_run
 from explorer.state.session import ss
 from explorer.state.session_models import session_keys
@@ -121,7 +121,7 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
 def epoch_map(ctx: Context, run: RecordedRun, epoch: int) -> None:
     """The map of the test means at this epoch: the plane's bubbles for a 2-D model, else the
     snapshot's t-SNE aligned to the final map."""
-    from explorer.ui.figures import bubbles_figure, snapshot_figure
+    from explorer.ui.figures import bubbles_figure
 
     labels = cached_test_set().labels.numpy()
     atlas = ctx.atlas
@@ -134,12 +134,12 @@ def epoch_map(ctx: Context, run: RecordedRun, epoch: int) -> None:
         )
         st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
     elif atlas is not None and epoch in atlas.snapshot_coords:
-        figure = snapshot_figure(
+        figure = shared_snapshot_figure(
             {epoch: atlas.snapshot_coords[epoch]}, labels, atlas.snapshot_rows, height=460, legend=True
         )
         st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
     elif atlas is not None and epoch == run.last_epoch:
-        figure = snapshot_figure({epoch: atlas.coords}, labels, atlas.snapshot_rows, height=460, legend=True)
+        figure = shared_snapshot_figure({epoch: atlas.coords}, labels, atlas.snapshot_rows, height=460, legend=True)
         st.plotly_chart(figure, config={"displayModeBar": False}, key="training_map")
     else:
         reason = ctx.atlas_error or f"its atlas has no map of epoch {epoch}"

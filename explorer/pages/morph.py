@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from explorer.context import Context
-from explorer.service.resources import cached_test_set, model_at
+from explorer.service.resources import cached_test_set, model_at, shared_map_figure
 from explorer.state.epochs import trained_model_banner
 from explorer.state.links import write_address
 from explorer.state.session import NEXT_END, pick_pair_from_chart, pick_pair_from_gallery, ss
@@ -91,8 +91,6 @@ def render(ctx: Context) -> None:
         if ctx.atlas is None:
             st.info(f"No map to click on: {plain(ctx.atlas_error)}")
         else:
-            from explorer.ui.figures import map_figure
-
             ss.setdefault(NEXT_END, "A")
             st.segmented_control(
                 "Next click on the map sets",
@@ -103,8 +101,8 @@ def render(ctx: Context) -> None:
             )
             # The figure never changes with the pair (a changed figure would lose zoom and pan): the pair is
             # marked over it, in the page.
-            figure = map_figure(
-                ctx.atlas.coords, ctx.atlas.labels, height=560, revision=f"morph:{ctx.key}", legend_on_top=True
+            figure = shared_map_figure(
+                ctx.atlas.coords, ctx.atlas.labels, show_axes=False, revision=f"morph:{ctx.key}", legend_on_top=True
             )
             pickable_chart(figure, "morph_map", pick_pair_from_chart, modes=("points",))
             map_marks("morph_map", ctx.atlas.coords, test.images, [("A", a), ("B", b)])
@@ -167,7 +165,8 @@ def morph_row_block(row: MorphRow, title: str, explanation: str, key: str, alts:
     st.caption(explanation)
     st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(len(row.frames)), alt=alts)
     with st.container(horizontal=True):
-        for label, data, ext in (("GIF", row.gif(), "gif"), ("PNG strip", row.png(), "png")):
+        # Encoded when clicked (deferred): most visitors never download, and the encoding is most of a run.
+        for label, data, ext in (("GIF", row.gif, "gif"), ("PNG strip", row.png, "png")):
             st.download_button(
                 label, data, f"morph_{key}.{ext}", f"image/{ext}", icon=":material/download:", key=f"{ext}_{key}"
             )

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.context import Context
 from explorer.jobs.maps import MAX_SNAPSHOT_MAPS
-from explorer.service.resources import cached_test_set
+from explorer.service.resources import cached_test_set, shared_map_figure, shared_snapshot_figure
 from explorer.state.links import write_address
 from explorer.state.session import ACTIVE_MODEL, next_end, pick_on_map, set_code, set_next_end, ss
 from explorer.state.session_models import session_keys
@@ -52,8 +52,6 @@ def render(ctx: Context) -> None:
 
 @guarded_fragment("map")  # a click reruns the map and its panel, not the sidebar and the snapshots
 def map_and_pick(ctx: Context) -> None:
-    from explorer.ui.figures import map_figure
-
     atlas = ctx.atlas
     test = cached_test_set()
     pick = ss.get("map_pick")
@@ -63,7 +61,7 @@ def map_and_pick(ctx: Context) -> None:
         # digit, a click shows it in the panel.
         # The same figure whatever is picked (a changed figure loses zoom and pan); the pick is marked over it.
         # The legend above the map: beside it, it took a third of a phone's width from a map that must stay square.
-        figure = map_figure(
+        figure = shared_map_figure(
             atlas.coords,
             atlas.labels,
             show_axes=atlas.method == "latent",
@@ -110,8 +108,6 @@ def map_and_pick(ctx: Context) -> None:
 
 
 def snapshots(ctx: Context) -> None:
-    from explorer.ui.figures import snapshot_figure
-
     atlas = ctx.atlas
     if len(atlas.snapshot_coords) > 1:  # a run trained in the app keeps its last epoch only: nothing to watch
         st.subheader("How the map forms", divider="gray")
@@ -121,6 +117,6 @@ def snapshots(ctx: Context) -> None:
         rows = atlas.snapshot_rows
         sample = rows[subset_rows(len(rows), 3000)] if len(rows) > 3000 else rows
         coords = {epoch: atlas.snapshot_coords[epoch] for epoch in shown}
-        st.plotly_chart(snapshot_figure(coords, atlas.labels, sample), config={"displayModeBar": False})
+        st.plotly_chart(shared_snapshot_figure(coords, atlas.labels, sample), config={"displayModeBar": False})
         if atlas.snapshots_left_out:
             st.caption(SNAPSHOTS_LEFT_OUT.format(count=len(atlas.snapshots_left_out), most=MAX_SNAPSHOT_MAPS))

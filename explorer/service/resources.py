@@ -1,4 +1,4 @@
-"""Cached, shared resources: models, maps, the test set and its hover pictures.
+"""Cached, shared resources: models, maps, the test set, and the figures drawn from a map alone.
 
 st.cache_resource objects are shared by every session: models stay in eval mode and nothing
 cached is ever modified. Keys include the file's mtime and size, so a retrained file reloads.
@@ -7,14 +7,20 @@ cached is ever modified. Keys include the file's mtime and size, so a retrained 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import streamlit as st
 
 from vae import LatentModel, load_checkpoint
 from vae.atlas import Atlas, load_atlas
 from vae.catalog import file_stamp
 from vae.data import MnistSplit, load_mnist
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 LOG = logging.getLogger("explorer")
 
@@ -37,3 +43,30 @@ def cached_test_set() -> MnistSplit:
 
 def model_at(path: str | Path) -> LatentModel:
     return cached_model(file_stamp(path))
+
+
+# A map's figures are the same for every visitor of a model, and building a Plotly figure of the 10,000
+# test codes is most of a map view's run: built once per map (the arrays are the key) and only read after
+# (st.plotly_chart copies what it sends).
+@st.cache_resource(show_spinner=False, max_entries=16)
+def shared_map_figure(
+    coords: np.ndarray, labels: np.ndarray, show_axes: bool, revision: str, legend_on_top: bool, height: int = 560
+) -> go.Figure:
+    from explorer.ui.figures import map_figure
+
+    return map_figure(
+        coords, labels, show_axes=show_axes, revision=revision, legend_on_top=legend_on_top, height=height
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def shared_snapshot_figure(
+    snapshot_coords: Mapping[int, np.ndarray],
+    labels: np.ndarray,
+    rows: np.ndarray,
+    height: int = 260,
+    legend: bool = False,
+) -> go.Figure:
+    from explorer.ui.figures import snapshot_figure
+
+    return snapshot_figure(snapshot_coords, labels, rows, height=height, legend=legend)
