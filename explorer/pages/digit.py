@@ -4,6 +4,10 @@ its posterior as digits (vae/posterior.py), its code, place on the map and neare
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 import streamlit as st
 
@@ -11,7 +15,7 @@ from explorer.context import Context
 from explorer.jobs.heavy_work import ServerBusy, heavy_work
 from explorer.service.classroom import joined, pixels_field
 from explorer.service.resources import cached_test_set
-from explorer.state.session import set_code
+from explorer.state.session import remembered, set_code
 from explorer.state.slider_values import dimension_order
 from explorer.ui.classroom import send_to_class
 from explorer.ui.digit_sources import digit_input
@@ -34,7 +38,7 @@ from vae.digit_analysis import DigitAnalysis, analyse_digit
 from vae.image_file import MAX_COUNTED_FRAMES
 from vae.images import enlarge
 from vae.preprocess import InvalidImageError, PreprocessResult, preprocess_steps
-from vae.scores import SAMPLES, novelty_cut, percentile_rank, score_images
+from vae.scores import SAMPLES, Scores, novelty_cut, percentile_rank, score_images
 from vae.verdict import VOTERS, read_digit
 
 LOOK_FOR = LookFor(
@@ -43,19 +47,68 @@ LOOK_FOR = LookFor(
     "strokes, or redraw them as a training digit?",
 )
 
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
 SMALL = 3  # enlargement of the neighbours: 84 px
+PHOTO, READING = "digit_photo", "digit_reading"  # this session's last image, and a model's reading of it
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def prepare(data: bytes) -> PreprocessResult:
-    """Preprocessing is the costly part of a run (~0.1–0.3 s for a photo): once per image, not per rerun.
-    At most a few photos are decoded at once in the whole server (a burst of 50 MP uploads would
-    otherwise add up); ServerBusy, never cached, tells this visitor to try again."""
+@dataclass(frozen=True)
+class Photo:
+    """An image read as MNIST would see it, and the pictures of its stages."""
+
+    prepared: PreprocessResult
+    stages: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one model makes of a photo: everything the view shows of it that costs a computation."""
+
+    analysis: DigitAnalysis
+    scores: Scores
+    code_figure: go.Figure
+    map_figure: go.Figure | None
+
+
+def read_photo(data: bytes) -> Photo:
+    """Preprocessing is the costly part of a run (~0.1–0.3 s for a photo). At most a few photos are decoded
+    at once in the whole server (a burst of 50 MP uploads would otherwise add up); ServerBusy tells this
+    visitor to try again."""
     with heavy_work("reading a photo"):
-        return preprocess_steps(data)
+        prepared = preprocess_steps(data)
+    return Photo(prepared, preview_stages(prepared.stages()))
 
 
-def show_verdict(ctx: Context, analysis: DigitAnalysis, prepared: PreprocessResult) -> int | None:
+def read_with(ctx: Context, prepared: PreprocessResult) -> Reading:
+    from explorer.ui.figures import code_figure, map_figure
+
+    atlas = ctx.atlas
+    analysis = analyse_digit(
+        ctx.model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None, k=VOTERS
+    )
+    order = dimension_order(atlas.dim_usage if atlas else None, len(analysis.mu))
+    place = None
+    if atlas is not None and analysis.map_xy is not None:
+        place = map_figure(
+            atlas.coords, atlas.labels, star=analysis.map_xy, height=360, show_axes=atlas.method == "latent"
+        )
+    return Reading(
+        analysis, score_images(ctx.model, prepared.tensor), code_figure(analysis.mu, analysis.sigma, order), place
+    )
+
+
+def reading_of(ctx: Context, data: bytes) -> tuple[Photo, Reading]:
+    """The photo and the model's reading of it, once per image and model in this session: picking the digit
+    meant or sending it reruns the view, and in a class a hundred students do."""
+    digest = hashlib.sha256(data).hexdigest()
+    photo = remembered(PHOTO, digest, lambda: read_photo(data))
+    model = (ctx.key, ctx.model.meta.raw.get("weights_sha256"), ctx.atlas is not None)
+    return photo, remembered(READING, (digest, model), lambda: read_with(ctx, photo.prepared))
+
+
+def show_verdict(ctx: Context, analysis: DigitAnalysis, scores: Scores) -> int | None:
     """The verdict line, after the model's own word on whether this is a digit at all; the digit read
     (None without a map)."""
     atlas = ctx.atlas
@@ -64,7 +117,7 @@ def show_verdict(ctx: Context, analysis: DigitAnalysis, prepared: PreprocessResu
         return None
     if atlas.scores is not None:  # the model's own likelihood first: is this a digit at all?
         cut = novelty_cut(atlas.scores.total)
-        score = float(score_images(ctx.model, prepared.tensor).total[0])
+        score = float(scores.total[0])
         if cut.flags(score):
             rank = percentile_rank(score, atlas.scores.total)
             st.warning(
@@ -75,10 +128,9 @@ def show_verdict(ctx: Context, analysis: DigitAnalysis, prepared: PreprocessResu
     return verdict.label
 
 
-def show_numbers(ctx: Context, prepared: PreprocessResult) -> tuple[float, float | None]:
+def show_numbers(ctx: Context, scores: Scores) -> tuple[float, float | None]:
     """Reconstruction and KL with the estimator of the test figures beside them, and a percentile; returns
     (−ELBO, percentile or None)."""
-    scores = score_images(ctx.model, prepared.tensor)
     st.metric("Reconstruction loss", f"{float(scores.recon[0]):.1f} nats")
     if scores.kl is not None:
         st.metric("KL to the prior", f"{float(scores.kl[0]):.1f} nats")
@@ -95,31 +147,23 @@ def show_numbers(ctx: Context, prepared: PreprocessResult) -> tuple[float, float
     return total, percentile
 
 
-def show_code_and_map(ctx: Context, analysis: DigitAnalysis) -> None:
-    from explorer.ui.figures import code_figure, map_figure
-
-    atlas = ctx.atlas
-    order = dimension_order(atlas.dim_usage if atlas else None, len(analysis.mu))
+def show_code_and_map(ctx: Context, reading: Reading) -> None:
+    analysis = reading.analysis
     left, right = st.columns(2, gap="large")
     with left:
         if ctx.has_posterior:
             st.markdown("**Its code, μ ± σ per coordinate** (most used coordinates first)")
         else:
             st.markdown("**Its code, coordinate by coordinate** (most varied coordinates first)")
-        st.plotly_chart(code_figure(analysis.mu, analysis.sigma, order), config={"displaylogo": False})
+        st.plotly_chart(reading.code_figure, config={"displaylogo": False})
         if ctx.has_posterior:
             st.caption(CODE_PRIOR_HELP)
     with right:
-        if atlas is None or analysis.map_xy is None:
+        if reading.map_figure is None:
             st.info(f"No map: {plain(ctx.atlas_error)}")
         else:
             st.markdown("**Its place on the map** (★, among its nearest test codes)")
-            st.plotly_chart(
-                map_figure(
-                    atlas.coords, atlas.labels, star=analysis.map_xy, height=360, show_axes=atlas.method == "latent"
-                ),
-                config={"displaylogo": False},
-            )
+            st.plotly_chart(reading.map_figure, config={"displaylogo": False})
     if len(analysis.neighbours):
         test = cached_test_set()
         st.markdown(f"**Its {len(analysis.neighbours)} nearest test digits**, the ones that vote (closest first)")
@@ -172,21 +216,17 @@ def render(ctx: Context) -> None:
             )
             return
         try:
-            prepared = prepare(data)
+            photo, reading = reading_of(ctx, data)
         except InvalidImageError as exc:
             st.error(plain(exc))
             return
         except ServerBusy as busy:
             st.warning(str(busy))
             return
+        prepared, analysis, stages = photo.prepared, reading.analysis, photo.stages
         if (frames := prepared.source.first_of_frames) > 1:  # counted up to a bound: past it, "at least"
             st.info((ANIMATED_LONG if frames >= MAX_COUNTED_FRAMES else ANIMATED).format(frames=f"{frames:,}"))
-        atlas = ctx.atlas
-        analysis = analyse_digit(
-            ctx.model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None, k=VOTERS
-        )
-        read = show_verdict(ctx, analysis, prepared)
-        stages = preview_stages(prepared.stages())
+        read = show_verdict(ctx, analysis, reading.scores)
         st.caption(STAGES_CAPTION)
         st.image(list(stages.values()), caption=list(stages), width=84, alt=[f"your digit, {name}" for name in stages])
         c1, c2, c3 = st.columns([1, 1, 1])
@@ -203,7 +243,7 @@ def render(ctx: Context) -> None:
             alt="your digit as the model reconstructs it from its code",
         )
         with c3:
-            neg_elbo, percentile = show_numbers(ctx, prepared)
+            neg_elbo, percentile = show_numbers(ctx, reading.scores)
             st.button(
                 "Send its code to the sliders",
                 on_click=set_code,
@@ -211,4 +251,4 @@ def render(ctx: Context) -> None:
             )
             send_digit(ctx, prepared, analysis, read, neg_elbo, percentile)
     show_posterior(ctx.model, prepared.tensor, key="digit")
-    show_code_and_map(ctx, analysis)
+    show_code_and_map(ctx, reading)

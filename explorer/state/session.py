@@ -7,9 +7,9 @@ itself; it asks for a view with `request_view` and app.py switches before the pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import wraps
-from typing import ParamSpec
+from typing import ParamSpec, TypeVar
 
 import streamlit as st
 
@@ -21,6 +21,7 @@ from vae.codes import encode_means, fresh_seed, random_code
 
 ss = st.session_state
 P = ParamSpec("P")
+T = TypeVar("T")
 CALLBACK_ERROR = "callback_error"  # a guarded callback's failure, shown once at the top of the page
 REQUESTED_VIEW = "requested_view"  # a view a callback asked to open (its url path)
 CURRENT_VIEW = "view"  # the url path of the view on screen, set by app.py each run
@@ -28,6 +29,17 @@ MODEL_CHOICE = "model_choice"  # the sidebar radio: a checkpoint path, a session
 ACTIVE_MODEL = "active_model"  # the model the views show (the last choice that loaded)
 PLANE_PIN = "plane_z"  # the 2-D plane's pinned point [z0, z1], in links as p=
 LESSON_LINK = "lesson_link"  # the open lesson's part of the address: a LessonLink (explorer/state/lesson_session.py)
+
+
+def remembered(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """This session's value of `name`, computed again only when `key` changes. One value per name is kept:
+    what the page shows, for the reruns that do not change it (a pick, a send), and no more."""
+    held = ss.get(name)
+    if held is not None and held[0] == key:
+        return held[1]
+    value = compute()  # an exception leaves the last value in place, and nothing new
+    ss[name] = (key, value)
+    return value
 
 
 def code_key(ctx_key: str) -> str:
