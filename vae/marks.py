@@ -7,6 +7,8 @@ the rest is connected components (scipy.ndimage.label) and distances between the
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -19,31 +21,44 @@ SPECK_SHARE = 0.03  # pieces under this share of the digit's area are specks
 JOIN_GAP = 0.3  # pieces within this share of the digit's size belong to it (the bar of a 4, 5 or 7)
 
 
-def _line_bins(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, vertical: bool) -> np.ndarray:
-    """For the best angle, the line id (or −1) of every ink pixel: bins of `across` that are lines."""
-    h, w = mask.shape
+@lru_cache(maxsize=32)
+def _page_bins(h: int, w: int, vertical: bool) -> tuple[tuple[float, float, float, float, float, int, np.ndarray], ...]:
+    """Per tilt: (cos, sin, lowest bin, start along, a quarter's length, bins, pixels of the page per bin and
+    quarter). It depends on the page's shape alone, and it is most of the search: computed once per shape."""
     grid_y, grid_x = np.mgrid[0:h, 0:w]
     grid_y, grid_x = grid_y.ravel(), grid_x.ravel()
-    best_score, best_bins, best_index = -1.0, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    tilts = []
     for degrees in np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP):
         c, s = np.cos(np.deg2rad(degrees)), np.sin(np.deg2rad(degrees))
         if vertical:
-            across, along = xs * c + ys * s, ys * c - xs * s
             grid_across, grid_along = grid_x * c + grid_y * s, grid_y * c - grid_x * s
         else:
-            across, along = ys * c - xs * s, xs * c + ys * s
             grid_across, grid_along = grid_y * c - grid_x * s, grid_x * c + grid_y * s
         low, along_low = grid_across.min() - 2, grid_along.min()
         quarter_len = (grid_along.max() - along_low) / 4 + 1e-6
         bins = int(grid_across.max() - low) + 3
-        cell = np.floor(across - low).astype(np.int64) * 4 + np.clip((along - along_low) // quarter_len, 0, 3).astype(
-            np.int64
-        )
         grid_cell = np.floor(grid_across - low).astype(np.int64) * 4 + np.clip(
             (grid_along - along_low) // quarter_len, 0, 3
         ).astype(np.int64)
-        ink = np.bincount(cell, minlength=bins * 4).reshape(bins, 4)
         area = np.bincount(grid_cell, minlength=bins * 4).reshape(bins, 4)
+        area.flags.writeable = False  # shared by every later search on a page of this shape
+        tilts.append((c, s, low, along_low, quarter_len, bins, area))
+    return tuple(tilts)
+
+
+def _line_bins(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, vertical: bool) -> np.ndarray:
+    """For the best angle, the line id (or −1) of every ink pixel: bins of `across` that are lines."""
+    h, w = mask.shape
+    best_score, best_bins, best_index = -1.0, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    for c, s, low, along_low, quarter_len, bins, area in _page_bins(h, w, vertical):
+        if vertical:
+            across, along = xs * c + ys * s, ys * c - xs * s
+        else:
+            across, along = ys * c - xs * s, xs * c + ys * s
+        cell = np.floor(across - low).astype(np.int64) * 4 + np.clip((along - along_low) // quarter_len, 0, 3).astype(
+            np.int64
+        )
+        ink = np.bincount(cell, minlength=bins * 4).reshape(bins, 4)
         # A line covers every quarter of the page it crosses (at least three: it may leave by a side).
         present = area >= 8
         coverage = np.where(present, ink / np.maximum(area, 1), np.inf).min(axis=1)
