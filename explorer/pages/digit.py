@@ -21,6 +21,7 @@ from explorer.ui.classroom import send_to_class
 from explorer.ui.digit_sources import digit_input
 from explorer.ui.pictures import preview_stages
 from explorer.ui.posterior_panel import show_posterior
+from explorer.ui.widgets import guarded_fragment
 from explorer.words.app import CODE_PRIOR_HELP, reconstruction_caption
 from explorer.words.digit import (
     ANIMATED,
@@ -188,6 +189,18 @@ def send_digit(
     """In a class: the digit as the model sees it, its code, verdict and numbers, and what was meant."""
     if joined() is None:
         return
+    _send_box(ctx, prepared, analysis, read, neg_elbo, percentile)
+
+
+@guarded_fragment("class")  # picking the digit meant reruns the pick and the send, not the reading
+def _send_box(
+    ctx: Context,
+    prepared: PreprocessResult,
+    analysis: DigitAnalysis,
+    read: int | None,
+    neg_elbo: float,
+    percentile: float | None,
+) -> None:
     meant = st.selectbox("The digit you meant", ["not saying", *range(10)], key="class_meant")
     payload = {
         "pixels": pixels_field(prepared.mnist),
