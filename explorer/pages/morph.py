@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from explorer.context import Context
-from explorer.service.resources import cached_test_set, model_at, shared_map_figure
+from explorer.service.resources import cached_test_set, model_at, model_identity, shared_map_figure, shared_result
 from explorer.state.epochs import trained_model_banner
 from explorer.state.links import write_address
 from explorer.state.session import NEXT_END, pick_pair_from_chart, pick_pair_from_gallery, ss
@@ -29,6 +29,7 @@ from explorer.words.plain import plain
 from vae import CheckpointError
 from vae.catalog import autoencoder_for_comparison
 from vae.images import enlarge
+from vae.model import LatentModel
 from vae.morph import MorphRow, morph_row
 
 LOOK_FOR = LookFor(
@@ -108,7 +109,7 @@ def render(ctx: Context) -> None:
             map_marks("morph_map", ctx.atlas.coords, test.images, [("A", a), ("B", b)])
             st.caption(MORPH_MAP_HINT, unsafe_allow_html=True)
     ends = f"from test #{a}, {a_digit(labels[a])}, to #{b}, {a_digit(labels[b])}"
-    morph_rows(ctx, test.images[a], test.images[b], ends)
+    morph_rows(ctx, (int(a), int(b)), ends)
 
 
 def a_digit(label: object) -> str:
@@ -124,19 +125,30 @@ def morph_alts(kind: str, ends: str, frames: int) -> list[str]:
 
 
 @guarded_fragment("morph")  # moving k reruns only the morphs, not the map above them
-def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, ends: str = "") -> None:
+def morph_rows(ctx: Context, pair: tuple[int, int], ends: str = "") -> None:
+    test = cached_test_set()
+    image_a, image_b = test.images[pair[0]], test.images[pair[1]]
     slider, _ = st.columns([1, 2])
     frames = slider.slider("In-between frames k", 1, 30, 10, key="morph_frames", persist_state="session")
     write_address(ctx)  # k is part of the link; moving it reruns this fragment only
+
+    def row(model: LatentModel, method: str) -> MorphRow:
+        return shared_result(
+            model_identity(model),
+            "morph row",
+            (pair, frames, method),
+            lambda: morph_row(model, image_a, image_b, frames, method),
+        )
+
     morph_row_block(
-        morph_row(ctx.model, image_a, image_b, frames, "linear"),
+        row(ctx.model, "linear"),
         "Linear: z = (1 − t)·z_A + t·z_B",
         morph_linear_help(ctx.has_posterior),
         "linear",
         morph_alts("linear", ends, frames),
     )
     morph_row_block(
-        morph_row(ctx.model, image_a, image_b, frames, "spherical"),
+        row(ctx.model, "spherical"),
         "Spherical (slerp): along the arc between the two codes",
         morph_spherical_help(ctx.has_posterior, ctx.model.latent_dim),
         "spherical",
@@ -145,18 +157,18 @@ def morph_rows(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, ends:
     autoencoder = autoencoder_for_comparison(ctx.listing.checkpoints, ctx.summary)
     if autoencoder is not None:
         try:
-            row = morph_row(model_at(autoencoder.path), image_a, image_b, frames, "linear")
+            compared = row(model_at(autoencoder.path), "linear")
         except CheckpointError as exc:
             st.warning(f"The autoencoder comparison is unavailable: {plain(exc)}")
         else:
             morph_row_block(
-                row,
+                compared,
                 f"The same morph with a plain autoencoder ({autoencoder.name})",
                 MORPH_AUTOENCODER_HELP,
                 "autoencoder",
                 morph_alts("autoencoder's", ends, frames),
             )
-    pixel_path_block(ctx, image_a, image_b, frames)  # the lecture's pixel blend, and its four corners
+    pixel_path_block(ctx, image_a, image_b, frames, pair)  # the lecture's pixel blend, and its four corners
     corner_grid_block(ctx)
 
 

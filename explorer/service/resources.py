@@ -7,9 +7,9 @@ cached is ever modified. Keys include the file's mtime and size, so a retrained 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 LOG = logging.getLogger("explorer")
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -70,3 +71,15 @@ def shared_snapshot_figure(
     from explorer.ui.figures import snapshot_figure
 
     return snapshot_figure(snapshot_coords, labels, rows, height=height, legend=legend)
+
+
+def model_identity(model: LatentModel) -> str:
+    """The model's weights, named by their recorded digest (every checkpoint carries it)."""
+    return model.meta.raw.get("weights_sha256") or f"object {id(model)}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def shared_result(identity: str, name: str, args: Hashable, _compute: Callable[[], T]) -> T:
+    """What `_compute` gives for a model (`identity`) and small arguments, once for every visitor: a class
+    opening the same morph asks for the same frames a hundred times. Only read after, like every cached thing."""
+    return _compute()

@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from explorer.context import Context
-from explorer.service.resources import cached_test_set
+from explorer.service.resources import cached_test_set, model_identity, shared_result
 from explorer.state.url import LAST_TEST_ROW
 from explorer.ui.widgets import ranged_int_input
 from explorer.words.app import TEST_ROWS
@@ -28,10 +28,18 @@ GRID_HELP = (
 )
 
 
-def pixel_path_block(ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, frames: int) -> None:
+def pixel_path_block(
+    ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, frames: int, pair: tuple[int, int]
+) -> None:
+    """`pair`: the test rows of A and B, which name the images for the shared cache."""
     st.markdown("**Blending pixels against blending codes**")
     st.caption(PATH_HELP)
-    paths = pixel_paths(ctx.model, image_a, image_b, frames)
+    paths = shared_result(
+        model_identity(ctx.model),
+        "pixel paths",
+        (pair, frames),
+        lambda: pixel_paths(ctx.model, image_a, image_b, frames),
+    )
     labels = [f"t={t:.2f}" for t in paths.t]
     for title, row in (
         ("Pixel blend", paths.pixel),
@@ -59,7 +67,9 @@ def corner_grid_block(ctx: Context) -> None:
         for i in range(4)
     ]
     k = columns[4].slider("Grid size k", 2, 12, 7, key="corner_k")
-    grid = corner_grid(ctx.model, test.images[rows], k)
+    grid = shared_result(
+        model_identity(ctx.model), "corner grid", (tuple(rows), k), lambda: corner_grid(ctx.model, test.images[rows], k)
+    )
     labels = test.labels.numpy()
     corners = ", ".join(f"a {labels[row]} (#{row})" for row in rows)
     picture, _ = st.columns([3, 2])  # stacked to the screen's width on a phone
