@@ -28,7 +28,7 @@ from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
 from vae import CheckpointError
 from vae.catalog import autoencoder_for_comparison
-from vae.images import enlarge
+from vae.images import enlarge, png_bytes
 from vae.model import LatentModel
 from vae.morph import MorphRow, morph_row
 
@@ -132,23 +132,22 @@ def morph_rows(ctx: Context, pair: tuple[int, int], ends: str = "") -> None:
     frames = slider.slider("In-between frames k", 1, 30, 10, key="morph_frames", persist_state="session")
     write_address(ctx)  # k is part of the link; moving it reruns this fragment only
 
-    def row(model: LatentModel, method: str) -> MorphRow:
-        return shared_result(
-            model_identity(model),
-            "morph row",
-            (pair, frames, method),
-            lambda: morph_row(model, image_a, image_b, frames, method),
-        )
+    def row(model: LatentModel, method: str) -> tuple[MorphRow, list[bytes]]:
+        def compute() -> tuple[MorphRow, list[bytes]]:
+            made = morph_row(model, image_a, image_b, frames, method)
+            return made, [png_bytes(image, 2) for image in made.images]  # encoded once too
+
+        return shared_result(model_identity(model), "morph row", (pair, frames, method), compute)
 
     morph_row_block(
-        row(ctx.model, "linear"),
+        *row(ctx.model, "linear"),
         "Linear: z = (1 − t)·z_A + t·z_B",
         morph_linear_help(ctx.has_posterior),
         "linear",
         morph_alts("linear", ends, frames),
     )
     morph_row_block(
-        row(ctx.model, "spherical"),
+        *row(ctx.model, "spherical"),
         "Spherical (slerp): along the arc between the two codes",
         morph_spherical_help(ctx.has_posterior, ctx.model.latent_dim),
         "spherical",
@@ -162,7 +161,7 @@ def morph_rows(ctx: Context, pair: tuple[int, int], ends: str = "") -> None:
             st.warning(f"The autoencoder comparison is unavailable: {plain(exc)}")
         else:
             morph_row_block(
-                compared,
+                *compared,
                 f"The same morph with a plain autoencoder ({autoencoder.name})",
                 MORPH_AUTOENCODER_HELP,
                 "autoencoder",
@@ -172,10 +171,13 @@ def morph_rows(ctx: Context, pair: tuple[int, int], ends: str = "") -> None:
     corner_grid_block(ctx)
 
 
-def morph_row_block(row: MorphRow, title: str, explanation: str, key: str, alts: list[str] | None = None) -> None:
+def morph_row_block(
+    row: MorphRow, pictures: list[bytes], title: str, explanation: str, key: str, alts: list[str] | None = None
+) -> None:
+    """`pictures`: the row's images as PNG files, twice their size."""
     st.markdown(f"**{title}**")
     st.caption(explanation)
-    st.image([enlarge(image, 2) for image in row.images], caption=morph_captions(len(row.frames)), alt=alts)
+    st.image(pictures, caption=morph_captions(len(row.frames)), alt=alts)
     with st.container(horizontal=True):
         # Encoded when clicked (deferred): most visitors never download, and the encoding is most of a run.
         for label, data, ext in (("GIF", row.gif, "gif"), ("PNG strip", row.png, "png")):

@@ -3,6 +3,8 @@ model and the latent morph (with how badly the model redraws each frame), and th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 import torch
 
@@ -11,8 +13,11 @@ from explorer.service.resources import cached_test_set, model_identity, shared_r
 from explorer.state.url import LAST_TEST_ROW
 from explorer.ui.widgets import ranged_int_input
 from explorer.words.app import TEST_ROWS
-from vae.images import enlarge, png_bytes, tile
-from vae.morph import corner_grid, pixel_paths
+from vae.images import png_bytes, tile
+from vae.morph import PixelPaths, corner_grid, pixel_paths
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 CORNERS = (3, 2, 1, 18)  # a 0, a 1, a 2 and a 3 of the test set
 PATH_HELP = (
@@ -34,27 +39,20 @@ def pixel_path_block(
     """`pair`: the test rows of A and B, which name the images for the shared cache."""
     st.markdown("**Blending pixels against blending codes**")
     st.caption(PATH_HELP)
-    paths = shared_result(
-        model_identity(ctx.model),
-        "pixel paths",
-        (pair, frames),
-        lambda: pixel_paths(ctx.model, image_a, image_b, frames),
-    )
-    labels = [f"t={t:.2f}" for t in paths.t]
-    for title, row in (
-        ("Pixel blend", paths.pixel),
-        ("The same blend through the model", paths.through),
-        ("Latent morph", paths.latent),
-    ):
-        st.caption(title)
-        st.image(
-            [enlarge(image, 2) for image in row],
-            caption=labels,
-            alt=[f"{title.lower()}, at t = {t:.2f} from A to B" for t in paths.t],
-        )
-    from explorer.ui.figures import errors_figure
 
-    st.plotly_chart(errors_figure(paths.t, paths.errors), config={"displayModeBar": False}, key="morph_path_errors")
+    def compute() -> tuple[PixelPaths, list[list[bytes]], go.Figure]:
+        from explorer.ui.figures import errors_figure
+
+        made = pixel_paths(ctx.model, image_a, image_b, frames)
+        pictures = [[png_bytes(image, 2) for image in row] for row in (made.pixel, made.through, made.latent)]
+        return made, pictures, errors_figure(made.t, made.errors)
+
+    paths, pictures, errors = shared_result(model_identity(ctx.model), "pixel paths", (pair, frames), compute)
+    labels = [f"t={t:.2f}" for t in paths.t]
+    for title, row in zip(("Pixel blend", "The same blend through the model", "Latent morph"), pictures, strict=True):
+        st.caption(title)
+        st.image(row, caption=labels, alt=[f"{title.lower()}, at t = {t:.2f} from A to B" for t in paths.t])
+    st.plotly_chart(errors, config={"displayModeBar": False}, key="morph_path_errors")
 
 
 def corner_grid_block(ctx: Context) -> None:
@@ -67,14 +65,17 @@ def corner_grid_block(ctx: Context) -> None:
         for i in range(4)
     ]
     k = columns[4].slider("Grid size k", 2, 12, 7, key="corner_k")
-    grid = shared_result(
-        model_identity(ctx.model), "corner grid", (tuple(rows), k), lambda: corner_grid(ctx.model, test.images[rows], k)
-    )
+
+    def compute() -> bytes:
+        grid = corner_grid(ctx.model, test.images[rows], k)
+        return png_bytes(tile(grid.reshape(k * k, *grid.shape[2:]), columns=k), scale=3)
+
+    grid_png = shared_result(model_identity(ctx.model), "corner grid", (tuple(rows), k), compute)
     labels = test.labels.numpy()
     corners = ", ".join(f"a {labels[row]} (#{row})" for row in rows)
     picture, _ = st.columns([3, 2])  # stacked to the screen's width on a phone
     picture.image(
-        png_bytes(tile(grid.reshape(k * k, *grid.shape[2:]), columns=k), scale=3),
+        grid_png,
         caption="corners: " + corners,
         width="stretch",
         alt=f"a {k} by {k} grid of digits decoded from blends of four codes; its corners: {corners}",
