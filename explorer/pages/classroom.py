@@ -27,6 +27,7 @@ from explorer.service.classroom import (
     teaching,
 )
 from explorer.state.session import MODEL_CHOICE, guarded, ss
+from explorer.ui.pictures import show_pixels
 from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
 from vae.codes import decode_code
@@ -181,7 +182,7 @@ def teacher_board(ctx: Context, code: str, token: str) -> None:
     st.subheader(f"Class {code}", divider="gray")
     link = join_link(code)
     left, right = st.columns([1, 2], vertical_alignment="center")
-    left.image(qr_png(link), width=220, caption=f"Scan to join class {code}")
+    show_pixels(left, qr_png(link), width=220, caption=f"Scan to join class {code}")
     with right:
         st.markdown(f"### Join code: **{code}**")
         st.code(link, language=None)
@@ -242,7 +243,7 @@ def live_board(ctx: Context, code: str, token: str) -> None:
         columns = st.columns(6)
         for i, (entry, pixels) in enumerate(digits):
             with columns[i % 6]:
-                st.image(sent_and_redrawn(ctx, entry, pixels), caption=plain(entry.nickname, 24))
+                show_pixels(st, sent_and_redrawn(ctx, entry, pixels), caption=plain(entry.nickname, 24))
                 meant, read = (said(entry.payload.get(k)) for k in ("meant", "verdict"))
                 st.caption(f"meant {meant} · read {read} · {max(unusualness(entry), 0):.0f} %")
                 st.button("Hide", on_click=do_hide, args=(code, token, entry.id, True), key=f"class_hide_{entry.id}")

@@ -12,6 +12,7 @@ from explorer.service.resources import cached_test_set, model_at
 from explorer.state.session import ss
 from explorer.state.session_models import session_models
 from explorer.state.url import LAST_TEST_ROW, MAX_PRIOR_SEED
+from explorer.ui.pictures import show_pixels
 from explorer.ui.widgets import ranged_int_input
 from explorer.words.app import SEEDS, TEST_ROWS
 from explorer.words.catalog import recipe
@@ -90,20 +91,23 @@ def show(card: ModelCard) -> None:
     made = recipe(card.summary)
     st.html(f'<div style="font-weight: 600">{name}</div>' + (f"<small>{html.escape(made)}</small>" if made else ""))
     with st.container(horizontal=True, gap="medium"):  # 224 + 112 px: side by side on a phone too
-        st.image(
+        show_pixels(
+            st,
             png_bytes(tile(card.samples, columns=4), 2),
             caption="prior samples (same seed for every model)",
             width=4 * 56,
             alt=f"{len(card.samples)} digits that {card.name} decodes from random codes of the prior (the same seed "
             "for every model)",
         )
-        st.image(
+        show_pixels(
+            st,
             enlarge(card.reconstruction, 4),
             caption="the same digit, reconstructed",
             width=112,
             alt=f"the chosen test digit as {card.name} reconstructs it",
         )
-    st.image(  # on a line of its own, at its own width or the column's, the smaller (in the row above it was cut)
+    show_pixels(  # on a line of its own, at its own width or the column's, the smaller (in the row above it was cut)
+        st,
         png_bytes(tile(card.morph, columns=len(card.morph)), 2),
         caption="the same morph",
         alt=f"{card.name}'s morph between the two chosen test digits, in {len(card.morph)} frames",
@@ -140,7 +144,7 @@ def render(ctx: Context) -> None:
         f"test digit #{end}, a {digits[2]}, where the morph ends",
     )
     for column, image, caption, alt in zip(st.columns(5)[:3], originals, captions, alts, strict=True):
-        column.image(enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE, alt=alt)
+        show_pixels(column, enlarge(image, ORIGINAL_SCALE), caption=caption, width=28 * ORIGINAL_SCALE, alt=alt)
     st.caption(
         "−ELBO is reconstruction + KL whatever β the model was trained with, so models compare on one bound. "
         "A VAE uses a coordinate when its mean KL over the test set is 0.05 nats or more (the others are the "

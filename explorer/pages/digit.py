@@ -19,7 +19,7 @@ from explorer.state.session import remembered, set_code
 from explorer.state.slider_values import dimension_order
 from explorer.ui.classroom import send_to_class
 from explorer.ui.digit_sources import digit_input
-from explorer.ui.pictures import preview_stages
+from explorer.ui.pictures import preview_stages, show_pixels
 from explorer.ui.posterior_panel import show_posterior
 from explorer.ui.widgets import guarded_fragment
 from explorer.words.app import CODE_PRIOR_HELP, reconstruction_caption
@@ -168,7 +168,8 @@ def show_code_and_map(ctx: Context, reading: Reading) -> None:
     if len(analysis.neighbours):
         test = cached_test_set()
         st.markdown(f"**Its {len(analysis.neighbours)} nearest test digits**, the ones that vote (closest first)")
-        st.image(
+        show_pixels(
+            st,
             [enlarge(test.images[row], SMALL) for row in analysis.neighbours],
             caption=[f"a {int(test.labels[row])} · #{row}" for row in analysis.neighbours],
             alt=[
@@ -243,13 +244,15 @@ def render(ctx: Context) -> None:
         st.caption(STAGES_CAPTION)
         st.image(list(stages.values()), caption=list(stages), width=84, alt=[f"your digit, {name}" for name in stages])
         c1, c2, c3 = st.columns([1, 1, 1])
-        c1.image(
+        show_pixels(
+            c1,
             enlarge(prepared.mnist, 6),
             caption="what the model sees",
             width=168,
             alt="your digit as the model sees it: 28 by 28 grey pixels, centred like MNIST",
         )
-        c2.image(
+        show_pixels(
+            c2,
             enlarge(analysis.reconstruction, 6),
             caption=reconstruction_caption(ctx.has_posterior),
             width=168,

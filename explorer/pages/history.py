@@ -12,6 +12,7 @@ from explorer.service.resources import cached_test_set, shared_snapshot_figure
 from explorer.state.epochs import RecordedRun, cached_model_at_epoch, epoch_key, recorded_run
 from explorer.state.session import ss
 from explorer.state.session_models import session_keys
+from explorer.ui.pictures import show_pixels
 from explorer.words.app import (
     NO_RECORD_IN_SESSION,
     NO_TRAINING_RECORD,
@@ -91,7 +92,8 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
         what = "Samples" if ctx.has_posterior else "Random codes decoded"
         st.markdown(f"**{what} at epoch {epoch}** (the same {SAMPLES} random codes at every epoch)")
         grid = tile(samples.images, columns=SAMPLES // 2)
-        st.image(
+        show_pixels(
+            st,
             png_bytes(grid, scale=2),
             caption=f"samples, epoch {epoch}",
             alt=f"{SAMPLES} digits decoded at epoch {epoch} from the same {SAMPLES} random codes, in two rows",
@@ -106,7 +108,8 @@ def epoch_section(ctx: Context, run: RecordedRun, originals: np.ndarray) -> None
         mu = record.panel_mu[at][[a, b]]
         row = morph_between_codes(model, mu, originals[[a, b]], MORPH_FRAMES, "linear")
         strip = tile(row.images[1:-1], columns=len(row.images) - 2)
-        st.image(
+        show_pixels(
+            st,
             png_bytes(strip, scale=2),
             caption=f"morph, epoch {epoch}",
             alt=f"morph at epoch {epoch} from {names[a]} to {names[b]} of the panel, in {MORPH_FRAMES + 2} frames",

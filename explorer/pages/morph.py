@@ -16,6 +16,7 @@ from explorer.state.url import LAST_TEST_ROW
 from explorer.ui.classroom import send_to_class
 from explorer.ui.components.map_marks import map_marks
 from explorer.ui.morph_figures import corner_grid_block, pixel_path_block
+from explorer.ui.pictures import show_pixels
 from explorer.ui.widgets import guarded_fragment, keyed_style, pickable_chart, ranged_int_input
 from explorer.words.app import (
     MORPH_AUTOENCODER_HELP,
@@ -64,12 +65,14 @@ def render(ctx: Context) -> None:
         keep = {"persist_state": "session"}
         a = ranged_int_input(a1, "Digit A: test #", 0, LAST_TEST_ROW, "morph_a", 0, TEST_ROWS, **keep)
         b = ranged_int_input(a2, "Digit B: test #", 0, LAST_TEST_ROW, "morph_b", 1, TEST_ROWS, **keep)
-        a1.image(
+        show_pixels(
+            a1,
             enlarge(test.images[a], 4),
             caption=f"A: a {labels[a]}",
             alt=f"where the morph starts (A): test #{a}, a {labels[a]}",
         )
-        a2.image(
+        show_pixels(
+            a2,
             enlarge(test.images[b], 4),
             caption=f"B: a {labels[b]}",
             alt=f"where the morph ends (B): test #{b}, a {labels[b]}",
@@ -177,7 +180,7 @@ def morph_row_block(
     """`pictures`: the row's images as PNG files, twice their size."""
     st.markdown(f"**{title}**")
     st.caption(explanation)
-    st.image(pictures, caption=morph_captions(len(row.frames)), alt=alts)
+    show_pixels(st, pictures, caption=morph_captions(len(row.frames)), alt=alts)
     with st.container(horizontal=True):
         # Encoded when clicked (deferred): most visitors never download, and the encoding is most of a run.
         for label, data, ext in (("GIF", row.gif, "gif"), ("PNG strip", row.png, "png")):

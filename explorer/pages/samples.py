@@ -8,6 +8,7 @@ from explorer.context import Context
 from explorer.state.epochs import decoding_model, epoch_banner
 from explorer.state.session import reroll, set_code, ss
 from explorer.state.url import DEFAULT_SAMPLES, MAX_PRIOR_SEED, MAX_SAMPLES
+from explorer.ui.pictures import show_pixels
 from explorer.ui.widgets import ranged_int_input
 from explorer.words.app import AE_SAMPLES_WARNING, SEEDS, samples_help
 from explorer.words.look_for import LookFor
@@ -31,7 +32,8 @@ def render(ctx: Context) -> None:
     if not ctx.has_posterior:
         st.warning(AE_SAMPLES_WARNING)
     st.caption(samples_help(ctx.has_posterior, ctx.model.latent_dim))
-    st.image(
+    show_pixels(
+        st,
         [enlarge(image, SMALL) for image in samples.images],
         caption=[f"#{i + 1}" for i in range(count)],
         alt=[

@@ -13,7 +13,7 @@ from explorer.state.session import ACTIVE_MODEL, next_end, pick_on_map, set_code
 from explorer.state.session_models import session_keys
 from explorer.ui.classroom import send_to_class
 from explorer.ui.components.map_marks import map_marks
-from explorer.ui.pictures import selection_grid, subset_rows
+from explorer.ui.pictures import selection_grid, show_pixels, subset_rows
 from explorer.ui.posterior_panel import show_posterior
 from explorer.ui.widgets import guarded_fragment, pickable_chart
 from explorer.words.app import (
@@ -78,10 +78,14 @@ def map_and_pick(ctx: Context) -> None:
             label = int(test.labels[pick])
             mu = atlas.mu[pick]
             c1, c2 = st.columns(2)
-            c1.image(
-                enlarge(test.images[pick], 6), caption=f"test #{pick}: a {label}", alt=f"test digit #{pick}, a {label}"
+            show_pixels(
+                c1,
+                enlarge(test.images[pick], 6),
+                caption=f"test #{pick}: a {label}",
+                alt=f"test digit #{pick}, a {label}",
             )
-            c2.image(
+            show_pixels(
+                c2,
                 enlarge(decode_code(ctx.model, mu), 6),
                 caption=reconstruction_caption(ctx.has_posterior),
                 alt=f"test digit #{pick} as the model reconstructs it from its code",
@@ -99,7 +103,8 @@ def map_and_pick(ctx: Context) -> None:
         if len(rows) > 1:
             grid = selection_grid(test.images, rows, limit=100, columns=10)
             shown = min(len(rows), 100)
-            st.image(
+            show_pixels(
+                st,
                 grid,
                 caption=f"{len(rows)} selected digits" + (f" ({shown} at random)" if shown < len(rows) else ""),
                 alt=f"{shown} of the {len(rows)} test digits selected on the map, in rows of 10",

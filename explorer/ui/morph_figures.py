@@ -11,6 +11,7 @@ import torch
 from explorer.context import Context
 from explorer.service.resources import cached_test_set, model_identity, shared_result
 from explorer.state.url import LAST_TEST_ROW
+from explorer.ui.pictures import show_pixels
 from explorer.ui.widgets import ranged_int_input
 from explorer.words.app import TEST_ROWS
 from vae.images import png_bytes, tile
@@ -51,7 +52,7 @@ def pixel_path_block(
     labels = [f"t={t:.2f}" for t in paths.t]
     for title, row in zip(("Pixel blend", "The same blend through the model", "Latent morph"), pictures, strict=True):
         st.caption(title)
-        st.image(row, caption=labels, alt=[f"{title.lower()}, at t = {t:.2f} from A to B" for t in paths.t])
+        show_pixels(st, row, caption=labels, alt=[f"{title.lower()}, at t = {t:.2f} from A to B" for t in paths.t])
     st.plotly_chart(errors, config={"displayModeBar": False}, key="morph_path_errors")
 
 
@@ -74,7 +75,8 @@ def corner_grid_block(ctx: Context) -> None:
     labels = test.labels.numpy()
     corners = ", ".join(f"a {labels[row]} (#{row})" for row in rows)
     picture, _ = st.columns([3, 2])  # stacked to the screen's width on a phone
-    picture.image(
+    show_pixels(
+        picture,
         grid_png,
         caption="corners: " + corners,
         width="stretch",

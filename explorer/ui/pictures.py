@@ -1,15 +1,24 @@
-"""Pictures made for the screen: preprocessing previews, selection grids and PNG data URIs."""
+"""Pictures made for the screen: preprocessing previews, selection grids, PNG data URIs, and st.image for
+pixels."""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps
 
 from vae.images import as_uint8, png_bytes, tile
+
+
+def show_pixels(place: Any, image: Any, **options: Any) -> None:
+    """st.image (on `place`: st, a column or a container) for digits, grids and codes: always PNG. Streamlit's
+    "auto" makes a JPEG of any grey picture, a PNG given to it included, on every run: blurred pixel edges,
+    and most of a run's time in a view of many small pictures."""
+    place.image(image, output_format="PNG", **options)
 
 
 def subset_rows(total: int, count: int, seed: int = 0) -> np.ndarray:

@@ -6,6 +6,7 @@ import streamlit as st
 import torch
 
 from explorer.state.session import ss
+from explorer.ui.pictures import show_pixels
 from explorer.words.digit import NO_POSTERIOR, POSTERIOR_HELP
 from vae.images import enlarge, png_bytes, tile
 from vae.model import LatentModel
@@ -27,13 +28,15 @@ def show_posterior(model: LatentModel, image: torch.Tensor, key: str, columns: i
         return
     st.markdown("**Its posterior as digits**")
     mean_col, samples_col = st.columns([1, 2] if columns >= 8 else [1, 1])
-    mean_col.image(
+    show_pixels(
+        mean_col,
         enlarge(drawn.mean, 5),
         caption="decoded μ, the bubble's centre",
         width=140,
         alt="the digit decoded from the posterior's mean μ, the centre of its bubble",
     )
-    samples_col.image(  # enlarged with sharp pixels, then fitted to the column (a narrow one in the map view)
+    show_pixels(  # enlarged with sharp pixels, then fitted to the column (a narrow one in the map view)
+        samples_col,
         png_bytes(tile(drawn.samples, columns=columns, pad=2), 3),
         caption="16 codes drawn from the bubble q(z|x), decoded",
         width="stretch",
