@@ -14,7 +14,7 @@ import streamlit as st
 from explorer.context import Context
 from explorer.jobs.heavy_work import ServerBusy, heavy_work
 from explorer.service.classroom import joined, pixels_field
-from explorer.service.resources import cached_test_set
+from explorer.service.resources import cached_test_set, model_identity
 from explorer.state.session import remembered, set_code
 from explorer.state.slider_values import dimension_order
 from explorer.ui.classroom import send_to_class
@@ -103,9 +103,9 @@ def read_with(ctx: Context, prepared: PreprocessResult) -> Reading:
 def reading_of(ctx: Context, data: bytes) -> tuple[Photo, Reading]:
     """The photo and the model's reading of it, once per image and model in this session: picking the digit
     meant or sending it reruns the view, and in a class a hundred students do."""
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     photo = remembered(PHOTO, digest, lambda: read_photo(data))
-    model = (ctx.key, ctx.model.meta.raw.get("weights_sha256"), ctx.atlas is not None)
+    model = (ctx.key, model_identity(ctx.model), ctx.atlas is not None)
     return photo, remembered(READING, (digest, model), lambda: read_with(ctx, photo.prepared))
 
 
@@ -190,29 +190,23 @@ def send_digit(
     """In a class: the digit as the model sees it, its code, verdict and numbers, and what was meant."""
     if joined() is None:
         return
-    _send_box(ctx, prepared, analysis, read, neg_elbo, percentile)
+    _send_box(
+        {
+            "pixels": pixels_field(prepared.mnist),
+            "mu": [round(float(v), 4) for v in analysis.mu],
+            "map_xy": [round(float(v), 4) for v in analysis.map_xy] if analysis.map_xy is not None else None,
+            "verdict": read,
+            "neg_elbo": round(neg_elbo, 2) if np.isfinite(neg_elbo) else None,
+            "percentile": round(percentile, 1) if percentile is not None else None,
+            "model": ctx.summary.name,
+        }
+    )
 
 
 @guarded_fragment("class")  # picking the digit meant reruns the pick and the send, not the reading
-def _send_box(
-    ctx: Context,
-    prepared: PreprocessResult,
-    analysis: DigitAnalysis,
-    read: int | None,
-    neg_elbo: float,
-    percentile: float | None,
-) -> None:
+def _send_box(reading: dict[str, object]) -> None:
     meant = st.selectbox("The digit you meant", ["not saying", *range(10)], key="class_meant")
-    payload = {
-        "pixels": pixels_field(prepared.mnist),
-        "mu": [round(float(v), 4) for v in analysis.mu],
-        "map_xy": [round(float(v), 4) for v in analysis.map_xy] if analysis.map_xy is not None else None,
-        "verdict": read,
-        "neg_elbo": round(neg_elbo, 2) if np.isfinite(neg_elbo) else None,
-        "percentile": round(percentile, 1) if percentile is not None else None,
-        "meant": meant if isinstance(meant, int) else None,
-        "model": ctx.summary.name,
-    }
+    payload = reading | {"meant": meant if isinstance(meant, int) else None}
     send_to_class("digit", payload, key="class_send_digit", label="Send to the class")
 
 
