@@ -270,7 +270,8 @@ def test_a_checkpoint_uploaded_from_the_browser_becomes_the_sessions_model(page)
     bs.open_view(page, "map")  # its map is built off the page, as a trained model's, and then shown
     expect(page.get_by_text("Building its map", exact=False)).to_have_count(0, timeout=120_000)
     bs.wait_settled(page)
-    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
+    # Plotly's script loads with the first chart of a page: seconds on a busy machine.
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("No map", exact=False)).to_have_count(0)
     shot(page, "9b_uploaded_checkpoint_map")
     assert_no_exception(page)

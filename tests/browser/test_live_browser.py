@@ -20,7 +20,7 @@ from harness import browser as bs
 from harness import components as ls
 
 pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -r requirements-dev.txt)")
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -176,3 +176,47 @@ def test_hovering_the_pad_decodes_under_the_pointer_and_moves_the_crosshair(pad_
     ]
     assert np.allclose(pinned, point, atol=0.03)  # a pixel is 0.022 here
     shot(page, "pad_pinned")
+
+
+def test_keys_pressed_while_a_commit_is_answered_are_kept(browser, server_d20):
+    """Arrow keys pressed after a commit left and before its reply came back stay: the reply (the code the
+    server heard) does not pull the thumb back over them, and the next commit carries them."""
+    context = browser.new_context(viewport=bs.VIEWPORT)
+    page = context.new_page()
+    relay: dict = {"hold": False, "held": [], "socket": None}
+
+    def route(socket) -> None:  # the page's websocket through the test, which can hold the server's replies
+        server = socket.connect_to_server()
+        relay["socket"] = socket
+
+        def to_page(message) -> None:
+            if relay["hold"]:
+                relay["held"].append(message)
+            else:
+                socket.send(message)
+
+        server.on_message(to_page)
+        socket.on_message(server.send)
+
+    page.route_web_socket(re.compile(r".*/_stcore/stream"), route)
+    try:
+        ls.open_page(page, server_d20.url, ls.SLIDERS)
+        start = ls.page_code(page)[0]
+        page.locator(f'{ls.SLIDERS} .live-range[data-dim="0"]').focus()
+        relay["hold"] = True
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        expect(page.locator(ls.SLIDERS).first).to_have_attribute("data-seq", re.compile(r"\d+"))  # it left
+        page.wait_for_timeout(800)  # the server hears the commit and answers; the answer waits in the relay
+        assert relay["held"], "the server did not answer the commit"
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        relay["hold"] = False
+        for message in relay["held"]:
+            relay["socket"].send(message)
+        page.wait_for_timeout(1000)  # the second commit leaves 300 ms after the last key, and is answered
+        bs.wait_settled(page)
+        assert ls.page_code(page)[0] == pytest.approx(start + 0.10)
+        assert server_code(page)[1][0] == pytest.approx(start + 0.10, abs=1e-6)
+    finally:
+        context.close()

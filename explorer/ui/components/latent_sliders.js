@@ -1,7 +1,8 @@
 // The latent sliders with their decoded digit, drawn in the page on every move of a thumb.
 // The server hears the code once, when a drag ends (trigger "commit": {code, seq}); seq counts this
 // page's commits, so a code the server sends back is taken only once it has heard the latest one
-// (a reply to an older commit never yanks a thumb back). Codes beyond the range are kept exactly.
+// (a reply to an older commit never yanks a thumb back), and never over moves not yet sent (arrow keys
+// pressed after a commit left, while its reply was on its way). Codes beyond the range are kept exactly.
 
 const SLIDERS = new WeakMap(); // parentElement → its state; the function runs again on every rerun
 const COMMIT_AFTER_KEYS_MS = 300; // arrow keys: one commit once the user pauses, not one per press
@@ -32,6 +33,7 @@ function buildSliders(parent) {
     net: null,
     model: null,
     dragging: false,
+    unsent: false, // moved since the last commit left
     timer: null,
     frames: 0,
     busy: 0,
@@ -139,6 +141,7 @@ function commit(state, delay) {
   clearTimeout(state.timer);
   state.timer = setTimeout(() => {
     state.seq += 1;
+    state.unsent = false;
     state.root.dataset.seq = String(state.seq);
     state.trigger("commit", { code: state.code.slice(), seq: state.seq });
     publishCode(state.model, state.code, true);
@@ -159,6 +162,7 @@ function buildRows(state, data) {
     input.dataset.dim = String(dim);
     input.addEventListener("input", () => {
       state.code[dim] = Number(input.value);
+      state.unsent = true;
       showValue(state, dim);
       drawSliders(state); // at once: the digit follows the thumb
       publishCode(state.model, state.code, false);
@@ -185,7 +189,8 @@ export default function (component) {
     state.spec = spec;
     buildRows(state, data);
     state.code = data.code.slice();
-  } else if (!state.dragging && data.seq >= state.seq && !sameCode(data.code, state.code)) {
+    state.unsent = false;
+  } else if (!state.dragging && !state.unsent && data.seq >= state.seq && !sameCode(data.code, state.code)) {
     state.code = data.code.slice(); // a code from the server (reset, randomise, sent from another view)
     publishCode(data.model, state.code, true);
   }
