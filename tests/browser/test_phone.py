@@ -226,24 +226,18 @@ def test_a_horizontal_drag_moves_the_slider_and_the_picture_follows_in_view(phon
     bs.wait_settled(phone)
 
 
-@pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_no_view_is_wider_than_the_screen(size, request, server):
-    """Nothing wider than the screen or cut off, on a phone and a desktop; on a phone, every control at least
+def screen_faults(page, size: str, view: str) -> dict[str, object]:
+    """What does not fit: anything wider than the screen, labels cut off, and on a phone controls under
     44 × 44 px."""
-    page = request.getfixturevalue(size)  # only the one asked for: each opens its own browser context
-    wide = {}
-    for view in VIEWS:
-        open_at(page, server.url, view, query(view))
-        page.wait_for_timeout(1500)
-        found = ph.wider_than_viewport(page)
-        if found["wide"] or found["scrollWidth"] > found["width"]:
-            wide[view] = found
-        if cut := ph.cut_text(page):
-            wide[f"{view}: labels cut"] = cut
-        if size == "phone" and (small := ph.small_targets(page)):
-            wide[f"{view}: touch targets under 44 px"] = small
-        ph.look(page, ARTIFACTS, f"{size}_{view}")
-    assert not wide, json.dumps(wide, indent=1)
+    faults: dict[str, object] = {}
+    found = ph.wider_than_viewport(page)
+    if found["wide"] or found["scrollWidth"] > found["width"]:
+        faults[view] = found
+    if cut := ph.cut_text(page):
+        faults[f"{view}: labels cut"] = cut
+    if size == "phone" and (small := ph.small_targets(page)):
+        faults[f"{view}: touch targets under 44 px"] = small
+    return faults
 
 
 def upload_checkpoint(page) -> None:
@@ -260,9 +254,10 @@ def upload_checkpoint(page) -> None:
     ("size", "model"),
     [("phone", "vae_d20"), ("phone", "vae_d2"), ("phone", "ae_d20"), ("desktop", "vae_d20"), ("desktop", "uploaded")],
 )
-def test_axe_finds_no_serious_violation_on_any_view(size, model, request, server):
+def test_every_view_fits_the_screen_and_axe_finds_no_serious_violation(size, model, request, server):
     """Every view, for each shipped model and a session's own one (uploaded: it has no record, like one trained
-    here), on a phone and a desktop: no serious or critical violation of the WCAG 2.0/2.1 A and AA rules."""
+    here), on a phone and a desktop: nothing wider than the screen or cut off, on a phone every control at
+    least 44 × 44 px, and no serious or critical violation of the WCAG 2.0/2.1 A and AA rules."""
     if not ph.axe_ready():
         reason = f"axe-core is not installed ({ph.AXE}): npm ci"
         if IN_CI:
@@ -274,7 +269,7 @@ def test_axe_finds_no_serious_violation_on_any_view(size, model, request, server
     if model == "uploaded":
         bs.goto_app(page, server.url)
         upload_checkpoint(page)
-    found = {}
+    found, faults = {}, {}
     for view in VIEWS:
         if model == "uploaded":  # the session keeps its model: move by the sidebar, not by a new address
             bs.open_view(page, view)
@@ -284,9 +279,13 @@ def test_axe_finds_no_serious_violation_on_any_view(size, model, request, server
         else:
             open_at(page, server.url, view, query(view, f"model={model}"))
         page.wait_for_timeout(1500)
+        faults |= screen_faults(page, size, view)
+        if model == "vae_d20":
+            ph.look(page, ARTIFACTS, f"{size}_{view}")
         violations = ph.axe_violations(page)
         if violations:
             found[view] = ph.describe(violations)
+    assert not faults, json.dumps(faults, indent=1)
     assert not found, "\n".join(f"--- {view}\n{text}" for view, text in found.items())
 
 
