@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+.venv/bin/pip install -q --disable-pip-version-check --no-compile -r requirements.txt  # as scripts/test.sh
 # Both splits, MD5-checked, into $VAE_DATA_DIR or ~/.cache/vae-latent-explorer/data; a no-op once there.
 # Without it every view but "Train a model" works, and that view says which command to run.
 .venv/bin/python -m vae data || echo "start.sh: MNIST could not be fetched (above); training in the app needs it" >&2

@@ -19,8 +19,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
-.venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+# --no-compile: Python compiles what is imported, when first imported; pip compiling every file of every
+# package (torch's tests and all) took 40 % of the install.
+.venv/bin/pip install -q --disable-pip-version-check --no-compile -r requirements-dev.txt
+.venv/bin/pip install -q --disable-pip-version-check --no-compile --no-deps -e .
 # axe-core, pinned in package.json and package-lock.json: the browser tests inject it into the page for the
 # accessibility check (tests/browser/test_phone.py); node and npm come with the machine.
 npm ci --no-audit --no-fund --loglevel=error
