@@ -35,12 +35,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The everyday tier skips the tests marked slow (each a second or more); `--run-slow` keeps them.
-    Browser and real-MNIST tests share one xdist worker (servers, Chromium, timings: never two at once)."""
+    Browser and real-MNIST tests share one xdist worker (servers, Chromium, timings: never two at once); the
+    deployment tests (replicas behind nginx, mostly waiting on them) go beside them, after the quick tests."""
     skip = pytest.mark.skip(reason="slow: run with --run-slow (scripts/test.sh and CI do)")
     for item in items:
         if "slow" in item.keywords and not config.getoption("--run-slow"):
             item.add_marker(skip)
-        if "browser" in item.keywords or "mnist" in item.keywords:
+        if item.path.parent.name == "deploy" and "browser" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("deployment"))
+        elif "browser" in item.keywords or "mnist" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
 
 
