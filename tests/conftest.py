@@ -29,6 +29,11 @@ torch.set_num_threads(1)
 manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
+# Browser tests that mostly wait on pages (every view on every screen, a class, a lesson walk): a group of
+# their own beside the other browser tests.
+SCREEN_MODULES = frozenset({"test_phone.py", "test_class_browser.py", "test_browser_lessons.py"})
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow (CI does)")
 
@@ -43,6 +48,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
         if item.path.parent.name == "deploy" and "browser" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("deployment"))
+        elif item.path.name in SCREEN_MODULES:
+            item.add_marker(pytest.mark.xdist_group("screens"))
         elif "browser" in item.keywords or "mnist" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
 
