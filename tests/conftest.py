@@ -29,28 +29,18 @@ torch.set_num_threads(1)
 manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
-# Browser tests that mostly wait on pages (every view on every screen, a class, a lesson walk): a group of
-# their own beside the other browser tests.
-SCREEN_MODULES = frozenset({"test_phone.py", "test_class_browser.py", "test_browser_lessons.py"})
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow (CI does)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The everyday tier skips the tests marked slow (each a second or more); `--run-slow` keeps them.
-    Browser and real-MNIST tests share one xdist worker (servers, Chromium, timings: never two at once); the
-    deployment tests (replicas behind nginx, mostly waiting on them) go beside them, after the quick tests."""
+    Browser and real-MNIST tests share one xdist worker (servers, Chromium, timings: never two at once)."""
     skip = pytest.mark.skip(reason="slow: run with --run-slow (scripts/test.sh and CI do)")
     for item in items:
         if "slow" in item.keywords and not config.getoption("--run-slow"):
             item.add_marker(skip)
-        if item.path.parent.name == "deploy" and "browser" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("deployment"))
-        elif item.path.name in SCREEN_MODULES:
-            item.add_marker(pytest.mark.xdist_group("screens"))
-        elif "browser" in item.keywords or "mnist" in item.keywords:
+        if "browser" in item.keywords or "mnist" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
 
 
