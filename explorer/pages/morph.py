@@ -170,7 +170,7 @@ def morph_rows(ctx: Context, pair: tuple[int, int], ends: str = "") -> None:
                 "autoencoder",
                 morph_alts("autoencoder's", ends, frames),
             )
-    pixel_path_block(ctx, image_a, image_b, frames, pair)  # the lecture's pixel blend, and its four corners
+    pixel_path_block(ctx, pair, frames)  # the lecture's pixel blend, and its four corners
     corner_grid_block(ctx)
 
 

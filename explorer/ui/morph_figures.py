@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import streamlit as st
-import torch
 
 from explorer.context import Context
 from explorer.service.resources import cached_test_set, model_identity, shared_result
@@ -34,17 +33,16 @@ GRID_HELP = (
 )
 
 
-def pixel_path_block(
-    ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, frames: int, pair: tuple[int, int]
-) -> None:
-    """`pair`: the test rows of A and B, which name the images for the shared cache."""
+def pixel_path_block(ctx: Context, pair: tuple[int, int], frames: int) -> None:
+    """`pair`: the test rows of A and B."""
     st.markdown("**Blending pixels against blending codes**")
     st.caption(PATH_HELP)
 
     def compute() -> tuple[PixelPaths, list[list[bytes]], go.Figure]:
         from explorer.ui.figures import errors_figure
 
-        made = pixel_paths(ctx.model, image_a, image_b, frames)
+        images = cached_test_set().images
+        made = pixel_paths(ctx.model, images[pair[0]], images[pair[1]], frames)
         pictures = [[png_bytes(image, 2) for image in row] for row in (made.pixel, made.through, made.latent)]
         return made, pictures, errors_figure(made.t, made.errors)
 
