@@ -106,6 +106,18 @@ def test_list_checkpoints_orders_default_first_and_skips_atlases_and_broken_file
     assert list_checkpoints(tmp_path / "missing") == CheckpointListing([], [])
 
 
+def test_a_replaced_checkpoint_is_listed_as_it_is_now(tmp_path):
+    """The listing keeps each file's summary by (path, mtime, size): a file replaced in place is read again."""
+    path = tmp_path / "model.safetensors"
+    save_checkpoint(path, "vae", 2)
+    assert [c.latent_dim for c in list_checkpoints(tmp_path).checkpoints] == [2]
+    save_checkpoint(path, "ae", 20)
+    assert [(c.kind, c.latent_dim) for c in list_checkpoints(tmp_path).checkpoints] == [("ae", 20)]
+    path.write_bytes(b"\x00" * 16)
+    listing = list_checkpoints(tmp_path)
+    assert listing.checkpoints == [] and "model.safetensors" in listing.skipped[0]
+
+
 def test_read_meta_reads_the_header_and_refuses_foreign_files(tmp_path):
     from safetensors.torch import save_file
 
