@@ -29,6 +29,9 @@ npm ci --no-audit --no-fund --loglevel=error
 
 # The real MNIST is fetched once per machine, not once per clone.
 export VAE_DATA_DIR="${VAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vae-latent-explorer/data}"
+# Before the tests: the servers the browser tests start read the test split as they start (a no-op once
+# it is there; without it, on a machine that never ran scripts/start.sh, those tests failed).
+.venv/bin/python -m vae data
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
