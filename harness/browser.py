@@ -32,6 +32,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--use-angle=swiftshader",  # software WebGL: Plotly's Scattergl maps need it on a machine without a GPU
     "--enable-unsafe-swiftshader",
+    # The page painted and composited by Skia on the CPU: SwiftShader, a GPU emulated on the CPU, then draws
+    # only WebGL (painting through it cost the test suite most of its Chromium time, docs/testing.md).
+    "--disable-gpu-rasterization",
+    "--disable-gpu-compositing",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 STREAMLIT = Path(sys.executable).with_name("streamlit")
@@ -214,6 +218,33 @@ def wait_settled(page: Any, quiet: float = 0.5, timeout: float = 60.0) -> None:
     _poll(page, settled, timeout, "the app did not settle")
     wait_idle(page, timeout)
     next_frames(page)
+
+
+DRAWN_JS = """
+() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    if (!main || main.querySelector('[data-testid="stSkeleton"]')) return null;
+    if (![...main.querySelectorAll('img')].every(img => img.complete)) return null;
+    if (![...main.querySelectorAll('.js-plotly-plot')].every(chart => chart._fullLayout)) return null;
+    return `${main.scrollWidth}x${main.scrollHeight}`;
+}
+"""
+
+
+def wait_drawn(page: Any, timeout: float = 30.0) -> None:
+    """Until the page shows what the runs sent: no placeholder left, every picture loaded, every chart laid out,
+    and the main column's size the same over a few frames (a late picture or chart would change it)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        size = page.evaluate(DRAWN_JS)
+        if size is not None and size == last:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the page was not drawn within {timeout:g} s")
+        last = size
+        next_frames(page)
+        page.wait_for_timeout(50)
 
 
 # The script-state changes with their times, for the benchmark's breakdown of a run (the DOM may miss a

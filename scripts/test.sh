@@ -35,8 +35,6 @@ export VAE_DATA_DIR="${VAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vae-latent-
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-# Everything, on two workers: the browser and real-MNIST tests one at a time on one of them (they start
-# servers and Chromium), the rest beside them (tests/conftest.py). Both cores are busy throughout: a
-# second browser group at once was no faster (docs/testing.md). The
-# 25 slowest are named at the end: CI's time budget is docs/testing.md's.
-.venv/bin/python -m pytest -q --run-slow -n 2 --dist loadgroup --durations=25 "$@"
+# Everything, on two workers that share the queue (worksteal), the browser tests on both: kept on one worker
+# beside the rest they took longer (docs/testing.md). The 25 slowest are named at the end.
+.venv/bin/python -m pytest -q --run-slow -n 2 --dist worksteal --durations=25 "$@"

@@ -34,14 +34,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The everyday tier skips the tests marked slow (each a second or more); `--run-slow` keeps them.
-    Browser and real-MNIST tests share one xdist worker (servers, Chromium, timings: never two at once)."""
+    """The everyday tier skips the tests marked slow (each a second or more); `--run-slow` keeps them."""
     skip = pytest.mark.skip(reason="slow: run with --run-slow (scripts/test.sh and CI do)")
     for item in items:
         if "slow" in item.keywords and not config.getoption("--run-slow"):
             item.add_marker(skip)
-        if "browser" in item.keywords or "mnist" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
 
 
 @pytest.fixture(autouse=True)

@@ -278,7 +278,7 @@ def test_every_view_fits_the_screen_and_axe_finds_no_serious_violation(size, mod
             bs.wait_settled(page)
         else:
             open_at(page, server.url, view, query(view, f"model={model}"))
-        page.wait_for_timeout(1500)
+        bs.wait_drawn(page)
         faults |= screen_faults(page, size, view)
         if model == "vae_d20":
             ph.look(page, ARTIFACTS, f"{size}_{view}")
