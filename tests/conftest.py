@@ -33,12 +33,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow (CI does)")
 
 
+# The folders of the longest tests (servers and Chromium), run first: the workers share out the rest after
+# them, and the run does not end on one long test while the other worker has nothing left.
+FIRST = ("tests/deploy/", "tests/browser/")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The everyday tier skips the tests marked slow (each a second or more); `--run-slow` keeps them."""
     skip = pytest.mark.skip(reason="slow: run with --run-slow (scripts/test.sh and CI do)")
     for item in items:
         if "slow" in item.keywords and not config.getoption("--run-slow"):
             item.add_marker(skip)
+    rank = {folder: i for i, folder in enumerate(FIRST)}
+    # Stable: each module's tests stay together, in their order.
+    items.sort(key=lambda item: rank.get(item.nodeid.rpartition("/")[0] + "/", len(FIRST)))
 
 
 @pytest.fixture(autouse=True)

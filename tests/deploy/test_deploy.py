@@ -168,15 +168,21 @@ def test_sessions_stick_to_their_replica_and_move_to_the_other_when_it_stops(bro
             replica.wait_healthy(120)
         addresses = [f"127.0.0.1:{r.port}" for r in replicas]
         with Nginx(ARTIFACTS / "nginx", [r.port for r in replicas]) as nginx:
-            # New browsers (new cookies) until each replica has two sessions: the hash spreads them.
+            # New browsers (new cookies) until each replica has two sessions: the hash spreads them. The first
+            # answer sets the cookie, so a browser's replica is known before the app is loaded in it.
             pages: dict[str, list] = {address: [] for address in addresses}
-            for _ in range(16):
+            for _ in range(32):
                 if all(len(p) >= 2 for p in pages.values()):
                     break
                 page = browser.new_context(viewport=bs.VIEWPORT).new_page()
+                address = replica_of(page, nginx.url)
+                if len(pages[address]) >= 2:
+                    page.context.close()
+                    continue
                 bs.goto_app(page, nginx.url)
-                pages[replica_of(page, nginx.url)].append(page)
-            assert all(pages.values()), f"16 browsers all landed on one replica: {pages}"
+                assert replica_of(page, nginx.url) == address
+                pages[address].append(page)
+            assert all(pages.values()), f"32 browsers all landed on one replica: {pages}"
             for page in (p for group in pages.values() for p in group):
                 use_the_app(page)
 
