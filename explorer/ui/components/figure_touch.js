@@ -130,12 +130,34 @@ function labels() {
   }
 }
 
+// A figure whose legend is under the plot (the loss curves, the morph's errors) gets a band under its legend
+// for the toggles, inside the figure's own height (Streamlit sizes the chart's boxes to the figure): over the
+// plot they hid that legend. A figure the server sends anew (Plotly.react: a new layout object) gets it again.
+// Maps keep their layout: their legend is above or beside, and a tap must land where the point was drawn.
+const BAND = 52; // px: a 44-px button and its margins
+const banded = new WeakMap(); // gd → the layout object looked at
+
+function band(gd) {
+  if (banded.get(gd) === gd.layout || !window.Plotly) return;
+  banded.set(gd, gd.layout);
+  const layout = gd._fullLayout;
+  if (!layout.showlegend || !layout.legend || layout.legend.yref === "container" || !(layout.legend.y < 0)) return;
+  window.Plotly.relayout(gd, {
+    "margin.b": (layout.margin?.b ?? 80) + BAND,
+    "legend.yref": "container", // just above the band, where the plot's margin ended before
+    "legend.yanchor": "bottom",
+    "legend.y": BAND / layout.height,
+  });
+}
+
 function toggles(state) {
   labels();
   if (!touchScreen()) return;
   for (const gd of document.querySelectorAll(".js-plotly-plot")) {
     const key = chartKey(gd);
-    if (!key || !gd._fullLayout || gd.querySelector(":scope > .figure-pan")) continue;
+    if (!key || !gd._fullLayout) continue;
+    band(gd);
+    if (gd.querySelector(":scope > .figure-pan")) continue;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "figure-pan figure-pan-toggle";
