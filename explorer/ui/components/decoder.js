@@ -135,8 +135,14 @@ function publishCode(model, code, settled) {
   CODE_BUS.dispatchEvent(new CustomEvent("code", { detail: { model, code: code.slice(), settled } }));
 }
 
-function followCode(listener) {
+function followCode(listener, kind = "code") {
   const handler = (event) => listener(event.detail);
-  CODE_BUS.addEventListener("code", handler);
-  return () => CODE_BUS.removeEventListener("code", handler);
+  CODE_BUS.addEventListener(kind, handler);
+  return () => CODE_BUS.removeEventListener(kind, handler);
+}
+
+// A pad's pinned point, for the sliders of its model: they take its two coordinates at once, so a commit of
+// theirs still on its way (arrow keys pressed just before) carries the pin and cannot undo it on the server.
+function publishPin(model, dims, point) {
+  CODE_BUS.dispatchEvent(new CustomEvent("pin", { detail: { model, dims: dims.slice(), point: point.slice() } }));
 }

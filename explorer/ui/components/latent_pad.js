@@ -93,6 +93,7 @@ function buildPad(parent) {
 
 function pin(state, z) {
   state.data.pinned = z;
+  if (state.data.follow) publishPin(state.data.model, state.data.dims, z);
   state.trigger("pin", z);
   drawPad(state);
 }

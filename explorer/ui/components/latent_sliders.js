@@ -52,7 +52,9 @@ function buildSliders(parent) {
   };
   window.addEventListener("pointerup", release);
   window.addEventListener("pointercancel", release);
+  const unfollow = followCode((pinned) => takePin(state, pinned), "pin");
   state.cleanup = () => {
+    unfollow();
     window.removeEventListener("pointerup", release);
     window.removeEventListener("pointercancel", release);
     clearTimeout(state.timer);
@@ -135,6 +137,15 @@ function showValue(state, dim) {
   output.textContent = formatValue(value) + (outside ? (value > 0 ? " ▶" : " ◀") : "");
   row.classList.toggle("outside", outside);
   row.title = outside ? `${formatValue(value)} is beyond the sliders' ±${extent} range: kept exactly, not clipped` : "";
+}
+
+function takePin(state, { model, dims, point }) {
+  if (model !== state.model || state.code.length === 0) return;
+  dims.forEach((dim, i) => {
+    state.code[dim] = point[i];
+    if (state.inputs.has(dim)) showValue(state, dim);
+  });
+  if (state.net !== null) drawSliders(state);
 }
 
 function commit(state, delay) {
