@@ -342,7 +342,9 @@ def screenshot(page: Any, path: Path, whole: bool = True) -> bytes:
         page.set_viewport_size({"width": size["width"], "height": min(int(height), 6000)})
         page.wait_for_timeout(500)  # relayout (Plotly redraws on resize)
     try:
-        return page.screenshot(path=str(path))
+        # In CSS pixels: a phone's three device pixels per CSS pixel made each shot nine times the pixels to paint
+        # and encode, for a picture that shows nothing more.
+        return page.screenshot(path=str(path), scale="css")
     finally:
         if whole and height > size["height"]:
             page.set_viewport_size(size)
