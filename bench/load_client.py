@@ -67,6 +67,7 @@ class StreamlitUser:
         self.session_id = ""  # the runtime's id of this session (new_session), which uploads go to
         self.xsrf = ""  # the XSRF cookie the server gave this "browser": uploads must echo it
         self.cookies: dict[str, str] = {}
+        self.polled: set[str] = set()  # fragments the page reruns on a timer (st.fragment(run_every=)), by id
 
     async def __aenter__(self) -> StreamlitUser:
         # As a browser does: the health check hands out the XSRF cookie, which the websocket then carries
@@ -123,6 +124,8 @@ class StreamlitUser:
                 self.session_id = forward.new_session.initialize.session_id or self.session_id
                 self._read_pages(forward.new_session.app_pages)
                 self.page_hash = forward.new_session.page_script_hash or self.page_hash
+            elif kind == "auto_rerun":
+                self.polled.add(forward.auto_rerun.fragment_id)
             elif kind == "navigation":
                 self._read_pages(forward.navigation.app_pages)
                 self.page_hash = forward.navigation.page_script_hash or self.page_hash
