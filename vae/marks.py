@@ -7,7 +7,7 @@ the rest is connected components (scipy.ndimage.label) and distances between the
 
 from __future__ import annotations
 
-from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -21,50 +21,92 @@ SPECK_SHARE = 0.03  # pieces under this share of the digit's area are specks
 JOIN_GAP = 0.3  # pieces within this share of the digit's size belong to it (the bar of a 4, 5 or 7)
 
 
-@lru_cache(maxsize=32)
-def _page_bins(h: int, w: int, vertical: bool) -> tuple[tuple[float, float, float, float, float, int, np.ndarray], ...]:
-    """Per tilt: (cos, sin, lowest bin, start along, a quarter's length, bins, pixels of the page per bin and
-    quarter). It depends on the page's shape alone, and it is most of the search: computed once per shape."""
-    # Rows times columns by broadcasting: the same products and sums as the ink's, pixel for pixel.
-    grid_y, grid_x = np.arange(h, dtype=np.float64)[:, None], np.arange(w, dtype=np.float64)[None, :]
+class Tilt(NamedTuple):
+    """One direction of the search: a bin is a strip one pixel wide across the page, cut in four quarters
+    along it; `area` is the page's pixels per bin and quarter (bins × 4)."""
+
+    c: float
+    s: float
+    low: float  # `across` of bin 0's lower edge
+    along_low: float
+    quarter_len: float
+    bins: int
+    area: np.ndarray
+
+
+def _tilts(h: int, w: int, vertical: bool) -> list[Tilt]:
+    """Every tilt searched, the page's area per cell measured on the geometry: a one-pixel strip holds about
+    as many pixels as its centre line is long (counting them for each tilt was most of a photo's reading).
+    The tilt chosen is counted exactly (`_counted`)."""
+    # Both coordinates are linear in x and y: their extremes over the pixels are at the page's corners.
     tilts = []
     for degrees in np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP):
-        c, s = np.cos(np.deg2rad(degrees)), np.sin(np.deg2rad(degrees))
-        if vertical:
-            grid_across, grid_along = (grid_x * c + grid_y * s).ravel(), (grid_y * c - grid_x * s).ravel()
-        else:
-            grid_across, grid_along = (grid_y * c - grid_x * s).ravel(), (grid_x * c + grid_y * s).ravel()
-        low, along_low = grid_across.min() - 2, grid_along.min()
-        quarter_len = (grid_along.max() - along_low) / 4 + 1e-6
-        bins = int(grid_across.max() - low) + 3
-        grid_cell = np.floor(grid_across - low).astype(np.int64) * 4 + np.clip(
-            (grid_along - along_low) // quarter_len, 0, 3
-        ).astype(np.int64)
-        area = np.bincount(grid_cell, minlength=bins * 4).reshape(bins, 4)
-        area.flags.writeable = False  # shared by every later search on a page of this shape
-        tilts.append((c, s, low, along_low, quarter_len, bins, area))
-    return tuple(tilts)
+        c, s = float(np.cos(np.deg2rad(degrees))), float(np.sin(np.deg2rad(degrees)))
+        across, along = _coordinates(
+            np.array([0.0, 0.0, h - 1.0, h - 1.0]), np.array([0.0, w - 1.0] * 2), vertical, c, s
+        )
+        low, along_low = across.min() - 2, along.min()
+        quarter_len = (along.max() - along_low) / 4 + 1e-6
+        bins = int(across.max() - low) + 3
+        # Bin k's centre line, across = u, is the points (x, y) = start + t·step for `along` = t.
+        u = low + np.arange(bins) + 0.5
+        starts, steps = ((u * c, u * s), (-s, c)) if vertical else ((-u * s, u * c), (c, s))
+        t_from, t_to = np.full(bins, -np.inf), np.full(bins, np.inf)
+        for start, step, side in zip(starts, steps, (w, h), strict=True):  # within the pixels' outer edges
+            if abs(step) < 1e-12:  # parallel to these sides: inside them or not at all
+                outside = (start < -0.5) | (start > side - 0.5)
+                t_from[outside], t_to[outside] = np.inf, -np.inf
+                continue
+            ends = ((-0.5 - start) / step, (side - 0.5 - start) / step)
+            t_from, t_to = np.maximum(t_from, np.minimum(*ends)), np.minimum(t_to, np.maximum(*ends))
+        edges = along_low + quarter_len * np.arange(5.0)
+        edges[0], edges[-1] = -np.inf, np.inf  # the first and last quarters take what lies beyond (as _cells)
+        area = np.minimum(t_to[:, None], edges[1:]) - np.maximum(t_from[:, None], edges[:-1])
+        tilts.append(Tilt(c, s, low, along_low, quarter_len, bins, np.clip(area, 0, None)))
+    return tilts
+
+
+def _coordinates(ys: np.ndarray, xs: np.ndarray, vertical: bool, c: float, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """(across, along) of pixels: across the lines searched for, and along them."""
+    if vertical:
+        return xs * c + ys * s, ys * c - xs * s
+    return ys * c - xs * s, xs * c + ys * s
+
+
+def _cells(ys: np.ndarray, xs: np.ndarray, vertical: bool, tilt: Tilt) -> np.ndarray:
+    """bin × 4 + quarter of each pixel."""
+    across, along = _coordinates(ys, xs, vertical, tilt.c, tilt.s)
+    quarter = np.clip((along - tilt.along_low) // tilt.quarter_len, 0, 3).astype(np.int64)
+    return np.floor(across - tilt.low).astype(np.int64) * 4 + quarter
+
+
+def _counted(h: int, w: int, vertical: bool, tilt: Tilt) -> Tilt:
+    """The tilt with its page's pixels counted, by the same arithmetic as the ink's."""
+    grid_y, grid_x = np.indices((h, w), dtype=np.float64).reshape(2, -1)
+    area = np.bincount(_cells(grid_y, grid_x, vertical, tilt), minlength=tilt.bins * 4).reshape(tilt.bins, 4)
+    return tilt._replace(area=area)
+
+
+def _coverage(ink: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Per bin, the least share of ink over the page's quarters it crosses: a line covers every one (at
+    least three: it may leave by a side)."""
+    present = area >= 8
+    coverage = np.where(present, ink / np.maximum(area, 1), np.inf).min(axis=1)
+    coverage[present.sum(axis=1) < 3] = 0
+    return coverage
 
 
 def _line_bins(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, vertical: bool) -> np.ndarray:
     """For the best angle, the line id (or −1) of every ink pixel: bins of `across` that are lines."""
     h, w = mask.shape
-    best_score, best_bins, best_index = -1.0, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
-    for c, s, low, along_low, quarter_len, bins, area in _page_bins(h, w, vertical):
-        if vertical:
-            across, along = xs * c + ys * s, ys * c - xs * s
-        else:
-            across, along = ys * c - xs * s, xs * c + ys * s
-        cell = np.floor(across - low).astype(np.int64) * 4 + np.clip((along - along_low) // quarter_len, 0, 3).astype(
-            np.int64
-        )
-        ink = np.bincount(cell, minlength=bins * 4).reshape(bins, 4)
-        # A line covers every quarter of the page it crosses (at least three: it may leave by a side).
-        present = area >= 8
-        coverage = np.where(present, ink / np.maximum(area, 1), np.inf).min(axis=1)
-        coverage[present.sum(axis=1) < 3] = 0
-        if coverage.max() > best_score:
-            best_score, best_bins, best_index = float(coverage.max()), coverage >= LINE_COVERAGE, cell // 4
+    best_score, best = -1.0, None
+    for tilt in _tilts(h, w, vertical):
+        cell = _cells(ys, xs, vertical, tilt)
+        ink = np.bincount(cell, minlength=tilt.bins * 4).reshape(tilt.bins, 4)
+        if (score := float(_coverage(ink, tilt.area).max())) > best_score:
+            best_score, best = score, (tilt, cell, ink)
+    tilt, cell, ink = best
+    best_bins = _coverage(ink, _counted(h, w, vertical, tilt).area) >= LINE_COVERAGE
     # A run of line bins thicker than a pen line is a broad mark (a table edge, a thick bar), not a ruled line.
     runs, count = ndi.label(ndi.binary_dilation(best_bins))
     if count == 0:
@@ -73,7 +115,7 @@ def _line_bins(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, vertical: bool)
     thin = lengths <= max(4, 0.01 * min(h, w))
     thin[0] = False
     line_of_bin = np.where(best_bins & thin[runs], runs, -1)  # the dilation only groups a line's bins
-    return line_of_bin[best_index]
+    return line_of_bin[cell // 4]
 
 
 def remove_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,9 +154,9 @@ def keep_digit(mask: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, np.n
         from vae.image_file import InvalidImageError
 
         raise InvalidImageError("The image looks blank: draw or upload a digit.")
-    index = np.arange(1, count + 1)
-    mass = np.asarray(ndi.sum(contrast, labels, index))
-    area = np.asarray(ndi.sum(mask, labels, index))
+    flat = labels.ravel()
+    mass = np.bincount(flat, weights=contrast.ravel(), minlength=count + 1)[1:]
+    area = np.bincount(flat, minlength=count + 1)[1:]
     h, w = mask.shape
     edge = np.zeros(count, dtype=bool)
     for i, box in enumerate(ndi.find_objects(labels)):

@@ -74,9 +74,8 @@ class Reading:
 
 
 def read_photo(data: bytes) -> Photo:
-    """Preprocessing is the costly part of a run (~0.1–0.3 s for a photo). At most a few photos are decoded
-    at once in the whole server (a burst of 50 MP uploads would otherwise add up); ServerBusy tells this
-    visitor to try again."""
+    """Preprocessing is the costly part of a run. At most a few photos are decoded at once in the whole
+    server (a burst of 50 MP uploads would otherwise add up); ServerBusy tells this visitor to try again."""
     with heavy_work("reading a photo"):
         prepared = preprocess_steps(data)
     return Photo(prepared, preview_stages(prepared.stages()))

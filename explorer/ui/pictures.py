@@ -65,7 +65,9 @@ def preview_stages(stages: dict[str, Image.Image], size: int = 112, background: 
         resample = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST
         tile_image = Image.new("L", (inner, inner), background)
         tile_image.paste(
-            image.convert("L").resize(new_size, resample), ((inner - new_size[0]) // 2, (inner - new_size[1]) // 2)
+            # reducing_gap: a box reduction first, then Lanczos on the rest (Pillow's thumbnail does so)
+            image.convert("L").resize(new_size, resample, reducing_gap=3.0),
+            ((inner - new_size[0]) // 2, (inner - new_size[1]) // 2),
         )
         previews[caption] = ImageOps.expand(tile_image, border=1, fill=FRAME_GREY)
     return previews
