@@ -134,7 +134,7 @@ def upload_analysis(runs: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from explorer.state.slider_values import slider_labels
-    from explorer.ui.figures import code_figure, map_figure
+    from explorer.ui.figures import code_figure
     from explorer.ui.pictures import preview_stages
     from vae.atlas import AtlasError, load_atlas
     from vae.checkpoint import default_checkpoint_path
@@ -157,8 +157,6 @@ def upload_analysis(runs: int) -> dict:
     def figures(analysis) -> None:
         order = slider_labels(atlas.dim_usage if atlas else None, atlas.usage_label if atlas else "", model.latent_dim)
         code_figure(analysis.mu, analysis.sigma, [dim for dim, _ in order]).to_json()
-        if atlas is not None:
-            map_figure(atlas.coords, atlas.labels, star=analysis.map_xy, height=360).to_json()
 
     for data in pictures:  # warm-up
         figures(analyse(data))

@@ -14,10 +14,11 @@ import streamlit as st
 from explorer.context import Context
 from explorer.jobs.heavy_work import ServerBusy, heavy_work
 from explorer.service.classroom import joined, pixels_field
-from explorer.service.resources import cached_test_set, model_identity
+from explorer.service.resources import cached_test_set, model_identity, shared_map_figure
 from explorer.state.session import remembered, set_code
 from explorer.state.slider_values import dimension_order
 from explorer.ui.classroom import send_to_class
+from explorer.ui.components.map_marks import your_digit_mark
 from explorer.ui.digit_sources import digit_input
 from explorer.ui.pictures import preview_stages, show_pixels
 from explorer.ui.posterior_panel import show_posterior
@@ -70,7 +71,6 @@ class Reading:
     analysis: DigitAnalysis
     scores: Scores
     code_figure: go.Figure
-    map_figure: go.Figure | None
 
 
 def read_photo(data: bytes) -> Photo:
@@ -82,21 +82,14 @@ def read_photo(data: bytes) -> Photo:
 
 
 def read_with(ctx: Context, prepared: PreprocessResult) -> Reading:
-    from explorer.ui.figures import code_figure, map_figure
+    from explorer.ui.figures import code_figure
 
     atlas = ctx.atlas
     analysis = analyse_digit(
         ctx.model, prepared.tensor, atlas.mu if atlas else None, atlas.coords if atlas else None, k=VOTERS
     )
     order = dimension_order(atlas.dim_usage if atlas else None, len(analysis.mu))
-    place = None
-    if atlas is not None and analysis.map_xy is not None:
-        place = map_figure(
-            atlas.coords, atlas.labels, star=analysis.map_xy, height=360, show_axes=atlas.method == "latent"
-        )
-    return Reading(
-        analysis, score_images(ctx.model, prepared.tensor), code_figure(analysis.mu, analysis.sigma, order), place
-    )
+    return Reading(analysis, score_images(ctx.model, prepared.tensor), code_figure(analysis.mu, analysis.sigma, order))
 
 
 def reading_of(ctx: Context, data: bytes) -> tuple[Photo, Reading]:
@@ -147,7 +140,7 @@ def show_numbers(ctx: Context, scores: Scores) -> tuple[float, float | None]:
     return total, percentile
 
 
-def show_code_and_map(ctx: Context, reading: Reading) -> None:
+def show_code_and_map(ctx: Context, reading: Reading, pixels: np.ndarray) -> None:
     analysis = reading.analysis
     left, right = st.columns(2, gap="large")
     with left:
@@ -159,11 +152,17 @@ def show_code_and_map(ctx: Context, reading: Reading) -> None:
         if ctx.has_posterior:
             st.caption(CODE_PRIOR_HELP)
     with right:
-        if reading.map_figure is None:
+        atlas = ctx.atlas
+        if atlas is None or analysis.map_xy is None:
             st.info(f"No map: {plain(ctx.atlas_error)}")
         else:
             st.markdown("**Its place on the map** (★, among its nearest test codes)")
-            st.plotly_chart(reading.map_figure, config={"displaylogo": False})
+            # The map every visitor of this model shares, the digit marked over it in the page: a figure of
+            # 10,000 points per photo was a fifth of a send's work, and a new figure lost the zoom.
+            revision = f"digit:{ctx.key}"
+            map_of_model = shared_map_figure(atlas.coords, atlas.labels, atlas.method == "latent", revision, False, 360)
+            st.plotly_chart(map_of_model, key="digit_map", config={"displaylogo": False})
+            your_digit_mark("digit_map", analysis.map_xy, pixels)
     if len(analysis.neighbours):
         test = cached_test_set()
         st.markdown(f"**Its {len(analysis.neighbours)} nearest test digits**, the ones that vote (closest first)")
@@ -260,4 +259,4 @@ def render(ctx: Context) -> None:
             )
             send_digit(ctx, prepared, analysis, read, neg_elbo, percentile)
     show_posterior(ctx.model, prepared.tensor, key="digit")
-    show_code_and_map(ctx, reading)
+    show_code_and_map(ctx, reading, prepared.mnist)

@@ -47,16 +47,15 @@ def model_at(path: str | Path) -> LatentModel:
 
 
 # A map's figures are the same for every visitor of a model, and building a Plotly figure of the 10,000
-# test codes is most of a map view's run: built once per map (the arrays are the key) and only read after
-# (st.plotly_chart copies what it sends).
+# test codes is most of a map view's run: built once per map (the arrays are the key) and only read after.
 @st.cache_resource(show_spinner=False, max_entries=16)
 def shared_map_figure(
     coords: np.ndarray, labels: np.ndarray, show_axes: bool, revision: str, legend_on_top: bool, height: int = 560
 ) -> go.Figure:
-    from explorer.ui.figures import map_figure
+    from explorer.ui.figures import ReadOnlyFigure, map_figure
 
-    return map_figure(
-        coords, labels, show_axes=show_axes, revision=revision, legend_on_top=legend_on_top, height=height
+    return ReadOnlyFigure(
+        map_figure(coords, labels, show_axes=show_axes, revision=revision, legend_on_top=legend_on_top, height=height)
     )
 
 
@@ -68,9 +67,9 @@ def shared_snapshot_figure(
     height: int = 260,
     legend: bool = False,
 ) -> go.Figure:
-    from explorer.ui.figures import snapshot_figure
+    from explorer.ui.figures import ReadOnlyFigure, snapshot_figure
 
-    return snapshot_figure(snapshot_coords, labels, rows, height=height, legend=legend)
+    return ReadOnlyFigure(snapshot_figure(snapshot_coords, labels, rows, height=height, legend=legend))
 
 
 def model_identity(model: LatentModel) -> str:

@@ -33,6 +33,17 @@ HOVER_LABEL = {
 }
 
 
+class ReadOnlyFigure(go.Figure):
+    """A figure that hands out the same dict each time it is asked: st.plotly_chart asks on every run, and
+    Plotly deep-copies a figure for each (10,000 points: a fifth of a map view's run). Only for figures
+    nothing changes after, as the ones cached for every visitor."""
+
+    def to_dict(self) -> dict[str, Any]:
+        if "_as_dict" not in self.__dict__:
+            self.__dict__["_as_dict"] = super().to_dict()
+        return self.__dict__["_as_dict"]
+
+
 def _digit_rows(labels: np.ndarray, rows: np.ndarray | None = None) -> list[tuple[int, np.ndarray]]:
     """(digit, row ids) for each digit present, within `rows` when given."""
     labels = np.asarray(labels)
@@ -58,14 +69,13 @@ def map_figure(
     coords: np.ndarray,
     labels: np.ndarray,
     hover: Sequence[str] | None = None,
-    marked: Sequence[tuple[str, int]] = (),
-    star: tuple[float, float] | None = None,
     height: int = 560,
     show_axes: bool = False,
     revision: str = "map",
     legend_on_top: bool = False,
 ) -> go.Figure:
-    """Every test mean on the 2-D map, one WebGL trace per digit, plus marked digits and a star.
+    """Every test mean on the 2-D map, one WebGL trace per digit (picks are marked over it in the page:
+    explorer/ui/components/map_marks.py).
     legend_on_top: the digits' legend in one row above the map, for a map in a narrow column (beside it,
     the legend took a fifth of the width from a map that must stay square).
 
@@ -89,33 +99,6 @@ def map_figure(
                 + "<extra></extra>",
             )
         )
-    if marked:
-        rows = [row for _, row in marked]
-        figure.add_trace(
-            go.Scattergl(  # WebGL like the points: an SVG trace would be drawn underneath them
-                x=coords[rows, 0],
-                y=coords[rows, 1],
-                mode="markers+text",
-                name="picked",
-                text=[name for name, _ in marked],
-                textposition="top center",
-                textfont={"size": 16, "color": "black"},
-                marker={"size": 16, "symbol": "circle-open", "color": "black", "line": {"width": 3}},
-                customdata=rows,
-                hovertemplate="%{text}: #%{customdata}<extra></extra>",
-            )
-        )
-    if star is not None:
-        figure.add_trace(
-            go.Scattergl(
-                x=[star[0]],
-                y=[star[1]],
-                mode="markers",
-                name="your digit",
-                marker={"size": 22, "symbol": "star", "color": "gold", "line": {"width": 1.5, "color": "black"}},
-                hovertemplate="your digit<extra></extra>",
-            )
-        )
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},  # room for the toolbar above the legend
@@ -128,9 +111,7 @@ def map_figure(
     what = "map of the codes" if show_axes else "t-SNE map of the codes"
     return describe(
         figure,
-        f"{what} of the {len(labels):,} test digits, one dot per digit, coloured by digit"
-        + (f"; marked: {', '.join(f'{name} #{row}' if name else f'#{row}' for name, row in marked)}" if marked else "")
-        + ("; a star for your digit" if star is not None else ""),
+        f"{what} of the {len(labels):,} test digits, one dot per digit, coloured by digit",
     )
 
 

@@ -402,10 +402,7 @@ def test_map_figure_has_one_trace_per_digit_with_row_ids():
         rows = np.asarray(trace.customdata)
         assert set(labels[rows]) == {int(trace.name)}
         assert np.allclose(trace.x, coords[rows, 0], atol=1e-3) and list(trace.text) == [f"h{r}" for r in rows]
-    marked = map_figure(coords, labels, marked=[("A", 3), ("B", 8)], star=(0.1, 0.2))
-    assert len(marked.data) == 12
-    assert list(marked.data[10].customdata) == [3, 8] and marked.data[11].customdata is None
-    assert marked.layout.hoverlabel.font.family.endswith("monospace")  # the hover label style is set
+    assert figure.layout.hoverlabel.font.family.endswith("monospace")  # the hover label style is set
     assert figure.layout.legend.orientation is None  # beside the map, Plotly's default
     narrow = map_figure(coords, labels, legend_on_top=True)  # the Morph view's column: a row above the map
     assert narrow.layout.legend.orientation == "h" and narrow.layout.legend.yanchor == "bottom"

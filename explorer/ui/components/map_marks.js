@@ -53,7 +53,7 @@ function draw(state) {
     }
     const picture = document.createElement("img");
     picture.src = mark.picture;
-    picture.alt = `${mark.label ? `${mark.label}: ` : ""}test digit #${mark.row}, marked on the map`;
+    picture.alt = mark.alt ?? `${mark.label ? `${mark.label}: ` : ""}test digit #${mark.row}, marked on the map`;
     Object.assign(picture.style, {
       position: "absolute", left: `${px + 8}px`, top: `${py + 8}px`, width: "48px", height: "48px",
       imageRendering: "pixelated", border: "2px solid #111", borderRadius: "3px",
