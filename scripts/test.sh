@@ -35,6 +35,7 @@ export VAE_DATA_DIR="${VAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vae-latent-
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-# Everything, on two workers that share the queue (worksteal), the browser tests on both: kept on one worker
-# beside the rest they took longer (docs/testing.md). The 25 slowest are named at the end.
-.venv/bin/python -m pytest -q --run-slow -n 2 --dist worksteal --durations=25 "$@"
+# Everything, on one worker more than the machine has cores, sharing the queue (worksteal): a browser test
+# spends much of its time waiting on its server and its browser, and the extra worker fills those waits
+# (docs/testing.md). The 25 slowest are named at the end.
+.venv/bin/python -m pytest -q --run-slow -n "$(( $(nproc) + 1 ))" --dist worksteal --durations=25 "$@"
