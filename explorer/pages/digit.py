@@ -38,7 +38,7 @@ from explorer.words.look_for import LookFor
 from explorer.words.plain import plain
 from vae.digit_analysis import DigitAnalysis, analyse_digit
 from vae.image_file import MAX_COUNTED_FRAMES
-from vae.images import enlarge
+from vae.images import enlarge, png_bytes
 from vae.preprocess import InvalidImageError, PreprocessResult, preprocess_steps
 from vae.scores import SAMPLES, Scores, novelty_cut, percentile_rank, score_images
 from vae.verdict import VOTERS, read_digit
@@ -58,10 +58,11 @@ PHOTO, READING = "digit_photo", "digit_reading"  # this session's last image, an
 
 @dataclass(frozen=True)
 class Photo:
-    """An image read as MNIST would see it, and the pictures of its stages."""
+    """An image read as MNIST would see it, and the pictures of its stages (PNG files, encoded once: the page
+    shows them on every run)."""
 
     prepared: PreprocessResult
-    stages: dict[str, np.ndarray]
+    stages: dict[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def read_photo(data: bytes) -> Photo:
     server (a burst of 50 MP uploads would otherwise add up); ServerBusy tells this visitor to try again."""
     with heavy_work("reading a photo"):
         prepared = preprocess_steps(data)
-    return Photo(prepared, preview_stages(prepared.stages()))
+    return Photo(prepared, {name: png_bytes(tile) for name, tile in preview_stages(prepared.stages()).items()})
 
 
 def read_with(ctx: Context, prepared: PreprocessResult) -> Reading:
