@@ -24,6 +24,7 @@ from explorer.service.classroom import (
     leave_class,
     open_class,
     pixels_of,
+    stop_teaching,
     teaching,
 )
 from explorer.state.session import MODEL_CHOICE, guarded, ss
@@ -78,7 +79,7 @@ def do_control(code: str, token: str, **changes: object) -> None:
     except (ClassError, StoreUnavailable) as exc:
         ss[MESSAGE] = f"{exc}."
     if changes.get("closed"):
-        ss.pop("class_teaching", None)
+        stop_teaching()
         ss[MESSAGE] = f"Class {code} is closed; what its students sent is deleted when it expires."
 
 

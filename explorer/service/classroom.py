@@ -4,13 +4,21 @@ sending to it. Every store problem becomes one line for the page (explorer.class
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from explorer.classroom.store import ClassError, ClassInfo, ClassStore, StoreUnavailable, clean_nickname
+from explorer.classroom.store import (
+    ClassError,
+    ClassInfo,
+    ClassStore,
+    StoreUnavailable,
+    clean_nickname,
+    normalise_code,
+)
 from explorer.service.resources import LOG
 from explorer.settings import settings
 from explorer.state.session import ss
@@ -20,6 +28,7 @@ from vae.paths import user_cache_dir
 TEACHING = "class_teaching"  # (code, token) of the class this session opened
 JOINED = "class_joined"  # (code, nickname) of the class this session joined
 STUDENT = "class_student"  # this session's anonymous id in a class
+SETTLED = "class_settled"  # this session opened, joined, left or took back a class: the browser's copy follows it
 SENT = "class_sent"  # the last send's one-line outcome, shown by the page that sent
 
 
@@ -54,6 +63,7 @@ def open_class(model: str) -> str:
     except (ClassError, StoreUnavailable) as exc:
         return f"No class opened: {exc}."
     ss[TEACHING] = (code, token)
+    ss[SETTLED] = True
     return f"Class {code} is open."
 
 
@@ -64,11 +74,62 @@ def join_class(code: str, nickname: str) -> str:
         return f"Not joined: {exc}."
     ss[JOINED] = (info.code, clean_nickname(nickname))
     ss.setdefault(STUDENT, uuid.uuid4().hex)
+    ss[SETTLED] = True
     return f"You joined class {info.code} as {ss[JOINED][1]}."
 
 
 def leave_class() -> None:
     ss.pop(JOINED, None)
+    ss[SETTLED] = True
+
+
+def stop_teaching() -> None:
+    ss.pop(TEACHING, None)
+    ss[SETTLED] = True
+
+
+def settled() -> bool:
+    return bool(ss.get(SETTLED))
+
+
+def kept_in_browser() -> dict[str, list[str]] | None:
+    """What the browser keeps of this session's classes (explorer/ui/components/class_memory.py)."""
+    kept = {}
+    if (teacher := teaching()) is not None:
+        kept["teach"] = list(teacher)
+    if (student := joined()) is not None:
+        kept["join"] = [*student, ss.get(STUDENT, "")]
+    return kept or None
+
+
+def _texts(value: object, count: int, longest: int = 64) -> list[str] | None:
+    if isinstance(value, list) and len(value) == count and all(isinstance(v, str) and len(v) <= longest for v in value):
+        return value
+    return None
+
+
+def restore(kept: object) -> None:
+    """A new session takes back what its browser kept, once, where the store agrees: the teacher's token must
+    still control the class, a student's class must still be open. Anything else is ignored."""
+    if settled():
+        return
+    ss[SETTLED] = True
+    if not isinstance(kept, dict):
+        return
+    try:
+        if (teacher := _texts(kept.get("teach"), 2)) is not None:
+            class_store().info(normalise_code(teacher[0]), teacher[1])
+            ss[TEACHING] = (normalise_code(teacher[0]), teacher[1])
+    except (ClassError, StoreUnavailable):
+        pass
+    try:
+        if (student := _texts(kept.get("join"), 3)) is not None:
+            info = class_store().join(student[0])
+            ss[JOINED] = (info.code, clean_nickname(student[1]))
+            anonymous = student[2]
+            ss[STUDENT] = anonymous if re.fullmatch(r"[0-9a-f]{32}", anonymous) else uuid.uuid4().hex
+    except (ClassError, StoreUnavailable):
+        pass
 
 
 def send(kind: str, payload: dict[str, Any]) -> str:

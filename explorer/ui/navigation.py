@@ -11,6 +11,7 @@ from explorer.state.lesson_session import sync_lesson_link
 from explorer.state.links import show_address_notes
 from explorer.state.session import CALLBACK_ERROR, CURRENT_VIEW, REQUESTED_VIEW, ss
 from explorer.state.session_models import session_keys
+from explorer.ui.components.class_memory import class_memory
 from explorer.ui.lesson_bar import lesson_bar
 from explorer.ui.page_style import page_style
 from explorer.ui.widgets import error_boundary
@@ -25,6 +26,7 @@ def page_for(view: View, ctx: Context) -> StreamlitPage:
     def run() -> None:
         held = lesson_bar(view.url_path)  # a lesson's step above the view, when one is open
         page_style()  # contrast, focus, wrapping labels, touch targets; figures under a finger
+        class_memory()  # a reload keeps the class this browser teaches or joined
         if view.about_picked_model:
             st.caption(f"Model: **{plain(ctx.name)}** · {plain(describe(ctx.summary))}")
         if message := ss.pop(CALLBACK_ERROR, None):

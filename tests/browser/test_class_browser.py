@@ -86,3 +86,53 @@ def test_three_students_digits_reach_the_teachers_board(browser, class_server: b
     assert_no_exception(teacher)
     for page in [teacher, *students]:
         page.context.close()
+
+
+def test_a_reload_keeps_the_teachers_board_and_the_students_class_and_a_forged_token_gets_nothing(
+    browser, class_server: bs.AppServer
+) -> None:
+    """A reload starts a new server session: the browser's own copy of its class brings the teacher's board
+    and the student's class back, once the store agrees; a token the browser made up opens nothing."""
+    teacher = browser.new_context(viewport=bs.VIEWPORT).new_page()
+    bs.goto_app(teacher, class_server.url)
+    bs.open_view(teacher, "class")
+    bs.rerun(teacher, teacher.get_by_role("button", name="Open a class").click)
+    link = teacher.locator("code").filter(has_text="/class?join=").first.inner_text().strip()
+    code = link.rsplit("=", 1)[1]
+    student = browser.new_context(**PHONE).new_page()
+    join_and_send(student, link, "Di")
+    for page in (teacher, student):
+        bs._RUNS[page] = bs.ScriptRuns(page)
+        page.reload()
+        bs.wait_idle(page, 90)
+        bs.wait_settled(page)
+    expect(teacher.get_by_text(f"Join code: {code}")).to_be_visible(timeout=15_000)
+    expect(teacher.get_by_test_id("stImage").filter(has_text="Di")).to_be_visible(timeout=15_000)
+    bs.rerun(student, lambda: bs.upload(student, "seven.png", bs.digit_png("seven")))
+    student.wait_for_timeout(1100)  # past the one-send-a-second rule of this server
+    bs.rerun(student, student.get_by_role("button", name="Send to the class").click)
+    expect(student.get_by_text("Sent to class", exact=False)).to_be_visible()
+    bs.open_view(student, "class")  # a student who leaves stays out after a reload
+    bs.rerun(student, student.get_by_role("button", name="Leave the class").click)
+    bs._RUNS[student] = bs.ScriptRuns(student)
+    student.reload()
+    bs.wait_idle(student, 90)
+    bs.wait_settled(student)
+    expect(student.get_by_role("button", name="Join")).to_be_visible()
+    # Another browser claims the class with a token of its own making: no board, no controls.
+    stranger = browser.new_context(viewport=bs.VIEWPORT).new_page()
+    bs.goto_app(stranger, class_server.url)
+    stranger.evaluate(
+        "code => localStorage.setItem('vae-latent-explorer-class', JSON.stringify({teach: [code, 'f'.repeat(32)]}))",
+        code,
+    )
+    bs._RUNS[stranger] = bs.ScriptRuns(stranger)
+    stranger.goto(f"{class_server.url}/class")
+    bs.wait_idle(stranger, 90)
+    bs.wait_settled(stranger)
+    expect(stranger.get_by_role("button", name="Open a class")).to_be_visible()
+    expect(stranger.get_by_text(f"Join code: {code}")).to_have_count(0)
+    assert stranger.evaluate("() => localStorage.getItem('vae-latent-explorer-class')") is None
+    for page in (teacher, student, stranger):
+        assert_no_exception(page)
+        page.context.close()
