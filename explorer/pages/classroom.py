@@ -183,7 +183,9 @@ def teacher_board(ctx: Context, code: str, token: str) -> None:
     st.subheader(f"Class {code}", divider="gray")
     link = join_link(code)
     left, right = st.columns([1, 2], vertical_alignment="center")
-    show_pixels(left, qr_png(link), width=220, caption=f"Scan to join class {code}")
+    show_pixels(
+        left, qr_png(link), width=220, caption=f"Scan to join class {code}", alt=f"QR code of the join link {link}"
+    )
     with right:
         st.markdown(f"### Join code: **{code}**")
         st.code(link, language=None)
@@ -255,7 +257,13 @@ def live_board(ctx: Context, code: str, token: str) -> None:
         columns = st.columns(6)
         for i, (entry, pixels) in enumerate(digits):
             with columns[i % 6]:
-                show_pixels(st, sent_and_redrawn(ctx, entry, pixels), caption=plain(entry.nickname, 24))
+                name = plain(entry.nickname, 24)
+                show_pixels(
+                    st,
+                    sent_and_redrawn(ctx, entry, pixels),
+                    caption=name,
+                    alt=f"the digit {entry.nickname[:24]} sent, and the model's reconstruction of it",
+                )
                 meant, read = (said(entry.payload.get(k)) for k in ("meant", "verdict"))
                 st.caption(f"meant {meant} · read {read} · {max(unusualness(entry), 0):.0f} %")
                 st.button("Hide", on_click=do_hide, args=(code, token, entry.id, True), key=f"class_hide_{entry.id}")

@@ -14,11 +14,11 @@ from PIL import Image, ImageOps
 from vae.images import as_uint8, png_bytes, tile
 
 
-def show_pixels(place: Any, image: Any, **options: Any) -> None:
+def show_pixels(place: Any, image: Any, *, alt: str | list[str], **options: Any) -> None:
     """st.image (on `place`: st, a column or a container) for digits, grids and codes: always PNG. Streamlit's
     "auto" makes a JPEG of any grey picture, a PNG given to it included, on every run: blurred pixel edges,
-    and most of a run's time in a view of many small pictures."""
-    place.image(image, output_format="PNG", **options)
+    and most of a run's time in a view of many small pictures. `alt` is required: a screen reader says it."""
+    place.image(image, output_format="PNG", alt=alt, **options)
 
 
 def subset_rows(total: int, count: int, seed: int = 0) -> np.ndarray:

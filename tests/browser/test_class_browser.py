@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from harness import browser as bs
+from harness import phone as ph
 from support.browser import ARTIFACTS, DEFAULT, assert_no_exception
 
 pytestmark = pytest.mark.browser
@@ -65,6 +66,8 @@ def test_three_students_digits_reach_the_teachers_board(browser, class_server: b
     for name in ("Ada", "Bo", "Cy on a phone"):  # within a board refresh or two
         expect(teacher.get_by_test_id("stImage").filter(has_text=name)).to_be_visible(timeout=15_000)
     bs.screenshot(teacher, ARTIFACTS / "class_board.png")
+    violations = ph.axe_violations(teacher)  # the board, its QR code and the digits sent, for a screen reader too
+    assert not violations, ph.describe(violations)
     bs.screenshot(students[2], ARTIFACTS / "class_student_phone.png")
 
     bs.rerun(teacher, teacher.get_by_role("button", name="Freeze the board").click)
