@@ -36,12 +36,12 @@ class Tilt(NamedTuple):
 
 def _tilts(h: int, w: int, vertical: bool) -> list[Tilt]:
     """Every tilt searched, the page's area per cell measured on the geometry: a one-pixel strip holds about
-    as many pixels as its centre line is long (counting them for each tilt was most of a photo's reading).
-    The tilt chosen is counted exactly (`_counted`)."""
-    # Both coordinates are linear in x and y: their extremes over the pixels are at the page's corners.
+    as many pixels as its centre line is long (counting them for every tilt would be a third of a photo's
+    reading). The tilt chosen is counted exactly (`_counted`)."""
     tilts = []
     for degrees in np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP):
         c, s = float(np.cos(np.deg2rad(degrees))), float(np.sin(np.deg2rad(degrees)))
+        # Both coordinates are linear in x and y: their extremes over the pixels are at the page's corners.
         across, along = _coordinates(
             np.array([0.0, 0.0, h - 1.0, h - 1.0]), np.array([0.0, w - 1.0] * 2), vertical, c, s
         )

@@ -158,8 +158,8 @@ def show_code_and_map(ctx: Context, reading: Reading, pixels: np.ndarray) -> Non
             st.info(f"No map: {plain(ctx.atlas_error)}")
         else:
             st.markdown("**Its place on the map** (★, among its nearest test codes)")
-            # The map every visitor of this model shares, the digit marked over it in the page: a figure of
-            # 10,000 points per photo was a fifth of a send's work, and a new figure lost the zoom.
+            # The map every visitor of this model shares, the digit marked over it in the page: a new figure
+            # of 10,000 points per photo would cost most of a send's page, and lose the user's zoom.
             revision = f"digit:{ctx.key}"
             map_of_model = shared_map_figure(atlas.coords, atlas.labels, atlas.method == "latent", revision, False, 360)
             st.plotly_chart(map_of_model, key="digit_map", config={"displaylogo": False})
