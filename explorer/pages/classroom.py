@@ -208,23 +208,7 @@ def teacher_board(ctx: Context, code: str, token: str) -> None:
     )
     c2.button("Clear the board", on_click=do_clear, args=(code, token), key="class_clear")
     c3.button("Close the class", on_click=do_control, args=(code, token), kwargs={"closed": True}, key="class_close")
-    export_buttons(code, token)
     live_board(ctx, code, token)
-
-
-def export_buttons(code: str, token: str) -> None:
-    """Outside the live board: a download button the board redraws gets a new address each time and the
-    old one is dropped, so a click just before a refresh fetched nothing. Built when clicked (the board is
-    seldom exported), from the store as it is then."""
-    store = class_store()
-
-    def everything() -> dict[int, Entry]:
-        return {entry.id: entry for entry in store.board(code, token)[1]}
-
-    d1, d2 = st.columns(2)
-    csv, png = (lambda: board_csv(everything())), (lambda: board_png(digits_sent(everything())))
-    d1.download_button("Export the entries (CSV)", csv, f"class_{code}.csv", "text/csv", key="class_csv")
-    d2.download_button("Export the board (PNG)", png, f"class_{code}.png", "image/png", key="class_png")
 
 
 @st.fragment(run_every=BOARD_EVERY_S)
@@ -237,6 +221,15 @@ def live_board(ctx: Context, code: str, token: str) -> None:
     digits = digits_sent(entries)
     shown = sum(not e.hidden for e in entries.values())
     st.caption(f"{shown} sent ({len(entries) - shown} hidden) · updated {time.strftime('%H:%M:%S')}")
+    # Built with each refresh (milliseconds, for the one teacher): a download built when clicked goes through
+    # a request over the websocket that, with the board refreshing, often went unanswered or unsent; a file
+    # built here is fetched by its address, which outlives the next refresh.
+    d1, d2 = st.columns(2)
+    for place, label, data, name, mime, key in (
+        (d1, "Export the entries (CSV)", board_csv(entries), f"class_{code}.csv", "text/csv", "class_csv"),
+        (d2, "Export the board (PNG)", board_png(digits), f"class_{code}.png", "image/png", "class_png"),
+    ):
+        place.download_button(label, data, name, mime, key=key, on_click="ignore")
     if not entries:
         st.info("Nothing sent yet. Ask the class to draw a digit in Your own digit and send it.")
         return
