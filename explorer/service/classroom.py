@@ -118,8 +118,9 @@ def restore(kept: object) -> None:
         return
     try:
         if (teacher := _texts(kept.get("teach"), 2)) is not None:
-            class_store().info(normalise_code(teacher[0]), teacher[1])
-            ss[TEACHING] = (normalise_code(teacher[0]), teacher[1])
+            code, token = normalise_code(teacher[0]), teacher[1]
+            class_store().info(code, token)
+            ss[TEACHING] = (code, token)
     except (ClassError, StoreUnavailable):
         pass
     try:

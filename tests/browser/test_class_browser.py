@@ -39,25 +39,50 @@ def class_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bs.AppSer
                 os.environ[name] = value
 
 
-def join_and_send(page, link: str, nickname: str) -> None:
+def open_class(browser, url: str):
+    """A teacher's page with a class open on it, the class's join link and its code."""
+    teacher = browser.new_context(viewport=bs.VIEWPORT).new_page()
+    bs.goto_app(teacher, url)
+    bs.open_view(teacher, "class")
+    bs.rerun(teacher, teacher.get_by_role("button", name="Open a class").click)
+    link = teacher.locator("code").filter(has_text="/class?join=").first.inner_text().strip()
+    return teacher, link, link.rsplit("=", 1)[1]
+
+
+def join(page, link: str, nickname: str) -> None:
+    """Opens the join link, joins as `nickname`, then goes to Your own digit."""
     bs.goto_app(page, link, ready="text=Join a class")
     page.get_by_label("Nickname (optional, shown on the board)").fill(nickname)
     bs.rerun(page, page.get_by_role("button", name="Join").click)
     expect(page.get_by_text(f"as {nickname}", exact=False)).to_be_visible()
     bs.open_view(page, "digit")
+
+
+def send_a_seven(page) -> None:
     bs.rerun(page, lambda: bs.upload(page, "seven.png", bs.digit_png("seven")))
     bs.rerun(page, page.get_by_role("button", name="Send to the class").click)
     expect(page.get_by_text("Sent to class", exact=False)).to_be_visible()
+
+
+def join_and_send(page, link: str, nickname: str) -> None:
+    join(page, link, nickname)
+    send_a_seven(page)
     assert_no_exception(page)
 
 
+def reload(page, url: str | None = None) -> None:
+    """A reload (or `url` opened in the same tab): a new server session, its runs waited for."""
+    bs._RUNS[page] = bs.ScriptRuns(page)
+    if url:
+        page.goto(url)
+    else:
+        page.reload()
+    bs.wait_idle(page, 90)
+    bs.wait_settled(page)
+
+
 def test_three_students_digits_reach_the_teachers_board(browser, class_server: bs.AppServer) -> None:
-    teacher = browser.new_context(viewport=bs.VIEWPORT).new_page()
-    bs.goto_app(teacher, class_server.url)
-    bs.open_view(teacher, "class")
-    bs.rerun(teacher, teacher.get_by_role("button", name="Open a class").click)
-    link = teacher.locator("code").filter(has_text="/class?join=").first.inner_text().strip()
-    code = link.rsplit("=", 1)[1]
+    teacher, link, code = open_class(browser, class_server.url)
     expect(teacher.get_by_text(f"Scan to join class {code}")).to_be_visible()
     students = [browser.new_context(viewport=bs.VIEWPORT).new_page() for _ in range(2)]
     students.append(browser.new_context(**PHONE).new_page())
@@ -104,33 +129,17 @@ def test_a_reload_keeps_the_teachers_board_and_the_students_class_and_a_forged_t
 ) -> None:
     """A reload starts a new server session: the browser's own copy of its class brings the teacher's board
     and the student's class back, once the store agrees; a token the browser made up opens nothing."""
-    teacher = browser.new_context(viewport=bs.VIEWPORT).new_page()
-    bs.goto_app(teacher, class_server.url)
-    bs.open_view(teacher, "class")
-    bs.rerun(teacher, teacher.get_by_role("button", name="Open a class").click)
-    link = teacher.locator("code").filter(has_text="/class?join=").first.inner_text().strip()
-    code = link.rsplit("=", 1)[1]
+    teacher, link, code = open_class(browser, class_server.url)
     student = browser.new_context(**PHONE).new_page()
-    bs.goto_app(student, link, ready="text=Join a class")
-    student.get_by_label("Nickname (optional, shown on the board)").fill("Di")
-    bs.rerun(student, student.get_by_role("button", name="Join").click)
-    bs.open_view(student, "digit")
-    for page in (teacher, student):
-        bs._RUNS[page] = bs.ScriptRuns(page)
-        page.reload()
-        bs.wait_idle(page, 90)
-        bs.wait_settled(page)
+    join(student, link, "Di")
+    reload(teacher)
+    reload(student)
     expect(teacher.get_by_text(f"Join code: {code}")).to_be_visible(timeout=15_000)
-    bs.rerun(student, lambda: bs.upload(student, "seven.png", bs.digit_png("seven")))
-    bs.rerun(student, student.get_by_role("button", name="Send to the class").click)
-    expect(student.get_by_text("Sent to class", exact=False)).to_be_visible()
+    send_a_seven(student)
     expect(teacher.get_by_test_id("stImage").filter(has_text="Di")).to_be_visible(timeout=15_000)
     bs.open_view(student, "class")  # a student who leaves stays out after a reload
     bs.rerun(student, student.get_by_role("button", name="Leave the class").click)
-    bs._RUNS[student] = bs.ScriptRuns(student)
-    student.reload()
-    bs.wait_idle(student, 90)
-    bs.wait_settled(student)
+    reload(student)
     expect(student.get_by_role("button", name="Join")).to_be_visible()
     # Another browser claims the class with a token of its own making: no board, no controls.
     stranger = browser.new_context(viewport=bs.VIEWPORT).new_page()
@@ -139,10 +148,7 @@ def test_a_reload_keeps_the_teachers_board_and_the_students_class_and_a_forged_t
         "code => localStorage.setItem('vae-latent-explorer-class', JSON.stringify({teach: [code, 'f'.repeat(32)]}))",
         code,
     )
-    bs._RUNS[stranger] = bs.ScriptRuns(stranger)
-    stranger.goto(f"{class_server.url}/class")
-    bs.wait_idle(stranger, 90)
-    bs.wait_settled(stranger)
+    reload(stranger, f"{class_server.url}/class")
     expect(stranger.get_by_role("button", name="Open a class")).to_be_visible()
     expect(stranger.get_by_text(f"Join code: {code}")).to_have_count(0)
     assert stranger.evaluate("() => localStorage.getItem('vae-latent-explorer-class')") is None
